@@ -1,0 +1,30 @@
+/**
+ * Names of the fleet's CloudWatch metrics (embedded metric format) and Prometheus series.
+ * The worker's exporters and the CDK dashboard/alarms both import these, so a rename
+ * cannot silently orphan an alarm.
+ */
+export const CLOUDWATCH_NAMESPACE = 'CacheInvalidation';
+
+/** Dimensions are few and fixed: the key family (and the service, set by the stack). */
+export const DIMENSION_FAMILY = 'Family';
+export const DIMENSION_SERVICE = 'Service';
+
+export const METRICS = {
+  /** Origin time → delete confirmed in Redis, milliseconds. Alarmed on p99. */
+  lagDeleteMs: 'InvalidationLagMs',
+  /** Origin time → L1 broadcast published, milliseconds. */
+  lagBroadcastMs: 'BroadcastLagMs',
+  /** SNS publish time → delete confirmed, milliseconds. */
+  lagFromPublishMs: 'PublishToDeleteLagMs',
+  eventsProcessed: 'EventsProcessed',
+  keysDeleted: 'KeysDeleted',
+  rejected: 'MessagesRejected',
+  deadLettered: 'MessagesDeadLettered',
+  retries: 'Retries',
+  redisErrors: 'RedisErrors',
+  waitShortfalls: 'WaitShortfalls',
+  failoverReplays: 'FailoverReplays',
+  refreshKeys: 'RefreshKeysWritten',
+  refreshFailures: 'RefreshKeyFailures',
+} as const;
+export type MetricName = (typeof METRICS)[keyof typeof METRICS];
