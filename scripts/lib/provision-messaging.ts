@@ -1,0 +1,46 @@
+/**
+ * Deploys the messaging stack to LocalStack (the same CDK construct as in AWS) and writes
+ * `.local/env.json`, the one description of every local endpoint. Called by env.sh with the
+ * ports in the environment; prints nothing on success.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { deployMessagingLocally } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (this script is run by scripts/env.sh)`);
+  return value;
+};
+const host = env('HOST');
+const ports = (name: string): number[] => env(name).split(' ').map(Number);
+const endpoint = `http://${host}:${env('LOCALSTACK_PORT')}`;
+const region = env('AWS_REGION');
+
+const messaging = await deployMessagingLocally({
+  endpoint,
+  region,
+  stackName: 'local-messaging',
+  namePrefix: 'local',
+  // Locally a failing message reaches its DLQ sooner, so mistakes show while you watch.
+  maxReceiveCount: 5,
+  visibilityTimeoutSeconds: 30,
+});
+
+const description = {
+  region,
+  localstack: { endpoint },
+  redis: {
+    primary: { host, port: Number(env('REDIS_PRIMARY_PORT')) },
+    replica: { host, port: Number(env('REDIS_REPLICA_PORT')) },
+    sentinels: ports('SENTINEL_PORTS').map((port) => ({ host, port })),
+    sentinelName: env('SENTINEL_NAME'),
+    cluster: ports('CLUSTER_PORTS').map((port) => ({ host, port })),
+  },
+  topics: messaging.topics,
+  queues: messaging.queues,
+  origin: { url: `http://${host}:${env('ORIGIN_PORT')}` },
+};
+const file = env('ENV_FILE');
+mkdirSync(dirname(file), { recursive: true });
+writeFileSync(file, `${JSON.stringify(description, null, 2)}\n`);

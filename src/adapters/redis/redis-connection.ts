@@ -1,0 +1,256 @@
+/**
+ * Redis clients for the three deployment shapes (standalone, Sentinel, cluster), tuned so
+ * that a command fails fast with an error when Redis is unreachable (the worker then does
+ * not ack, rule 1) and so that a switch to a NEW primary is announced: the worker replays
+ * its recent invalidations then, because a failover can lose acknowledged deletes (rule 4).
+ */
+import { EventEmitter } from 'node:events';
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Failure-speed knobs; the defaults fail a command within about a second of Redis going away. */
+export interface ConnectionTuning {
+  /** Reconnect attempts a queued command survives before it is rejected. Default 2. */
+  readonly maxRetriesPerRequest?: number;
+  /** Per-command deadline in ms; must exceed any WAIT timeout used. Default 5000. */
+  readonly commandTimeoutMs?: number;
+  /** TCP connect deadline in ms. Default 2000. */
+  readonly connectTimeoutMs?: number;
+  /** Upper bound of the reconnect back-off in ms. Default 2000. */
+  readonly maxReconnectDelayMs?: number;
+  /** CLIENT SETNAME, to find the fleet in CLIENT LIST. */
+  readonly connectionName?: string;
+}
+
+export type RedisConfig =
+  | ({ readonly mode: 'standalone' } & HostPort & { readonly tuning?: ConnectionTuning })
+  | {
+      readonly mode: 'sentinel';
+      readonly sentinels: readonly HostPort[];
+      /** Master name monitored by the Sentinels. */
+      readonly name: string;
+      readonly tuning?: ConnectionTuning;
+    }
+  | { readonly mode: 'cluster'; readonly nodes: readonly HostPort[]; readonly tuning?: ConnectionTuning };
+
+/** Any client this adapter works with. */
+export type RedisClient = Redis | Cluster;
+
+/** Who the primary is: its address and run_id (a restart without persistence changes run_id too). */
+export interface PrimaryIdentity {
+  readonly address: string;
+  readonly runId: string;
+}
+
+/** Emitted when the client now talks to a different primary than before. */
+export interface PrimaryChange {
+  readonly previous: PrimaryIdentity | readonly string[];
+  readonly current: PrimaryIdentity | readonly string[];
+  /** `run-id-changed` (standalone/Sentinel) or `cluster-masters-changed`. */
+  readonly reason: 'run-id-changed' | 'cluster-masters-changed';
+}
+
+/** Typed events of a connection. */
+export interface ConnectionEvents {
+  'primary-changed': [change: PrimaryChange];
+  /** The connection dropped; commands fail or queue until `ready`. */
+  'connection-lost': [];
+  ready: [];
+  error: [error: Error];
+}
+
+/** A client plus the events the worker reacts to; `close()` is idempotent. */
+export interface RedisConnection {
+  readonly client: RedisClient;
+  readonly mode: RedisConfig['mode'];
+  readonly events: EventEmitter<ConnectionEvents>;
+  close(): Promise<void>;
+}
+
+const DEFAULTS = {
+  maxRetriesPerRequest: 2,
+  commandTimeoutMs: 5_000,
+  connectTimeoutMs: 2_000,
+  maxReconnectDelayMs: 2_000,
+} as const;
+
+/** Reconnect back-off: 100 ms, 200 ms... capped; never gives up (the worker decides when to stop). */
+export function reconnectDelay(attempt: number, maxDelayMs: number = DEFAULTS.maxReconnectDelayMs): number {
+  return Math.min(attempt * 100, maxDelayMs);
+}
+
+function redisOptions(tuning: ConnectionTuning | undefined): RedisOptions {
+  const maxDelay = tuning?.maxReconnectDelayMs ?? DEFAULTS.maxReconnectDelayMs;
+  return {
+    // Bounded, so a command rejects instead of waiting forever in the offline queue.
+    maxRetriesPerRequest: tuning?.maxRetriesPerRequest ?? DEFAULTS.maxRetriesPerRequest,
+    commandTimeout: tuning?.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
+    connectTimeout: tuning?.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    retryStrategy: (times) => reconnectDelay(times, maxDelay),
+    enableReadyCheck: true,
+    ...(tuning?.connectionName === undefined ? {} : { connectionName: tuning.connectionName }),
+  };
+}
+
+/** Creates a client for `config` and wires primary-change detection. */
+export function createRedisConnection(config: RedisConfig): RedisConnection {
+  const events = new EventEmitter<ConnectionEvents>();
+  const state = { closing: false };
+  const client =
+    config.mode === 'cluster' ? createCluster(config, events, state) : createNode(config, events, state);
+  let closing: Promise<void> | undefined;
+  return {
+    client,
+    mode: config.mode,
+    events,
+    close: () => {
+      // Our own close is not a lost connection: the flag silences `connection-lost`.
+      state.closing = true;
+      return (closing ??= quit(client));
+    },
+  };
+}
+
+async function quit(client: RedisClient): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    // Already closed or unreachable: disconnect() below still releases the socket.
+  }
+  client.disconnect();
+}
+
+/**
+ * A dedicated pub/sub client. It does NOT resubscribe by itself: the L1 subscriber does it
+ * on every `ready` so that it knows the exact moment it is subscribed again. Cluster mode
+ * uses one node: classic PUBLISH is forwarded to every node of a cluster.
+ */
+export function createSubscriberClient(config: RedisConfig): Redis {
+  const node: Exclude<RedisConfig, { mode: 'cluster' }> =
+    config.mode === 'cluster'
+      ? { mode: 'standalone', ...firstNode(config.nodes), tuning: config.tuning }
+      : config;
+  return nodeClient(node, { autoResubscribe: false });
+}
+
+function firstNode(nodes: readonly HostPort[]): HostPort {
+  const node = nodes[0];
+  if (node === undefined) throw new RangeError('cluster config needs at least one node');
+  return { host: node.host, port: node.port };
+}
+
+function nodeClient(config: Exclude<RedisConfig, { mode: 'cluster' }>, extra: RedisOptions = {}): Redis {
+  const base = { ...redisOptions(config.tuning), ...extra };
+  const maxDelay = config.tuning?.maxReconnectDelayMs ?? DEFAULTS.maxReconnectDelayMs;
+  return config.mode === 'standalone'
+    ? new Redis({ ...base, host: config.host, port: config.port })
+    : new Redis({
+        ...base,
+        sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: config.name,
+        // Subscribes to +switch-master on the Sentinels and reconnects at once, instead of
+        // waiting for the old primary's socket to time out.
+        failoverDetector: true,
+        sentinelRetryStrategy: (times) => reconnectDelay(times, maxDelay),
+      });
+}
+
+interface LifecycleState {
+  closing: boolean;
+}
+
+function createNode(
+  config: Exclude<RedisConfig, { mode: 'cluster' }>,
+  events: EventEmitter<ConnectionEvents>,
+  state: LifecycleState,
+): Redis {
+  const client = nodeClient(config);
+  let known: PrimaryIdentity | undefined;
+  let wasReady = false;
+  client.on('error', (error: Error) => emitError(events, error));
+  client.on('close', () => {
+    if (wasReady && !state.closing) events.emit('connection-lost');
+    wasReady = false;
+  });
+  client.on('ready', () => {
+    wasReady = true;
+    events.emit('ready');
+    // Compare run_id, not only the address: a primary restarted empty (no persistence) on
+    // the same address has lost every delete too.
+    identify(client).then(
+      (current) => {
+        if (current === undefined) return;
+        const previous = known;
+        known = current;
+        if (previous !== undefined && previous.runId !== current.runId) {
+          events.emit('primary-changed', { previous, current, reason: 'run-id-changed' });
+        }
+      },
+      (error: unknown) => emitError(events, error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+  return client;
+}
+
+async function identify(client: Redis): Promise<PrimaryIdentity | undefined> {
+  const info = await client.info('server');
+  const runId = /^run_id:(\S+)/m.exec(info)?.[1];
+  if (runId === undefined) return undefined;
+  const address = `${client.stream.remoteAddress ?? '?'}:${client.stream.remotePort ?? '?'}`;
+  return { address, runId };
+}
+
+function createCluster(
+  config: Extract<RedisConfig, { mode: 'cluster' }>,
+  events: EventEmitter<ConnectionEvents>,
+  state: LifecycleState,
+): Cluster {
+  const base = redisOptions(config.tuning);
+  const options: ClusterOptions = {
+    redisOptions: base,
+    clusterRetryStrategy: (times) => reconnectDelay(times, config.tuning?.maxReconnectDelayMs),
+    enableReadyCheck: true,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    maxRedirections: 8,
+  };
+  const client = new Cluster(
+    config.nodes.map((n) => ({ host: n.host, port: n.port })),
+    options,
+  );
+  let masters: string[] | undefined;
+  let wasReady = false;
+  client.on('error', (error: Error) => emitError(events, error));
+  client.on('close', () => {
+    if (wasReady && !state.closing) events.emit('connection-lost');
+    wasReady = false;
+  });
+  client.on('ready', () => {
+    wasReady = true;
+    events.emit('ready');
+  });
+  // A cluster failover shows up as a slots refresh whose master set differs: a replica
+  // was promoted, and whatever its old master acknowledged but did not replicate is gone.
+  client.on('refresh', () => {
+    const current = client
+      .nodes('master')
+      .map((n) => `${n.options.host}:${n.options.port}`)
+      .sort();
+    const previous = masters;
+    masters = current;
+    if (previous !== undefined && previous.join(',') !== current.join(',')) {
+      events.emit('primary-changed', { previous, current, reason: 'cluster-masters-changed' });
+    }
+  });
+  return client;
+}
+
+function emitError(events: EventEmitter<ConnectionEvents>, error: Error): void {
+  // An EventEmitter throws on an unheard 'error'; a dropped connection must not crash the worker.
+  if (events.listenerCount('error') > 0) events.emit('error', error);
+}
