@@ -5,7 +5,7 @@
 declare const brand: unique symbol;
 export type Brand<T, B extends string> = T & { readonly [brand]: B };
 
-/** A full Redis key of a cached value, e.g. `mc:acme:product:v1:{B08X1YRSTR}:ja-JP`. */
+/** A full Redis key of a cached value, e.g. `mc:{acme:product:B08X1YRSTR}:v1:ja-JP` (see key-contract.ts). */
 export type CacheKey = Brand<string, 'CacheKey'>;
 /** A Redis key holding a fence (or generation) counter; shares its hash tag with the keys it guards. */
 export type FenceKey = Brand<string, 'FenceKey'>;

@@ -41,7 +41,18 @@ export interface BroadcastDraft {
 
 /** The per-message decision. Poison never reaches Redis; it is dead-lettered with a reason. */
 export type MessageDecision =
-  | { readonly kind: 'apply'; readonly messageId: string; readonly eventId: string; readonly family: FamilyName }
+  | {
+      readonly kind: 'apply';
+      readonly messageId: string;
+      readonly eventId: string;
+      readonly family: FamilyName;
+      /** The event's tenant (lag is also kept per tenant, outside CloudWatch dimensions). */
+      readonly tenant: string;
+      /** The event's origin time, ms since epoch: start of the per-family lag measurement. */
+      readonly originTimeMs?: number;
+      /** SNS publish time, ms since epoch, when the message came through SNS. */
+      readonly snsPublishedAtMs?: number;
+    }
   | { readonly kind: 'poison'; readonly messageId: string; readonly reason: string; readonly code: string }
   | { readonly kind: 'ignore'; readonly messageId: string; readonly eventId: string; readonly why: string };
 

@@ -16,6 +16,12 @@ export const METRICS = {
   lagBroadcastMs: 'BroadcastLagMs',
   /** SNS publish time → delete confirmed, milliseconds. */
   lagFromPublishMs: 'PublishToDeleteLagMs',
+  /** SQS sent time → delete confirmed, milliseconds. */
+  lagFromSentMs: 'SentToDeleteLagMs',
+  /** Worker received the batch → delete confirmed, milliseconds (the worker's own share). */
+  lagFromReceiveMs: 'ReceiveToDeleteLagMs',
+  /** Lag samples clamped because of clock skew (negative) or absurd values (over an hour). */
+  lagSamplesClamped: 'LagSamplesClamped',
   eventsProcessed: 'EventsProcessed',
   keysDeleted: 'KeysDeleted',
   rejected: 'MessagesRejected',

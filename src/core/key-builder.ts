@@ -1,0 +1,181 @@
+/**
+ * Builds every Redis key of the cache contract, for the worker (invalidation) and the read
+ * side (populate) alike, so key shapes cannot drift. Shapes are documented in key-contract.ts.
+ *
+ * Defence in depth: every identifier is validated here again (the event schemas already did),
+ * and every key built is parsed back by key-parser.ts and must land in the family and entity
+ * it was built for. A builder never returns a key outside its family; it throws instead.
+ */
+import { ConfigError, InvalidIdentifierError } from './errors.ts';
+import { asCacheKey, asFenceKey } from './identifiers.ts';
+import type { CacheKey, FenceKey } from './identifiers.ts';
+import { ASIN, LOCALE, NAMESPACE, TENANT, matchesRule } from './identifier-rules.ts';
+import type { IdentifierRule } from './identifier-rules.ts';
+import { KEY_CONTRACT } from './key-contract.ts';
+import type { CachedFamilySpec } from './key-contract.ts';
+import { ID_RULES, parseKey } from './key-parser.ts';
+import type { EntityEffect, FamilyName } from './invalidation-plan.ts';
+
+/** Default first segment of every key. */
+export const DEFAULT_NAMESPACE = 'mc';
+/** Default value-shaping locales (the finite set every variant is expanded over). */
+export const DEFAULT_LOCALES: readonly string[] = Object.freeze(['en-US', 'ja-JP']);
+/** Upper bound on configured locales: an invalidation touches (locales x schema versions) keys. */
+export const MAX_CONFIGURED_LOCALES = 32;
+
+/** A cached family. */
+export type CachedFamily = Exclude<FamilyName, 'price'>;
+
+/** Families whose values are shaped by locale. */
+type LocaleFamily = Exclude<CachedFamily, 'reco'>;
+
+/** One entity of a family: an ASIN (product, review), a store section (promo), a user (reco). */
+export interface EntityRef {
+  readonly family: CachedFamily;
+  readonly tenant: string;
+  readonly id: string;
+}
+
+/** One value key: an entity plus the dimensions that shape the value. */
+export type ValueKeyRef =
+  | (EntityRef & {
+      readonly family: LocaleFamily;
+      readonly locale: string;
+      /** Defaults to the family's current schema version. */
+      readonly schemaVersion?: number;
+    })
+  | (EntityRef & {
+      readonly family: 'reco';
+      readonly seedAsin: string;
+      /** The user's current generation (read from the generation key; 0 when absent). */
+      readonly generation: number;
+      readonly schemaVersion?: number;
+    });
+
+/** Settings of a key builder (from the worker configuration). */
+export interface KeyBuilderOptions {
+  readonly namespace?: string;
+  readonly locales?: readonly string[];
+}
+
+/** Builds keys for one namespace and one set of locales. */
+export interface KeyBuilder {
+  readonly namespace: string;
+  readonly locales: readonly string[];
+  readonly contract: typeof KEY_CONTRACT;
+  /** Hash tag content shared by all keys of the entity, e.g. `acme:product:B08X1YRSTR`. */
+  slotTag(entity: EntityRef): string;
+  /** The key of one cached value. */
+  valueKey(ref: ValueKeyRef): CacheKey;
+  /** The fence of an entity; for `reco`, the user's generation key. */
+  fenceKey(entity: EntityRef): FenceKey;
+  /** Every value key of the entity (all locales x live schema versions); empty for `reco`. */
+  variantKeys(entity: EntityRef, extraLocales?: readonly string[]): CacheKey[];
+  /** The invalidation effect of one entity, as the Redis adapter executes it. */
+  entityEffect(entity: EntityRef, extraLocales?: readonly string[]): EntityEffect;
+}
+
+/** Create a key builder; throws ConfigError when the namespace or a locale is invalid. */
+export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+  const locales = Object.freeze([...new Set(options.locales ?? DEFAULT_LOCALES)]);
+  const problems = [
+    ...(matchesRule(NAMESPACE, namespace) ? [] : [{ variable: 'namespace', message: NAMESPACE.description }]),
+    ...(locales.length === 0 ? [{ variable: 'locales', message: 'at least one locale is required' }] : []),
+    ...(locales.length > MAX_CONFIGURED_LOCALES
+      ? [{ variable: 'locales', message: `at most ${MAX_CONFIGURED_LOCALES} locales` }]
+      : []),
+    ...locales
+      .filter((l) => !matchesRule(LOCALE, l))
+      .map(() => ({ variable: 'locales', message: `every locale must be ${LOCALE.description}` })),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const entityPrefix = (entity: EntityRef): { spec: CachedFamilySpec; prefix: string; tag: string } => {
+    const spec = cachedSpec(entity.family);
+    check(TENANT, entity.tenant);
+    check(ID_RULES[spec.idKind], entity.id);
+    const tag = `${entity.tenant}:${spec.family}:${entity.id}`;
+    return { spec, prefix: `${namespace}:{${tag}}`, tag };
+  };
+
+  // Two implementations must agree: the concatenation above and the parser's regexes.
+  const verified = (key: string, entity: EntityRef, kind: 'value' | 'fence' | 'generation'): string => {
+    const parsed = parseKey(key, namespace);
+    if (
+      parsed === null ||
+      parsed.kind !== kind ||
+      parsed.family !== entity.family ||
+      parsed.tenant !== entity.tenant ||
+      parsed.id !== entity.id
+    ) {
+      throw new InvalidIdentifierError('key', `built key does not parse back into family ${entity.family}`);
+    }
+    return key;
+  };
+
+  const valueKey = (ref: ValueKeyRef): CacheKey => {
+    const { spec, prefix } = entityPrefix(ref);
+    const version = ref.schemaVersion ?? spec.schemaVersion;
+    if (!Number.isSafeInteger(version) || version < 1 || version > 999_999) {
+      throw new InvalidIdentifierError('schema version', 'must be an integer from 1 to 999999');
+    }
+    if (ref.family === 'reco') {
+      check(ASIN, ref.seedAsin);
+      if (!Number.isSafeInteger(ref.generation) || ref.generation < 0) {
+        throw new InvalidIdentifierError('generation', 'must be a non-negative safe integer');
+      }
+      return asCacheKey(verified(`${prefix}:v${version}:g${ref.generation}:${ref.seedAsin}`, ref, 'value'));
+    }
+    check(LOCALE, ref.locale);
+    return asCacheKey(verified(`${prefix}:v${version}:${ref.locale}`, ref, 'value'));
+  };
+
+  const fenceKey = (entity: EntityRef): FenceKey => {
+    const { spec, prefix } = entityPrefix(entity);
+    const kind = spec.strategy === 'generation' ? 'generation' : 'fence';
+    return asFenceKey(verified(`${prefix}:${kind === 'generation' ? 'gen' : 'fence'}`, entity, kind));
+  };
+
+  const variantKeys = (entity: EntityRef, extraLocales: readonly string[] = []): CacheKey[] => {
+    const { spec } = entityPrefix(entity);
+    const family = spec.family;
+    if (family === 'reco' || spec.strategy === 'generation') return [];
+    // Event locales only widen the set: deleting one key too many costs a miss, one too few serves stale data.
+    const allLocales = spec.dimensions.includes('locale') ? [...new Set([...locales, ...extraLocales])] : [];
+    return spec.liveSchemaVersions.flatMap((schemaVersion) =>
+      allLocales.map((locale) => valueKey({ ...entity, family, locale, schemaVersion })),
+    );
+  };
+
+  return Object.freeze({
+    namespace,
+    locales,
+    contract: KEY_CONTRACT,
+    slotTag: (entity: EntityRef) => entityPrefix(entity).tag,
+    valueKey,
+    fenceKey,
+    variantKeys,
+    entityEffect: (entity: EntityRef, extraLocales?: readonly string[]): EntityEffect => {
+      const { spec, tag } = entityPrefix(entity);
+      return {
+        family: spec.family,
+        slotTag: tag,
+        unlink: variantKeys(entity, extraLocales),
+        fence: fenceKey(entity),
+        critical: spec.critical,
+      };
+    },
+  });
+}
+
+function check(rule: IdentifierRule, value: unknown): asserts value is string {
+  if (!matchesRule(rule, value)) throw new InvalidIdentifierError(rule.kind, `must be ${rule.description}`);
+}
+
+function cachedSpec(family: string): CachedFamilySpec {
+  const spec = Object.hasOwn(KEY_CONTRACT, family) ? KEY_CONTRACT[family as FamilyName] : undefined;
+  if (spec === undefined) throw new InvalidIdentifierError('family', 'not a family of the key contract');
+  if (!spec.cached) throw new InvalidIdentifierError('family', `${spec.family} is never cached`);
+  return spec;
+}
