@@ -25,6 +25,7 @@ describe('planBatch: one message of each kind', () => {
         messageId: 'm1',
         eventId: e.eventId,
         family: 'product',
+        tenant: 'acme',
         originTimeMs: OCCURRED_AT_MS,
         snsPublishedAtMs: Date.parse('2025-03-01T12:00:00.250Z'),
       },
