@@ -36,6 +36,7 @@
  *   WORKER_STOP_TIMEOUT_MS      the orchestrator's stop timeout; drain must end before it [30000]
  *   WORKER_ADMIN_PORT           liveness/readiness/metrics port, 0 = ephemeral [9400]
  *   WORKER_LOG_LEVEL            fatal | error | warn | info | debug | trace | silent [info]
+ *   WORKER_METRICS_SERVICE      the `Service` dimension of the embedded metrics [invalidation-fleet]
  *   AWS_REGION                  required, e.g. us-east-1
  *   AWS_ENDPOINT_URL            optional endpoint override (LocalStack: http://localhost:4566)
  */
@@ -149,6 +150,10 @@ const VARIABLES = {
   WORKER_DRAIN_DEADLINE_MS: int(0, 600_000).default(20_000),
   WORKER_STOP_TIMEOUT_MS: int(1, 600_000).default(30_000),
   WORKER_ADMIN_PORT: int(0, 65_535).default(9_400),
+  WORKER_METRICS_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-", at most 64')
+    .default('invalidation-fleet'),
   WORKER_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be fatal, error, warn, info, debug, trace or silent',
@@ -203,6 +208,7 @@ export type WorkerConfig = DeepReadonly<{
   lifecycle: { drainDeadlineMs: number; stopTimeoutMs: number };
   admin: { port: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsService: string;
   aws: { region: string; endpoint?: string };
 }>;
 
@@ -353,6 +359,7 @@ function assemble(v: Variables): WorkerConfig {
     lifecycle: { drainDeadlineMs: v.WORKER_DRAIN_DEADLINE_MS, stopTimeoutMs: v.WORKER_STOP_TIMEOUT_MS },
     admin: { port: v.WORKER_ADMIN_PORT },
     logLevel: v.WORKER_LOG_LEVEL,
+    metricsService: v.WORKER_METRICS_SERVICE,
     aws: {
       region: v.AWS_REGION,
       ...(v.AWS_ENDPOINT_URL === undefined ? {} : { endpoint: v.AWS_ENDPOINT_URL }),

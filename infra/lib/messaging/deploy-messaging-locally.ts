@@ -85,19 +85,27 @@ export async function deployMessagingLocally(options: LocalDeployOptions): Promi
         if (!(err instanceof Error && /No updates are to be performed/.test(err.message))) throw err;
       }
     }
-    const outputs = new Map(((await describe(cfn, StackName))?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+    const outputs = new Map(
+      ((await describe(cfn, StackName))?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]),
+    );
     const need = (key: string): string => {
       const value = outputs.get(key);
       if (!value) throw new Error(`stack ${StackName} has no output ${key}`);
       return value;
     };
-    const topics = Object.fromEntries(
-      Object.keys(TOPICS).map((t) => [t, need(`${t}TopicArn`)]),
-    ) as Record<TopicName, string>;
+    const topics = Object.fromEntries(Object.keys(TOPICS).map((t) => [t, need(`${t}TopicArn`)])) as Record<
+      TopicName,
+      string
+    >;
     const queues = Object.fromEntries(
       Object.keys(CONSUMER_QUEUES).map((q) => [
         q,
-        { url: need(`${q}QueueUrl`), arn: need(`${q}QueueArn`), dlqUrl: need(`${q}DlqUrl`), dlqArn: need(`${q}DlqArn`) },
+        {
+          url: need(`${q}QueueUrl`),
+          arn: need(`${q}QueueArn`),
+          dlqUrl: need(`${q}DlqUrl`),
+          dlqArn: need(`${q}DlqArn`),
+        },
       ]),
     ) as Record<ConsumerName, DeployedQueue>;
     return { stackName: StackName, topics, queues };

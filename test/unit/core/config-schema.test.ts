@@ -47,6 +47,7 @@ describe('loadWorkerConfig: defaults', () => {
       lifecycle: { drainDeadlineMs: 20_000, stopTimeoutMs: 30_000 },
       admin: { port: 9400 },
       logLevel: 'info',
+      metricsService: 'invalidation-fleet',
       aws: { region: 'us-east-1' },
     });
   });

@@ -1,7 +1,7 @@
 // Unit test (pure, no Redis) kept next to the adapter's integration tests; the lead may move it to test/unit.
 import { describe, expect, it } from 'vitest';
 import { RecentInvalidations } from '../../../src/adapters/redis/recent-invalidations.ts';
-import { effect, keysOf } from './redis-test-kit.ts';
+import { effect, keysOf } from '../../integration/redis/redis-test-kit.ts';
 
 const k = keysOf('mc');
 

@@ -1,0 +1,37 @@
+/**
+ * Names of the environment variables the stack sets on the worker container. They are the
+ * worker's own configuration variables (src/core/config-schema.ts, the one source of truth);
+ * test/infra/worker-environment.test.ts checks that every name here is one the worker reads.
+ */
+import type { ConsumerName } from '../messaging/messaging-topology.ts';
+
+export const WORKER_ENV = {
+  /** `standalone` in AWS: the replication group's primary endpoint follows failover. */
+  redisMode: 'REDIS_MODE',
+  /** `host:port` of the primary endpoint. */
+  redisAddresses: 'REDIS_ADDRESSES',
+  redisTls: 'REDIS_TLS',
+  /** Injected from Secrets Manager by ECS (never a plain environment value). */
+  redisPassword: 'REDIS_PASSWORD',
+  adminPort: 'WORKER_ADMIN_PORT',
+  drainDeadlineMs: 'WORKER_DRAIN_DEADLINE_MS',
+  stopTimeoutMs: 'WORKER_STOP_TIMEOUT_MS',
+  awsRegion: 'AWS_REGION',
+  /**
+   * The `Service` dimension of the worker's embedded metrics (see metric-names.ts). The
+   * dashboard and alarms select on it, so the worker must publish with this exact value.
+   */
+  metricsService: 'WORKER_METRICS_SERVICE',
+} as const;
+export type WorkerEnvName = (typeof WORKER_ENV)[keyof typeof WORKER_ENV];
+
+/** The variables that carry each consumer queue's URL and its DLQ's URL. */
+export const QUEUE_URL_ENV: Readonly<Record<ConsumerName, { url: string; dlqUrl: string }>> = {
+  catalog: { url: 'WORKER_CATALOG_QUEUE_URL', dlqUrl: 'WORKER_CATALOG_DLQ_URL' },
+  promotions: { url: 'WORKER_PROMOTIONS_QUEUE_URL', dlqUrl: 'WORKER_PROMOTIONS_DLQ_URL' },
+  sessions: { url: 'WORKER_SESSIONS_QUEUE_URL', dlqUrl: 'WORKER_SESSIONS_DLQ_URL' },
+  reviewRefresh: { url: 'WORKER_REVIEW_REFRESH_QUEUE_URL', dlqUrl: 'WORKER_REVIEW_REFRESH_DLQ_URL' },
+};
+
+/** The worker's admin port (Prometheus `/metrics`, `/healthz`). */
+export const DEFAULT_ADMIN_PORT = 9464;

@@ -1,0 +1,353 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, IgnoreMode, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { ConsumerQueue } from '../messaging/invalidation-messaging.ts';
+import type { ConsumerName } from '../messaging/messaging-topology.ts';
+import { DEFAULT_ADMIN_PORT, QUEUE_URL_ENV, WORKER_ENV } from './worker-environment.ts';
+
+/** The repository root: the Docker build context of the worker image. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The SQS actions a worker needs on its own consumer queues, and nothing more. */
+export const CONSUMER_QUEUE_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+] as const;
+/** The worker dead-letters poison itself (with a reason attribute). */
+export const DEAD_LETTER_QUEUE_ACTIONS = ['sqs:SendMessage'] as const;
+/** Decrypt received messages; encrypt what it sends to a DLQ. */
+export const MESSAGING_KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'] as const;
+
+/** How the workers reach Redis. */
+export interface FleetRedisEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Secret holding the AUTH token, and its JSON field. */
+  readonly authSecret: secretsmanager.ISecret;
+  readonly authSecretField: string;
+  /** The cache's security group: the fleet is granted ingress to it on `port` only. */
+  readonly securityGroup: ec2.ISecurityGroup;
+}
+
+/** Props of {@link WorkerFleet}. */
+export interface WorkerFleetProps {
+  readonly vpc: ec2.IVpc;
+  /** Private subnets of the tasks (no public IP is ever assigned). */
+  readonly subnets: ec2.SubnetSelection;
+  /** Prefix of physical names. */
+  readonly namePrefix: string;
+  /** The consumer queues (with their DLQs) the workers poll. */
+  readonly queues: Readonly<Record<ConsumerName, ConsumerQueue>>;
+  /** The KMS key of the queues. */
+  readonly messagingKey: kms.IKey;
+  readonly redis: FleetRedisEndpoint;
+  /** The worker image. Default: built from the repository's Dockerfile (linux/amd64). */
+  readonly image?: ecs.ContainerImage;
+  /** Fargate CPU units. Default 256. */
+  readonly cpu?: number;
+  /** Fargate memory (MiB). Default 512. */
+  readonly memoryLimitMiB?: number;
+  /** Bounds of the task count. Default 1..4. */
+  readonly minTasks?: number;
+  readonly maxTasks?: number;
+  /** Target visible messages per running task of the scaling policy. Default 100. */
+  readonly backlogPerTaskTarget?: number;
+  /**
+   * SIGTERM → SIGKILL. Must exceed the worker's drain deadline so a deploy or scale-in
+   * never kills a batch mid-delete. Default 120 s (the Fargate maximum).
+   */
+  readonly stopTimeout?: Duration;
+  /** Value of the `Service` dimension the workers publish metrics with. Default: namePrefix. */
+  readonly metricsService?: string;
+  /** The worker's admin port (health check, metrics). Default 9464. */
+  readonly adminPort?: number;
+  /** TCP ports the tasks may open outside the VPC (AWS APIs, the origins). Default [443]. */
+  readonly egressPorts?: readonly number[];
+  /** Retention of the worker log group. Default two weeks. */
+  readonly logRetention?: logs.RetentionDays;
+  /** Removal policy of the log group. Default DESTROY. */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The worker fleet: an ECS cluster (Container Insights on) and a Fargate service in private
+ * subnets, its task role limited to the fleet's own queues, scaling on backlog per task,
+ * with a circuit breaker that rolls a failing deployment back.
+ */
+export class WorkerFleet extends Construct {
+  public readonly cluster: ecs.Cluster;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly service: ecs.FargateService;
+  /** The role the worker code runs as. */
+  public readonly taskRole: iam.Role;
+  /** The role ECS uses to pull the image, write logs and inject the Redis secret. */
+  public readonly executionRole: iam.IRole;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly logGroup: logs.LogGroup;
+  public readonly scalableTarget: appscaling.ScalableTarget;
+  public readonly scalingPolicy: appscaling.CfnScalingPolicy;
+  /** Visible messages across the fleet's queues per running task (what the fleet scales on). */
+  public readonly backlogPerTask: cloudwatch.MathExpression;
+
+  constructor(scope: Construct, id: string, props: WorkerFleetProps) {
+    super(scope, id);
+    const adminPort = props.adminPort ?? DEFAULT_ADMIN_PORT;
+    const minTasks = props.minTasks ?? 1;
+    const maxTasks = props.maxTasks ?? 4;
+    const queues = Object.entries(props.queues) as [ConsumerName, ConsumerQueue][];
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: `${props.namePrefix} workers: no ingress; egress to Redis and HTTPS only`,
+      allowAllOutbound: false,
+    });
+    for (const port of props.egressPorts ?? [443]) {
+      this.securityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(port),
+        `HTTPS to AWS APIs and origins (${port})`,
+      );
+    }
+    // Adds the egress here and the matching ingress on the cache's group.
+    this.securityGroup.connections.allowTo(
+      props.redis.securityGroup,
+      ec2.Port.tcp(props.redis.port),
+      `${props.namePrefix} workers to Redis`,
+    );
+
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `${props.namePrefix} worker: consume its own queues, dead-letter poison, nothing else`,
+    });
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ConsumeOwnQueues',
+        actions: [...CONSUMER_QUEUE_ACTIONS],
+        resources: queues.map(([, q]) => q.queue.queueArn),
+      }),
+    );
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeadLetterPoison',
+        actions: [...DEAD_LETTER_QUEUE_ACTIONS],
+        resources: queues.map(([, q]) => q.deadLetterQueue.queueArn),
+      }),
+    );
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'MessagingKey',
+        actions: [...MESSAGING_KEY_ACTIONS],
+        resources: [props.messagingKey.keyArn],
+      }),
+    );
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu ?? 256,
+      memoryLimitMiB: props.memoryLimitMiB ?? 512,
+      taskRole: this.taskRole,
+      runtimePlatform: {
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+      },
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.TWO_WEEKS,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+
+    const stopTimeout = props.stopTimeout ?? Duration.seconds(120);
+    const environment: Record<string, string> = {
+      [WORKER_ENV.redisMode]: 'standalone',
+      [WORKER_ENV.redisAddresses]: `${props.redis.host}:${props.redis.port}`,
+      [WORKER_ENV.redisTls]: 'true',
+      [WORKER_ENV.adminPort]: String(adminPort),
+      // Drain in half the stop timeout, so SIGKILL never lands on a batch being acked.
+      [WORKER_ENV.drainDeadlineMs]: String(stopTimeout.toMilliseconds() / 2),
+      [WORKER_ENV.stopTimeoutMs]: String(stopTimeout.toMilliseconds()),
+      [WORKER_ENV.awsRegion]: Stack.of(this).region,
+      [WORKER_ENV.metricsService]: props.metricsService ?? props.namePrefix,
+    };
+    for (const [name, q] of queues) {
+      environment[QUEUE_URL_ENV[name].url] = q.queue.queueUrl;
+      environment[QUEUE_URL_ENV[name].dlqUrl] = q.deadLetterQueue.queueUrl;
+    }
+
+    this.container = this.taskDefinition.addContainer('worker', {
+      image:
+        props.image ??
+        ecs.ContainerImage.fromAsset(REPO_ROOT, {
+          file: 'Dockerfile',
+          platform: Platform.LINUX_AMD64,
+          ignoreMode: IgnoreMode.DOCKER,
+          // Also excluded by .dockerignore; repeated so the asset hash never depends on them.
+          exclude: ['node_modules', '.git', '.local', 'cdk.out', 'test-results', 'coverage'],
+        }),
+      essential: true,
+      readonlyRootFilesystem: true,
+      environment,
+      secrets: {
+        [WORKER_ENV.redisPassword]: ecs.Secret.fromSecretsManager(
+          props.redis.authSecret,
+          props.redis.authSecretField,
+        ),
+      },
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: 'worker',
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: Size.mebibytes(25),
+      }),
+      stopTimeout,
+      healthCheck: {
+        // node:24-slim has no curl; Node's fetch does the probe.
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${adminPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        ],
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(30),
+      },
+    });
+    this.executionRole = this.taskDefinition.obtainExecutionRole();
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The plain environment holds only non-secret identifiers (queue URLs, Redis host and port, region, ' +
+        'flags); the one secret, the Redis AUTH token, is injected from Secrets Manager through `secrets`',
+    });
+    Validations.of(this.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken has no resource-level permissions (it must be granted on *); every other ' +
+        'action of the execution role is scoped to the image repository, the log group and the auth secret',
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: minTasks,
+      assignPublicIp: false,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      circuitBreaker: { enable: true, rollback: true },
+      // Start the new tasks before stopping the old ones: queues never go unconsumed.
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      enableExecuteCommand: false,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+
+    // Backlog per task (AWS's recommended SQS scaling metric), as CloudWatch metric math.
+    const dims = { ClusterName: this.cluster.clusterName, ServiceName: this.service.serviceName };
+    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
+    queues.forEach(([, q], i) => {
+      usingMetrics[`q${i}`] = q.queue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      });
+    });
+    usingMetrics.tasks = new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'RunningTaskCount',
+      dimensionsMap: dims,
+      statistic: 'Average',
+      period: Duration.minutes(1),
+    });
+    const expression = `(${queues.map((_, i) => `q${i}`).join(' + ')}) / tasks`;
+    this.backlogPerTask = new cloudwatch.MathExpression({
+      expression,
+      usingMetrics,
+      label: 'Visible messages per running task',
+      period: Duration.minutes(1),
+    });
+
+    this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
+      serviceNamespace: appscaling.ServiceNamespace.ECS,
+      scalableDimension: 'ecs:service:DesiredCount',
+      resourceId: `service/${this.cluster.clusterName}/${this.service.serviceName}`,
+      minCapacity: minTasks,
+      maxCapacity: maxTasks,
+      role: iam.Role.fromRoleArn(
+        this,
+        'ScalingRole',
+        Stack.of(this).formatArn({
+          region: '',
+          service: 'iam',
+          resource: 'role/aws-service-role/ecs.application-autoscaling.amazonaws.com',
+          resourceName: 'AWSServiceRoleForApplicationAutoScaling_ECSService',
+        }),
+      ),
+    });
+    // The L2 target-tracking policy takes a single metric only; metric math needs the L1.
+    this.scalingPolicy = new appscaling.CfnScalingPolicy(this, 'BacklogPerTaskScaling', {
+      policyName: `${props.namePrefix}-backlog-per-task`,
+      policyType: 'TargetTrackingScaling',
+      scalingTargetId: this.scalableTarget.scalableTargetId,
+      targetTrackingScalingPolicyConfiguration: {
+        targetValue: props.backlogPerTaskTarget ?? 100,
+        scaleOutCooldown: 60,
+        // Scale in slowly: a stopping task drains for up to its stop timeout.
+        scaleInCooldown: 300,
+        customizedMetricSpecification: {
+          metrics: [
+            ...queues.map(([, q], i) => ({
+              id: `q${i}`,
+              returnData: false,
+              metricStat: {
+                stat: 'Sum',
+                metric: {
+                  namespace: 'AWS/SQS',
+                  metricName: 'ApproximateNumberOfMessagesVisible',
+                  dimensions: [{ name: 'QueueName', value: q.queue.queueName }],
+                },
+              },
+            })),
+            {
+              id: 'tasks',
+              returnData: false,
+              metricStat: {
+                stat: 'Average',
+                metric: {
+                  namespace: 'ECS/ContainerInsights',
+                  metricName: 'RunningTaskCount',
+                  dimensions: [
+                    { name: 'ClusterName', value: this.cluster.clusterName },
+                    { name: 'ServiceName', value: this.service.serviceName },
+                  ],
+                },
+              },
+            },
+            {
+              id: 'backlogPerTask',
+              expression,
+              label: 'Visible messages per running task',
+              returnData: true,
+            },
+          ],
+        },
+      },
+    });
+  }
+}
