@@ -1,17 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
-// Three levels, one run: unit (pure core), integration (adapters on real Redis and
-// LocalStack), e2e (scenarios through SNS, SQS and Redis), infra (CDK assertions, cdk-nag).
-// The services are started by scripts/test.sh before vitest runs; test/setup/global-setup.ts
-// fails fast with a clear message if they are not up.
+// The test levels, one run (`npm test`). The services are started by scripts/test.sh before
+// vitest runs; tests read them from .local/env.json (test/support/stack.ts) and fail loudly,
+// never skip, when they are missing.
+//  1. unit + infra: pure core and CDK assertions, in parallel, milliseconds to seconds.
+//  2. integration: adapters against real Redis and LocalStack, in parallel (each test owns
+//     its keys and queues).
+//  3. e2e: scenarios through SNS, SQS and Redis with real worker processes, one file at a
+//     time, after everything else: some stop Redis or fail the primary over.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          sequence: { groupOrder: 2 },
+        },
+      },
+    ],
   },
 });

@@ -1,15 +1,15 @@
 /**
  * A Redis client keeps writing through a Sentinel failover: the primary is shut down, the
- * replica is promoted, writes resume. Afterwards the old primary is restarted by the
- * project's own env script and the roles are switched back, so the stack is as it was.
+ * replica is promoted, writes resume. Afterwards `env.sh up` restarts the old primary and
+ * switches the roles back, so the stack is as it was.
  */
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually } from '../../support/aws.ts';
-import { stack, testPrefix } from '../../support/stack.ts';
+import { eventually } from '../support/aws.ts';
+import { stack, testPrefix } from '../support/stack.ts';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
 
 function sentinelClient(): Redis {
   const s = stack();
@@ -31,32 +31,12 @@ describe('Sentinel failover', () => {
   const s = stack();
   const sentinel = new Redis({ host: s.redis.sentinels[0]!.host, port: s.redis.sentinels[0]!.port });
 
-  afterAll(async () => {
-    // Restore: restart whatever is missing, then make the configured primary primary again.
-    execFileSync('bash', [`${ROOT}scripts/env.sh`, 'up'], { stdio: 'ignore' });
-    if ((await currentPrimaryPort(sentinel, s.redis.sentinelName)) !== s.redis.primary.port) {
-      await eventually(
-        async () => {
-          const replica = new Redis({ ...s.redis.primary, lazyConnect: true });
-          try {
-            await replica.connect();
-            const info = await replica.info('replication');
-            return /master_link_status:up/.test(info) ? true : undefined;
-          } finally {
-            replica.disconnect();
-          }
-        },
-        { timeoutMs: 20_000, what: 'the old primary to resync as a replica' },
-      );
-      await sentinel.call('SENTINEL', 'failover', s.redis.sentinelName);
-      await eventually(
-        async () =>
-          (await currentPrimaryPort(sentinel, s.redis.sentinelName)) === s.redis.primary.port ? true : undefined,
-        { timeoutMs: 20_000, what: 'the roles to be restored' },
-      );
-    }
+  afterAll(() => {
+    // Restore: the project's own script restarts the stopped node and, once it has resynced
+    // as a replica, switches the roles back so .local/env.json is true again.
+    execFileSync('bash', [`${ROOT}scripts/env.sh`, 'up'], { stdio: 'inherit' });
     sentinel.disconnect();
-  }, 60_000);
+  }, 90_000);
 
   it('promotes the replica and writes resume', async () => {
     // Prepare

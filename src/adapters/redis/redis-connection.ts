@@ -25,6 +25,11 @@ export interface ConnectionTuning {
   readonly maxReconnectDelayMs?: number;
   /** CLIENT SETNAME, to find the fleet in CLIENT LIST. */
   readonly connectionName?: string;
+  /** AUTH (ElastiCache auth token or RBAC user). Never logged. */
+  readonly username?: string;
+  readonly password?: string;
+  /** TLS to the data nodes (ElastiCache in-transit encryption). */
+  readonly tls?: boolean;
 }
 
 export type RedisConfig =
@@ -94,6 +99,9 @@ function redisOptions(tuning: ConnectionTuning | undefined): RedisOptions {
     retryStrategy: (times) => reconnectDelay(times, maxDelay),
     enableReadyCheck: true,
     ...(tuning?.connectionName === undefined ? {} : { connectionName: tuning.connectionName }),
+    ...(tuning?.username === undefined ? {} : { username: tuning.username }),
+    ...(tuning?.password === undefined ? {} : { password: tuning.password }),
+    ...(tuning?.tls === true ? { tls: {} } : {}),
   };
 }
 

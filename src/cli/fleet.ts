@@ -1,0 +1,85 @@
+/**
+ * Runs the worker fleet locally in the foreground: N worker processes against the local
+ * stack (as ECS runs N tasks in AWS), restarted if one dies, stopped together on Ctrl-C
+ * (SIGTERM to each, which drains its batches). Writes `.local/fleet.json` with the admin
+ * endpoints, which the dashboard and the `lag` command read.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger } from '../observability/logger.ts';
+import { localWorkerEnv, readLocalStack, type LocalRedisMode } from '../local/local-worker-env.ts';
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+};
+
+const program = new Command('fleet')
+  .description('run the invalidation worker fleet against the local stack')
+  .option('-n, --workers <n>', 'worker processes', positiveInt, 2)
+  .option('--env-file <file>', 'local stack description', '.local/env.json')
+  .option('--admin-port <port>', 'admin port of the first worker; the others follow', positiveInt, 9464)
+  .option('--redis-mode <mode>', 'sentinel | standalone | cluster', 'sentinel')
+  .option('--log-level <level>', 'worker log level', 'info')
+  .parse();
+const opts = program.opts<{
+  workers: number;
+  envFile: string;
+  adminPort: number;
+  redisMode: LocalRedisMode;
+  logLevel: string;
+}>();
+
+const logger = createLogger('fleet');
+const stack = readLocalStack(opts.envFile);
+const workerEntry = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const fleetFile = '.local/fleet.json';
+const children = new Map<number, ChildProcess>();
+let stopping = false;
+
+function spawnWorker(index: number): void {
+  const adminPort = opts.adminPort + index;
+  const env = localWorkerEnv(stack, {
+    redisMode: opts.redisMode,
+    adminPort,
+    overrides: { WORKER_LOG_LEVEL: opts.logLevel },
+  });
+  const child = fork(workerEntry, [], { env: { ...process.env, ...env }, stdio: 'inherit' });
+  children.set(index, child);
+  child.on('exit', (code, signal) => {
+    children.delete(index);
+    if (stopping) return;
+    logger.warn({ worker: index, code, signal }, 'worker exited; restarting it in 1 s');
+    setTimeout(() => spawnWorker(index), 1000).unref();
+  });
+}
+
+for (let i = 0; i < opts.workers; i++) spawnWorker(i);
+writeFileSync(
+  fleetFile,
+  JSON.stringify({ targets: Array.from({ length: opts.workers }, (_, i) => `http://127.0.0.1:${opts.adminPort + i}`) }),
+);
+logger.info(
+  { workers: opts.workers, adminPorts: `${opts.adminPort}-${opts.adminPort + opts.workers - 1}`, redis: opts.redisMode },
+  'fleet running; Ctrl-C stops it',
+);
+
+function stop(signal: NodeJS.Signals): void {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'stopping the fleet (each worker drains its batches)');
+  for (const child of children.values()) child.kill('SIGTERM');
+  const done = () => {
+    if (children.size > 0) return;
+    rmSync(fleetFile, { force: true });
+    logger.info('fleet stopped');
+    process.exit(0);
+  };
+  for (const child of children.values()) child.on('exit', done);
+  done();
+}
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,52 @@
+/**
+ * The worker's entry point (the container's command): validate the configuration from the
+ * environment (every problem reported at once, exit 2), start, and stop gracefully on
+ * SIGTERM/SIGINT (exit 0 when drained; a second signal exits at once with 1).
+ */
+import { loadWorkerConfig } from '../core/config-schema.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createLogger } from '../observability/logger.ts';
+import { startWorker } from '../worker/invalidation-worker.ts';
+
+let config;
+try {
+  config = loadWorkerConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const logger = createLogger('invalidation-worker', config.logLevel);
+const worker = await startWorker({ config, logger }).catch((err: unknown) => {
+  logger.fatal({ err }, 'worker failed to start');
+  process.exit(1);
+});
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) {
+    logger.warn({ signal }, 'second signal: exiting without draining');
+    process.exit(1);
+  }
+  stopping = true;
+  logger.info({ signal, drainDeadlineMs: config.lifecycle.drainDeadlineMs }, 'stopping');
+  const hardStop = setTimeout(() => {
+    logger.error('stop timeout passed; exiting');
+    process.exit(1);
+  }, config.lifecycle.stopTimeoutMs);
+  hardStop.unref();
+  void worker.close().then(() => {
+    logger.flush();
+    process.exit(0);
+  });
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('uncaughtException', (err) => {
+  // Messages in hand are not acked, so they come back: crashing is safe, hiding a bug is not.
+  logger.fatal({ err }, 'uncaught exception');
+  process.exit(1);
+});

@@ -1,0 +1,202 @@
+/**
+ * Polls every worker's `/lag.json` and `/metrics` (and the queues) once per tick and turns
+ * them into one fleet-wide point: lag percentiles from merged HDR histograms, rates from
+ * counter increases (a worker restart resets its counters; that is not a negative rate).
+ */
+import { isLagReport, mergeLagReports, primaryByFamily } from '../metrics/lag-report.ts';
+import type { LagReport } from '../metrics/lag-report.ts';
+import { PROM } from '../metrics/prometheus-names.ts';
+import { parsePrometheusText, sumBy } from '../metrics/prometheus-text.ts';
+import type { Sample } from '../metrics/prometheus-text.ts';
+import type { QueueDepthReader, QueueDepths } from './queue-depths.ts';
+
+export interface LagPoint {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+/** One tick of the fleet, as charted. */
+export interface DashboardPoint {
+  readonly t: number;
+  readonly targets: readonly { readonly url: string; readonly up: boolean }[];
+  /** Origin → delete percentiles per family over the lag window (absent: no samples). */
+  readonly lag: Record<string, LagPoint>;
+  /** Events applied per second, per family. */
+  readonly throughput: Record<string, number>;
+  /** Per second: redis errors, rejected, dead-lettered, retried messages. */
+  readonly errors: { redis: number; rejected: number; deadLettered: number; retries: number };
+  readonly queueDepth: Record<string, number>;
+  readonly dlqDepth: Record<string, number>;
+  /** Oldest message age per queue, seconds (as the workers last saw it). */
+  readonly queueAgeS: Record<string, number>;
+  /** Read-side hit ratio per family (0..1) over the rate window; absent without reads. */
+  readonly hitRatio: Record<string, number>;
+}
+
+export interface FleetPollerOptions {
+  readonly targets: readonly string[];
+  readonly lagWindowSeconds: number;
+  /** Seconds of counter history rates are computed over. Default 5. */
+  readonly rateWindowSeconds?: number;
+  readonly queues?: QueueDepthReader | undefined;
+  readonly fetchTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+/** Counter totals that only go up, summed over workers. */
+class MonotonicTotals {
+  readonly #last = new Map<string, number>();
+  readonly #total = new Map<string, number>();
+
+  /** Adds the increase of `target`'s `key` since last time (all of it after a reset). */
+  observe(target: string, key: string, value: number): void {
+    const id = `${target} ${key}`;
+    const prev = this.#last.get(id);
+    const inc = prev === undefined ? value : value >= prev ? value - prev : value;
+    this.#last.set(id, value);
+    this.#total.set(key, (this.#total.get(key) ?? 0) + inc);
+  }
+
+  snapshot(): Map<string, number> {
+    return new Map(this.#total);
+  }
+}
+
+const COUNTERS: readonly { name: string; label?: string; prefix: string }[] = [
+  { name: PROM.eventsProcessed, label: 'family', prefix: 'events' },
+  { name: PROM.redisErrors, prefix: 'redis' },
+  { name: PROM.rejected, prefix: 'rejected' },
+  { name: PROM.deadLettered, prefix: 'deadLettered' },
+  { name: PROM.retries, prefix: 'retries' },
+  { name: PROM.readHits, label: 'family', prefix: 'hits' },
+  { name: PROM.readMisses, label: 'family', prefix: 'misses' },
+];
+
+/** Polls the fleet; `tick()` returns the next point. */
+export class FleetPoller {
+  readonly #o: FleetPollerOptions;
+  readonly #now: () => number;
+  readonly #totals = new MonotonicTotals();
+  readonly #history: { t: number; totals: Map<string, number> }[] = [];
+  #queueDepths: QueueDepths | undefined;
+  #queueReadAt = 0;
+
+  constructor(options: FleetPollerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async tick(): Promise<DashboardPoint> {
+    const timeout = this.#o.fetchTimeoutMs ?? 800;
+    const [results, queues] = await Promise.all([
+      Promise.all(this.#o.targets.map((url) => this.#pollTarget(url, timeout))),
+      this.#readQueues(),
+    ]);
+    const t = this.#now();
+    const reports = results.flatMap((r) => (r.report === undefined ? [] : [r.report]));
+    const lag: Record<string, LagPoint> = {};
+    for (const [family, m] of primaryByFamily(mergeLagReports(reports))) {
+      if (m.window.count === 0) continue;
+      const { p50, p90, p99, max, count } = m.window;
+      lag[family] = { p50, p90, p99, max, count };
+    }
+
+    for (const r of results) {
+      if (r.samples === undefined) continue;
+      for (const c of COUNTERS) {
+        for (const [key, v] of sumBy(r.samples, c.name, c.label)) this.#totals.observe(r.url, `${c.prefix}/${key}`, v);
+      }
+    }
+    const totals = this.#totals.snapshot();
+    this.#history.push({ t, totals });
+    const windowMs = (this.#o.rateWindowSeconds ?? 5) * 1000;
+    while (this.#history.length > 2 && (this.#history[1]?.t ?? t) <= t - windowMs) this.#history.shift();
+    const base = this.#history[0];
+    const dt = base === undefined ? 0 : (t - base.t) / 1000;
+    const delta = (key: string): number => (totals.get(key) ?? 0) - (base?.totals.get(key) ?? 0);
+    const rate = (key: string): number => (dt > 0 ? delta(key) / dt : 0);
+    const sumRate = (prefix: string): number =>
+      [...totals.keys()].filter((k) => k.startsWith(`${prefix}/`)).reduce((s, k) => s + rate(k), 0);
+
+    const throughput: Record<string, number> = {};
+    const hitRatio: Record<string, number> = {};
+    for (const key of totals.keys()) {
+      const [prefix, family = ''] = key.split('/');
+      if (prefix === 'events') throughput[family] = round2(rate(key));
+      if (prefix === 'hits') {
+        const hits = delta(key);
+        const reads = hits + delta(`misses/${family}`);
+        if (reads > 0) hitRatio[family] = round2(hits / reads);
+      }
+    }
+
+    const queueAgeS: Record<string, number> = {};
+    const workerDepth: Record<string, number> = {};
+    for (const r of results) {
+      for (const [queue, ms] of sumBy(r.samples ?? [], PROM.queueOldestAge, 'queue')) {
+        queueAgeS[queue] = Math.max(queueAgeS[queue] ?? 0, round2(ms / 1000));
+      }
+      for (const s of r.samples ?? []) {
+        if (s.name === PROM.queueDepth && s.labels.queue !== undefined) {
+          workerDepth[s.labels.queue] = Math.max(workerDepth[s.labels.queue] ?? 0, s.value);
+        }
+      }
+    }
+
+    return {
+      t,
+      targets: results.map((r) => ({ url: r.url, up: r.up })),
+      lag,
+      throughput,
+      errors: {
+        redis: round2(sumRate('redis')),
+        rejected: round2(sumRate('rejected')),
+        deadLettered: round2(sumRate('deadLettered')),
+        retries: round2(sumRate('retries')),
+      },
+      queueDepth: queues?.depth ?? workerDepth,
+      dlqDepth: queues?.dlq ?? {},
+      queueAgeS,
+      hitRatio,
+    };
+  }
+
+  async #pollTarget(
+    url: string,
+    timeoutMs: number,
+  ): Promise<{ url: string; up: boolean; report?: LagReport; samples?: Sample[] }> {
+    try {
+      const [lagRes, metricsRes] = await Promise.all([
+        fetch(`${url}/lag.json?window=${this.#o.lagWindowSeconds}`, { signal: AbortSignal.timeout(timeoutMs) }),
+        fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) }),
+      ]);
+      const body: unknown = lagRes.ok ? await lagRes.json() : undefined;
+      const text = metricsRes.ok ? await metricsRes.text() : undefined;
+      return {
+        url,
+        up: lagRes.ok && metricsRes.ok,
+        ...(isLagReport(body) ? { report: body } : {}),
+        ...(text === undefined ? {} : { samples: parsePrometheusText(text) }),
+      };
+    } catch {
+      return { url, up: false };
+    }
+  }
+
+  /** Queue attributes every 2 s at most (SQS is slower than the workers). */
+  async #readQueues(): Promise<QueueDepths | undefined> {
+    const reader = this.#o.queues;
+    if (reader === undefined) return undefined;
+    const now = this.#now();
+    if (this.#queueDepths === undefined || now - this.#queueReadAt >= 2_000) {
+      this.#queueReadAt = now;
+      this.#queueDepths = await reader.read();
+    }
+    return this.#queueDepths;
+  }
+}
+
+const round2 = (v: number): number => Math.round(v * 100) / 100;

@@ -1,0 +1,113 @@
+/**
+ * Depth of the consumer queues and their dead-letter queues, read with GetQueueAttributes
+ * from the queue URLs of the local stack description (`.local/env.json`).
+ */
+import { readFile } from 'node:fs/promises';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+export interface WatchedQueue {
+  readonly name: string;
+  readonly url: string;
+  readonly dlqUrl: string | undefined;
+}
+
+export interface QueueSource {
+  readonly queues: readonly WatchedQueue[];
+  readonly endpoint: string | undefined;
+  readonly region: string;
+}
+
+export interface QueueDepths {
+  /** Visible messages per queue. */
+  readonly depth: Record<string, number>;
+  /** Messages in flight (received, not yet deleted) per queue. */
+  readonly inFlight: Record<string, number>;
+  /** Visible messages per dead-letter queue (keyed by the consumer queue's name). */
+  readonly dlq: Record<string, number>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Reads queue URLs, endpoint and region from a stack description file. */
+export async function readQueueSource(path: string): Promise<QueueSource> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new Error(`cannot read env file ${path}`, { cause });
+  }
+  if (!isRecord(json)) throw new Error(`env file ${path} is not a JSON object`);
+  const queues: WatchedQueue[] = [];
+  for (const [name, q] of Object.entries(isRecord(json.queues) ? json.queues : {})) {
+    if (!isRecord(q)) continue;
+    const url = str(q.url);
+    if (url !== undefined) queues.push({ name, url, dlqUrl: str(q.dlqUrl) });
+  }
+  const localstack = isRecord(json.localstack) ? json.localstack : {};
+  return { queues, endpoint: str(localstack.endpoint), region: str(json.region) ?? 'us-east-1' };
+}
+
+/** Polls queue depths; one client for every call. */
+export class QueueDepthReader {
+  readonly #source: QueueSource;
+  readonly #client: SQSClient;
+
+  constructor(source: QueueSource) {
+    this.#source = source;
+    const local = source.endpoint !== undefined && process.env.AWS_ACCESS_KEY_ID === undefined;
+    this.#client = new SQSClient({
+      region: source.region,
+      ...(source.endpoint === undefined ? {} : { endpoint: source.endpoint }),
+      // LocalStack accepts any credentials; its documented defaults keep the SDK quiet.
+      ...(local ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } : {}),
+      maxAttempts: 1,
+    });
+  }
+
+  get queues(): readonly WatchedQueue[] {
+    return this.#source.queues;
+  }
+
+  /** Reads every queue; a queue that cannot be read is left out. */
+  async read(timeoutMs = 2_000): Promise<QueueDepths> {
+    const depths: QueueDepths = { depth: {}, inFlight: {}, dlq: {} };
+    await Promise.all(
+      this.#source.queues.flatMap((q) => [
+        this.#attrs(q.url, timeoutMs).then((a) => {
+          if (a === undefined) return;
+          depths.depth[q.name] = a.visible;
+          depths.inFlight[q.name] = a.inFlight;
+        }),
+        q.dlqUrl === undefined
+          ? Promise.resolve()
+          : this.#attrs(q.dlqUrl, timeoutMs).then((a) => {
+              if (a !== undefined) depths.dlq[q.name] = a.visible;
+            }),
+      ]),
+    );
+    return depths;
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
+
+  async #attrs(url: string, timeoutMs: number): Promise<{ visible: number; inFlight: number } | undefined> {
+    try {
+      const out = await this.#client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+        { abortSignal: AbortSignal.timeout(timeoutMs) },
+      );
+      return {
+        visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+}

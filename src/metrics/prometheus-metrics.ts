@@ -1,0 +1,296 @@
+/**
+ * `WorkerMetrics` (and `ReadSideMetrics`) on prom-client, with a registry of its own so
+ * tests and several instances never share global state. Lag is exported twice: HDR
+ * percentiles over a rolling window (exact, per worker) and a bucketed histogram (coarse,
+ * but aggregatable across the fleet in PromQL).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FamilyName } from '../core/invalidation-plan.ts';
+import type { EventTimeline, RetryKind, WorkerMetrics } from '../worker/worker-metrics.ts';
+import { LagHistograms } from './lag-histograms.ts';
+import { stageLags } from './lag-stages.ts';
+import { QUANTILES } from './lag-stats.ts';
+import type { LagStats } from './lag-stats.ts';
+import { LAG_BUCKETS_MS, MISS_PENALTY_BUCKETS_MS, PROM } from './prometheus-names.ts';
+import type { ReadSideMetrics } from './read-side-metrics.ts';
+
+export interface PrometheusMetricsOptions {
+  /** Lag histograms to record into (shared with `/lag.json`). Default: a new one. */
+  readonly lag?: LagHistograms;
+  /** Window of the `invalidation_lag_ms` quantiles. Default 60 s. */
+  readonly summaryWindowSeconds?: number;
+  /** Labels added to every series (e.g. `{ service: 'cif-dev' }`). */
+  readonly defaultLabels?: Record<string, string>;
+  /** Also export prom-client's process metrics (event loop lag, heap, GC). Default false. */
+  readonly processMetrics?: boolean;
+}
+
+type Snapshot = { family: string; stage: string; window: LagStats; totalCount: number }[];
+
+/** Prometheus exporter of the worker's (and a read-side client's) metrics. */
+export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
+  readonly registry = new Registry();
+  readonly lag: LagHistograms;
+  readonly summaryWindowSeconds: number;
+
+  readonly #events: Counter<'family'>;
+  readonly #keys: Counter<'family'>;
+  readonly #rejected: Counter<'queue' | 'reason'>;
+  readonly #deadLettered: Counter<'queue' | 'reason'>;
+  readonly #retries: Counter<'queue' | 'kind'>;
+  readonly #redisErrors: Counter<'kind'>;
+  readonly #waitShortfalls: Counter;
+  readonly #failoverReplays: Counter;
+  readonly #failoverEffects: Counter;
+  readonly #refreshWritten: Counter;
+  readonly #refreshFailed: Counter;
+  readonly #refreshPlanned: Gauge;
+  readonly #refreshProgress: Gauge;
+  readonly #queueDepth: Gauge<'queue'>;
+  readonly #queueAge: Gauge<'queue'>;
+  readonly #lagBuckets: Histogram<'family' | 'stage'>;
+  readonly #clamped: Counter<'stage' | 'reason'>;
+  readonly #hits: Counter<'family'>;
+  readonly #misses: Counter<'family'>;
+  readonly #missPenalty: Histogram<'family'>;
+  readonly #originCalls: Counter<'family'>;
+  #lastRefresh = { written: 0, failed: 0 };
+  #snapshot: { atMs: number; data: Snapshot } | undefined;
+
+  constructor(options: PrometheusMetricsOptions = {}) {
+    this.lag = options.lag ?? new LagHistograms();
+    this.summaryWindowSeconds = options.summaryWindowSeconds ?? 60;
+    if (options.defaultLabels !== undefined) this.registry.setDefaultLabels(options.defaultLabels);
+    if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+
+    this.#events = new Counter({
+      name: PROM.eventsProcessed,
+      help: 'Events whose invalidation was confirmed',
+      labelNames: ['family'],
+      registers,
+    });
+    this.#keys = new Counter({ name: PROM.keysDeleted, help: 'Cache keys deleted', labelNames: ['family'], registers });
+    this.#rejected = new Counter({
+      name: PROM.rejected,
+      help: 'Messages that failed validation, by error code',
+      labelNames: ['queue', 'reason'],
+      registers,
+    });
+    this.#deadLettered = new Counter({
+      name: PROM.deadLettered,
+      help: 'Messages sent to the dead-letter queue, by error code',
+      labelNames: ['queue', 'reason'],
+      registers,
+    });
+    this.#retries = new Counter({
+      name: PROM.retries,
+      help: 'Messages left to come back after a back-off, by cause',
+      labelNames: ['queue', 'kind'],
+      registers,
+    });
+    this.#redisErrors = new Counter({
+      name: PROM.redisErrors,
+      help: 'Redis command failures, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#waitShortfalls = new Counter({
+      name: PROM.waitShortfalls,
+      help: 'WAIT calls that returned fewer replicas than required',
+      registers,
+    });
+    this.#failoverReplays = new Counter({
+      name: PROM.failoverReplays,
+      help: 'Replays of recent effects after a Redis failover',
+      registers,
+    });
+    this.#failoverEffects = new Counter({
+      name: PROM.failoverReplayedEffects,
+      help: 'Effects re-applied by failover replays',
+      registers,
+    });
+    this.#refreshWritten = new Counter({
+      name: PROM.refreshKeysWritten,
+      help: 'Review refresh: keys written',
+      registers,
+    });
+    this.#refreshFailed = new Counter({
+      name: PROM.refreshKeysFailed,
+      help: 'Review refresh: keys that failed',
+      registers,
+    });
+    this.#refreshPlanned = new Gauge({
+      name: PROM.refreshKeysPlanned,
+      help: 'Review refresh: keys in the current run',
+      registers,
+    });
+    this.#refreshProgress = new Gauge({
+      name: PROM.refreshProgress,
+      help: 'Review refresh: (written + failed) / planned of the current run',
+      registers,
+    });
+    this.#queueDepth = new Gauge({
+      name: PROM.queueDepth,
+      help: 'Approximate messages waiting, per queue (last observation)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.#queueAge = new Gauge({
+      name: PROM.queueOldestAge,
+      help: 'Age of the oldest message seen, per queue, in ms (last observation)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.#lagBuckets = new Histogram({
+      name: PROM.lagHistogram,
+      help: 'Invalidation lag per family and stage, in ms (bucketed; aggregate across workers)',
+      labelNames: ['family', 'stage'],
+      buckets: LAG_BUCKETS_MS,
+      registers,
+    });
+    this.#clamped = new Counter({
+      name: PROM.lagClamped,
+      help: 'Lag samples clamped: negative (clock skew), too_large (over an hour) or invalid',
+      labelNames: ['stage', 'reason'],
+      registers,
+    });
+    this.lag.onClamp((stage, reason) => this.#clamped.inc({ stage, reason: snake(reason) }));
+
+    // Summary-like exports of the HDR window, computed at scrape time from one snapshot.
+    const snapshot = (): Snapshot => this.#lagSnapshot();
+    new Gauge({
+      name: PROM.lag,
+      help: `Invalidation lag percentiles (HDR) over the last ${this.summaryWindowSeconds} s, in ms`,
+      labelNames: ['family', 'stage', 'quantile'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of snapshot()) {
+          if (s.window.count === 0) continue;
+          for (const { key, quantile } of QUANTILES) {
+            this.set({ family: s.family, stage: s.stage, quantile: String(quantile) }, s.window[key]);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: PROM.lagCount,
+      help: 'Lag samples recorded since start',
+      labelNames: ['family', 'stage'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of snapshot()) this.set({ family: s.family, stage: s.stage }, s.totalCount);
+      },
+    });
+    new Gauge({
+      name: PROM.lagMax,
+      help: `Largest invalidation lag over the last ${this.summaryWindowSeconds} s, in ms`,
+      labelNames: ['family', 'stage'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of snapshot()) {
+          if (s.window.count > 0) this.set({ family: s.family, stage: s.stage }, s.window.max);
+        }
+      },
+    });
+
+    this.#hits = new Counter({ name: PROM.readHits, help: 'Cache reads served from cache', labelNames: ['family'], registers });
+    this.#misses = new Counter({ name: PROM.readMisses, help: 'Cache reads that missed', labelNames: ['family'], registers });
+    this.#missPenalty = new Histogram({
+      name: PROM.missPenalty,
+      help: 'Latency added by a cache miss, in ms',
+      labelNames: ['family'],
+      buckets: MISS_PENALTY_BUCKETS_MS,
+      registers,
+    });
+    this.#originCalls = new Counter({
+      name: PROM.originCalls,
+      help: 'Calls to the origin',
+      labelNames: ['family'],
+      registers,
+    });
+  }
+
+  eventApplied(timeline: EventTimeline): void {
+    this.#events.inc({ family: timeline.family });
+    this.lag.recordTimeline(timeline);
+    this.#snapshot = undefined;
+    for (const { stage, lagMs } of stageLags(timeline)) {
+      if (Number.isFinite(lagMs)) this.#lagBuckets.observe({ family: timeline.family, stage }, Math.max(0, lagMs));
+    }
+  }
+  keysDeleted(family: FamilyName, count: number): void {
+    if (count > 0) this.#keys.inc({ family }, count);
+  }
+  rejected(queue: string, code: string): void {
+    this.#rejected.inc({ queue, reason: code });
+  }
+  deadLettered(queue: string, code: string): void {
+    this.#deadLettered.inc({ queue, reason: code });
+  }
+  retried(queue: string, kind: RetryKind, count: number): void {
+    if (count > 0) this.#retries.inc({ queue, kind }, count);
+  }
+  redisError(kind: string): void {
+    this.#redisErrors.inc({ kind });
+  }
+  waitShortfall(): void {
+    this.#waitShortfalls.inc();
+  }
+  failoverReplayed(effects: number): void {
+    this.#failoverReplays.inc();
+    if (effects > 0) this.#failoverEffects.inc(effects);
+  }
+  queueObserved(queue: string, observation: { depth?: number; oldestAgeMs?: number }): void {
+    if (observation.depth !== undefined) this.#queueDepth.set({ queue }, observation.depth);
+    if (observation.oldestAgeMs !== undefined) this.#queueAge.set({ queue }, observation.oldestAgeMs);
+  }
+  /**
+   * `written`/`failed` are the current run's running totals: counters advance by the
+   * difference; a smaller value than last time starts a new run.
+   */
+  refreshProgress(progress: { written: number; failed: number; total: number }): void {
+    const dw = progress.written >= this.#lastRefresh.written ? progress.written - this.#lastRefresh.written : progress.written;
+    const df = progress.failed >= this.#lastRefresh.failed ? progress.failed - this.#lastRefresh.failed : progress.failed;
+    if (dw > 0) this.#refreshWritten.inc(dw);
+    if (df > 0) this.#refreshFailed.inc(df);
+    this.#lastRefresh = { written: progress.written, failed: progress.failed };
+    this.#refreshPlanned.set(progress.total);
+    this.#refreshProgress.set(progress.total > 0 ? (progress.written + progress.failed) / progress.total : 0);
+  }
+
+  readSideHit(family: FamilyName): void {
+    this.#hits.inc({ family });
+  }
+  readSideMiss(family: FamilyName, missPenaltyMs: number): void {
+    this.#misses.inc({ family });
+    if (Number.isFinite(missPenaltyMs)) this.#missPenalty.observe({ family }, Math.max(0, missPenaltyMs));
+  }
+  originCall(family: FamilyName): void {
+    this.#originCalls.inc({ family });
+  }
+
+  /** The Prometheus text exposition. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  // The three lag gauges of one scrape share a snapshot; a new sample invalidates it.
+  #lagSnapshot(): Snapshot {
+    const now = Date.now();
+    if (this.#snapshot !== undefined && now - this.#snapshot.atMs < 250) return this.#snapshot.data;
+    const data = this.lag.series().map(({ family, stage }) => ({
+      family,
+      stage,
+      window: this.lag.windowStats(family, stage, this.summaryWindowSeconds * 1000),
+      totalCount: this.lag.totalStats(family, stage).count,
+    }));
+    this.#snapshot = { atMs: now, data };
+    return data;
+  }
+}
+
+const snake = (reason: string): string => reason.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -1,0 +1,40 @@
+/**
+ * Names of the Prometheus series the worker exposes on `/metrics`. Milliseconds (not the
+ * Prometheus base unit, seconds) to match the CloudWatch metrics and the SLOs, which are all
+ * in ms; every such name ends in `_ms`. The dashboard reads these names back.
+ */
+export const PROM = {
+  eventsProcessed: 'invalidation_events_processed_total',
+  keysDeleted: 'invalidation_keys_deleted_total',
+  rejected: 'invalidation_messages_rejected_total',
+  deadLettered: 'invalidation_messages_dead_lettered_total',
+  retries: 'invalidation_retries_total',
+  redisErrors: 'invalidation_redis_errors_total',
+  waitShortfalls: 'invalidation_wait_shortfalls_total',
+  failoverReplays: 'invalidation_failover_replays_total',
+  failoverReplayedEffects: 'invalidation_failover_replayed_effects_total',
+  refreshKeysWritten: 'invalidation_refresh_keys_written_total',
+  refreshKeysFailed: 'invalidation_refresh_keys_failed_total',
+  refreshKeysPlanned: 'invalidation_refresh_keys_planned',
+  refreshProgress: 'invalidation_refresh_progress_ratio',
+  queueDepth: 'invalidation_queue_depth',
+  queueOldestAge: 'invalidation_queue_oldest_message_age_ms',
+  /** HDR percentiles over the rolling window, label `quantile` (a summary-like gauge). */
+  lag: 'invalidation_lag_ms',
+  /** Samples since start (with the `lag` gauge, reads like a summary's `_count`). */
+  lagCount: 'invalidation_lag_ms_count',
+  /** Largest lag in the rolling window. */
+  lagMax: 'invalidation_lag_ms_max',
+  /** Bucketed lag: aggregatable across the fleet with `histogram_quantile`. */
+  lagHistogram: 'invalidation_lag_distribution_ms',
+  lagClamped: 'invalidation_lag_samples_clamped_total',
+  readHits: 'cache_read_hits_total',
+  readMisses: 'cache_read_misses_total',
+  missPenalty: 'cache_miss_penalty_ms',
+  originCalls: 'cache_origin_calls_total',
+} as const;
+
+/** Buckets of `invalidation_lag_distribution_ms`; include every SLO threshold (500 … 5000). */
+export const LAG_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000, 30_000, 60_000];
+/** Buckets of `cache_miss_penalty_ms`. */
+export const MISS_PENALTY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 200, 400, 800, 1_600, 5_000];

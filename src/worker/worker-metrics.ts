@@ -1,0 +1,58 @@
+/**
+ * What the worker reports, as a port: the batch pipeline calls these methods and knows
+ * nothing of Prometheus, HDR histograms or CloudWatch. `src/metrics/` implements it.
+ */
+import type { FamilyName } from '../core/invalidation-plan.ts';
+
+/** Timestamps of one applied event, ms since epoch (absent when unknown). */
+export interface EventTimeline {
+  readonly family: FamilyName;
+  readonly tenant: string;
+  readonly queue: string;
+  /** When the change happened at the origin (the event's `occurredAt`). */
+  readonly originAtMs: number;
+  /** When SNS accepted the publish (SNS envelope `Timestamp`), if known. */
+  readonly snsPublishedAtMs?: number | undefined;
+  /** When SQS accepted the message (`SentTimestamp`), if known. */
+  readonly sqsSentAtMs?: number | undefined;
+  /** When this worker received the batch. */
+  readonly receivedAtMs: number;
+  /** When Redis confirmed every delete of the batch (after WAIT for critical families). */
+  readonly deleteConfirmedAtMs: number;
+  /** When the L1 broadcast was published (Redis server time), if there was one. */
+  readonly broadcastAtMs?: number | undefined;
+}
+
+export type RetryKind = 'redis-error' | 'wait-shortfall' | 'deadline-exceeded' | 'dead-letter-failed';
+
+export interface WorkerMetrics {
+  /** One event's effects are confirmed: record its lag at every stage. */
+  eventApplied(timeline: EventTimeline): void;
+  keysDeleted(family: FamilyName, count: number): void;
+  /** A message failed validation (it is then dead-lettered). */
+  rejected(queue: string, code: string): void;
+  deadLettered(queue: string, code: string): void;
+  /** Messages left to come back after a back-off. */
+  retried(queue: string, kind: RetryKind, count: number): void;
+  redisError(kind: string): void;
+  waitShortfall(): void;
+  failoverReplayed(effects: number): void;
+  /** Queue depth and the age of the oldest message seen, per queue. */
+  queueObserved(queue: string, observation: { depth?: number; oldestAgeMs?: number }): void;
+  /** Review refresh progress. */
+  refreshProgress(progress: { written: number; failed: number; total: number }): void;
+}
+
+/** A WorkerMetrics that drops everything (tests and tools that do not export metrics). */
+export const NO_METRICS: WorkerMetrics = {
+  eventApplied: () => undefined,
+  keysDeleted: () => undefined,
+  rejected: () => undefined,
+  deadLettered: () => undefined,
+  retried: () => undefined,
+  redisError: () => undefined,
+  waitShortfall: () => undefined,
+  failoverReplayed: () => undefined,
+  queueObserved: () => undefined,
+  refreshProgress: () => undefined,
+};

@@ -1,0 +1,84 @@
+/**
+ * Shared set-up of the refresh tests: an origin simulator on a random port, a Redis
+ * connection (through the Sentinels, so a failover test elsewhere cannot leave us writing to
+ * a replica), a random namespace per test, ASIN lists, hotness seeding and clean-up.
+ */
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
+import type { RedisClient, RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
+import type { RefreshTick } from '../../../src/core/events/review-events.ts';
+import { hotnessKey } from '../../../src/refresh/hot-key-source.ts';
+import type { FetchableFamily } from '../../../src/refresh/cached-value-filter.ts';
+import { cleanup, namespace, sentinelConfig } from '../redis/redis-test-kit.ts';
+import { startSim } from '../origin-sim/sim-harness.ts';
+import type { SimHarness } from '../origin-sim/sim-harness.ts';
+
+export { cleanup, namespace };
+
+/** `count` distinct ASINs, `B` + 9 digits, starting at `from`. */
+export function asins(count: number, from = 0): string[] {
+  return Array.from({ length: count }, (_, i) => `B${String(from + i).padStart(9, '0')}`);
+}
+
+/** Makes `ids` hot, hottest first (one ZADD). */
+export async function seedHotness(
+  client: RedisClient,
+  ns: string,
+  ids: readonly string[],
+  family: FetchableFamily = 'review',
+  tenant = 'default',
+): Promise<void> {
+  const args = ids.flatMap((id, i) => [ids.length - i, id]);
+  await client.zadd(hotnessKey(ns, tenant, family), ...args);
+}
+
+/** A refresh tick for the hour of `scheduledAt` (default: the current hour). */
+export function tickAt(scheduledAt: string = new Date().toISOString(), tenant = 'default'): RefreshTick {
+  return {
+    type: 'refresh.tick',
+    schemaVersion: 1,
+    eventId: randomUUID(),
+    occurredAt: scheduledAt,
+    scheduledAt,
+    version: 1,
+    tenant,
+  };
+}
+
+/** Per-key origin calls of the reviews endpoint, by ASIN. */
+export async function reviewCalls(sim: SimHarness): Promise<Map<string, number>> {
+  const { body } = await sim.get('/_sim/stats?keys=1');
+  const perKey = (body as { perKey: Record<string, number> }).perKey;
+  const calls = new Map<string, number>();
+  for (const [k, n] of Object.entries(perKey)) if (k.startsWith('reviews:')) calls.set(k.slice(8), n);
+  return calls;
+}
+
+/** Origin stats of the reviews endpoint. */
+export async function reviewStats(sim: SimHarness): Promise<{ calls: number; maxPerSecond: number }> {
+  const { body } = await sim.get('/_sim/stats');
+  const stats = body as { calls: { reviews: number }; maxPerSecond: { reviews: number } };
+  return { calls: stats.calls.reviews, maxPerSecond: stats.maxPerSecond.reviews };
+}
+
+/** A quiet logger (set LOG_LEVEL=info to watch a run). */
+export const testLogger: Logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+
+/** A simulator at `latencyScale` plus a Redis connection; `close()` releases both. */
+export async function startRefreshEnv(latencyScale = 0.01): Promise<{
+  sim: SimHarness;
+  conn: RedisConnection;
+  close(): Promise<void>;
+}> {
+  const sim = await startSim({ config: { latencyScale } });
+  const conn = createRedisConnection(sentinelConfig());
+  return {
+    sim,
+    conn,
+    close: async () => {
+      await Promise.allSettled([sim.sim.close(), conn.close()]);
+    },
+  };
+}

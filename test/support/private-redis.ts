@@ -1,0 +1,80 @@
+/**
+ * A private redis-server for one test file: its whole keyspace belongs to the test (so
+ * "nothing else was touched" can be checked on all of it), and it can be frozen (SIGSTOP)
+ * to play "Redis is down" without a Sentinel failing it over.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { eventually } from './aws.ts';
+
+export interface PrivateRedis {
+  readonly port: number;
+  /** A client for assertions (not the worker's). */
+  readonly client: Redis;
+  /** Every key, sorted, with its value or type. */
+  snapshot(): Promise<Map<string, string>>;
+  freeze(): void;
+  thaw(): void;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
+  const proc: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  );
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  await eventually(
+    async () => {
+      try {
+        if (client.status !== 'ready') await client.connect();
+        return (await client.ping()) === 'PONG' ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    { what: `redis-server on :${port}` },
+  );
+  return {
+    port,
+    client,
+    async snapshot() {
+      const keys = (await client.keys('*')).sort();
+      const out = new Map<string, string>();
+      for (const key of keys) {
+        const type = await client.type(key);
+        out.set(key, type === 'string' ? `string:${await client.get(key)}` : type);
+      }
+      return out;
+    },
+    freeze: () => void proc.kill('SIGSTOP'),
+    thaw: () => void proc.kill('SIGCONT'),
+    async stop() {
+      proc.kill('SIGCONT');
+      client.disconnect();
+      proc.kill('SIGTERM');
+      await new Promise((r) => (proc.exitCode === null ? proc.once('exit', r) : r(undefined)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Real worker processes for end-to-end tests: `node src/cli/worker.ts` with the same
+ * variables it gets in AWS, pointed at a private messaging stack and a test namespace.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { localWorkerEnv, type LocalRedisMode } from '../../src/local/local-worker-env.ts';
+import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+import { eventually } from './aws.ts';
+import { stack } from './stack.ts';
+
+const ENTRY = fileURLToPath(new URL('../../src/cli/worker.ts', import.meta.url));
+
+export interface WorkerProcess {
+  readonly proc: ChildProcess;
+  readonly adminPort: number;
+  /** Parsed JSON log lines so far. */
+  readonly logs: Record<string, unknown>[];
+  /** Sends a signal and resolves with the exit code (or signal) and how long the exit took. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; tookMs: number }>;
+}
+
+export interface WorkerProcessOptions {
+  readonly messaging: DeployedMessaging;
+  readonly namespace: string;
+  readonly redisMode?: LocalRedisMode;
+  /** Overrides REDIS_ADDRESSES (e.g. a private redis-server). */
+  readonly redisAddresses?: string;
+  readonly env?: Record<string, string>;
+}
+
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const s = stack();
+  const local = {
+    ...s,
+    queues: Object.fromEntries(
+      Object.entries(options.messaging.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }]),
+    ) as never,
+  };
+  const env = localWorkerEnv(local, {
+    redisMode: options.redisMode ?? 'sentinel',
+    adminPort: 0,
+    overrides: {
+      REDIS_KEY_NAMESPACE: options.namespace,
+      WORKER_LOG_LEVEL: 'info',
+      WORKER_WAIT_TIME_S: '1',
+      ...(options.redisAddresses === undefined ? {} : { REDIS_ADDRESSES: options.redisAddresses }),
+      ...options.env,
+    },
+  });
+  const proc = spawn(process.execPath, [ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  let buffer = '';
+  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const started = await eventually(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`worker exited with ${proc.exitCode}: ${stderr}`);
+      return logs.find((l) => l.msg === 'worker started');
+    },
+    { timeoutMs: 20_000, what: 'the worker to start' },
+  );
+  return {
+    proc,
+    adminPort: Number(started.adminPort),
+    logs,
+    stop(signal = 'SIGTERM') {
+      const t0 = Date.now();
+      return new Promise((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          resolve({ code: proc.exitCode, signal: proc.signalCode, tookMs: 0 });
+          return;
+        }
+        proc.once('exit', (code, sig) => resolve({ code, signal: sig, tookMs: Date.now() - t0 }));
+        proc.kill(signal);
+      });
+    },
+  };
+}
