@@ -123,7 +123,13 @@ describe('scheduled review refresh (real Redis, origin simulator)', () => {
         expect(raw).not.toMatch(/"[^"]*price[^"]*":/i); // no price-like field (a phrase may say "price")
         const value = JSON.parse(decoded?.data ?? '{}') as Record<string, unknown>;
         expect(value).toMatchObject({ asin: id, version: decoded?.version });
-        expect(Object.keys(value).sort()).toEqual(['asin', 'averageRating', 'reviewCount', 'topPhrases', 'version']);
+        expect(Object.keys(value).sort()).toEqual([
+          'asin',
+          'averageRating',
+          'reviewCount',
+          'topPhrases',
+          'version',
+        ]);
       }
     }
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CLOUDWATCH_NAMESPACE, DIMENSION_FAMILY, DIMENSION_SERVICE, METRICS } from '../../../src/core/metric-names.ts';
+import {
+  CLOUDWATCH_NAMESPACE,
+  DIMENSION_FAMILY,
+  DIMENSION_SERVICE,
+  METRICS,
+} from '../../../src/core/metric-names.ts';
 import { EmfEmitter } from '../../../src/metrics/emf-emitter.ts';
 import type { EventTimeline } from '../../../src/worker/worker-metrics.ts';
 import { validateEmfLine } from './emf-spec-validator.ts';
@@ -34,8 +39,15 @@ const event = (lagMs: number, over: Partial<EventTimeline> = {}): EventTimeline 
 
 const parse = (line: string): Record<string, unknown> => JSON.parse(line) as Record<string, unknown>;
 const directiveOf = (doc: Record<string, unknown>) =>
-  (doc._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string; StorageResolution: number }[] }[] })
-    .CloudWatchMetrics[0];
+  (
+    doc._aws as {
+      CloudWatchMetrics: {
+        Namespace: string;
+        Dimensions: string[][];
+        Metrics: { Name: string; Unit: string; StorageResolution: number }[];
+      }[];
+    }
+  ).CloudWatchMetrics[0];
 
 describe('EmfEmitter', () => {
   it('writes valid EMF lines with the names, dimensions and resolution the alarms expect', () => {
@@ -115,7 +127,9 @@ describe('EmfEmitter', () => {
     expect(Math.max(...values)).toBe(sortedLags.at(-1));
     for (const p of [50, 90]) {
       const exact = exactPercentile(sortedLags, p);
-      expect(Math.abs(exactPercentile(sortedValues, p) - exact)).toBeLessThanOrEqual(Math.max(2, exact * 0.02));
+      expect(Math.abs(exactPercentile(sortedValues, p) - exact)).toBeLessThanOrEqual(
+        Math.max(2, exact * 0.02),
+      );
     }
     // Counters travel once, in the first document.
     expect(familyDocs[0]?.[METRICS.eventsProcessed]).toBe(5_000);
@@ -132,11 +146,20 @@ describe('EmfEmitter', () => {
   });
 
   it('rejects documents that break the specification (the validator works)', () => {
-    const good = { _aws: { Timestamp: NOW, CloudWatchMetrics: [{ Namespace: 'N', Dimensions: [['D']], Metrics: [{ Name: 'M', Unit: 'Count' }] }] }, D: 'x', M: 1 };
+    const good = {
+      _aws: {
+        Timestamp: NOW,
+        CloudWatchMetrics: [{ Namespace: 'N', Dimensions: [['D']], Metrics: [{ Name: 'M', Unit: 'Count' }] }],
+      },
+      D: 'x',
+      M: 1,
+    };
     expect(validateEmfLine(JSON.stringify(good))).toEqual([]);
     expect(validateEmfLine(`x${JSON.stringify(good)}`)).not.toEqual([]);
     expect(validateEmfLine(JSON.stringify({ ...good, D: 3 }))).not.toEqual([]);
-    expect(validateEmfLine(JSON.stringify({ ...good, M: Array.from({ length: 101 }, () => 1) }))).not.toEqual([]);
+    expect(validateEmfLine(JSON.stringify({ ...good, M: Array.from({ length: 101 }, () => 1) }))).not.toEqual(
+      [],
+    );
     const badUnit = structuredClone(good);
     (badUnit._aws.CloudWatchMetrics[0]?.Metrics[0] as { Unit: string }).Unit = 'Millis';
     expect(validateEmfLine(JSON.stringify(badUnit))).not.toEqual([]);

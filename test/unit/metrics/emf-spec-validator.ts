@@ -44,9 +44,15 @@ export const EMF_UNITS = new Set([
   'None',
 ]);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isName = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 255;
-const onlyKeys = (o: Record<string, unknown>, allowed: readonly string[], where: string, errors: string[]): void => {
+const onlyKeys = (
+  o: Record<string, unknown>,
+  allowed: readonly string[],
+  where: string,
+  errors: string[],
+): void => {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) errors.push(`${where}: unexpected member ${k}`);
 };
 
@@ -83,7 +89,8 @@ export function validateEmfLine(line: string): string[] {
         if (set.length > 30) errors.push(`${where}.Dimensions[${j}] has more than 30 keys`);
         for (const key of set) {
           if (!isName(key)) errors.push(`${where}.Dimensions[${j}] has a bad key`);
-          else if (typeof doc[key] !== 'string') errors.push(`dimension ${key} is not a root member with a string value`);
+          else if (typeof doc[key] !== 'string')
+            errors.push(`dimension ${key} is not a root member with a string value`);
         }
         return undefined;
       });
@@ -98,8 +105,13 @@ export function validateEmfLine(line: string): string[] {
       if (!isObject(def)) return errors.push(`${at} is not an object`);
       onlyKeys(def, ['Name', 'Unit', 'StorageResolution'], at, errors);
       if (!isName(def.Name)) return errors.push(`${at}.Name must be a string of 1..255`);
-      if (def.Unit !== undefined && !EMF_UNITS.has(def.Unit as string)) errors.push(`${at}.Unit ${String(def.Unit)} is not a CloudWatch unit`);
-      if (def.StorageResolution !== undefined && def.StorageResolution !== 1 && def.StorageResolution !== 60) {
+      if (def.Unit !== undefined && !EMF_UNITS.has(def.Unit as string))
+        errors.push(`${at}.Unit ${JSON.stringify(def.Unit)} is not a CloudWatch unit`);
+      if (
+        def.StorageResolution !== undefined &&
+        def.StorageResolution !== 1 &&
+        def.StorageResolution !== 60
+      ) {
         errors.push(`${at}.StorageResolution must be 1 or 60`);
       }
       const target = doc[def.Name];
@@ -107,7 +119,8 @@ export function validateEmfLine(line: string): string[] {
         if (!Number.isFinite(target)) errors.push(`metric ${def.Name} is not a finite number`);
       } else if (Array.isArray(target)) {
         if (target.length > 100) errors.push(`metric ${def.Name} has more than 100 values`);
-        if (!target.every((v) => typeof v === 'number' && Number.isFinite(v))) errors.push(`metric ${def.Name} has a non-numeric value`);
+        if (!target.every((v) => typeof v === 'number' && Number.isFinite(v)))
+          errors.push(`metric ${def.Name} has a non-numeric value`);
       } else {
         errors.push(`metric ${def.Name} is not a root member with a number or an array of numbers`);
       }

@@ -55,7 +55,11 @@ describe('rolling window', () => {
     for (let i = 0; i < 10; i += 1) lag.record('promo', 'origin_to_delete', 900);
     // Assess
     expect(lag.windowStats('promo', 'origin_to_delete', 10_000)).toMatchObject({ count: 10, p50: 900 });
-    expect(lag.windowStats('promo', 'origin_to_delete', 60_000)).toMatchObject({ count: 20, p50: 100, max: 900 });
+    expect(lag.windowStats('promo', 'origin_to_delete', 60_000)).toMatchObject({
+      count: 20,
+      p50: 100,
+      max: 900,
+    });
     now += 40_000; // the first batch is now 70 s old
     expect(lag.windowStats('promo', 'origin_to_delete', 60_000)).toMatchObject({ count: 10, p50: 900 });
     now += 40_000; // everything out of the window
@@ -77,7 +81,9 @@ describe('clamping', () => {
     lag.record('product', 'origin_to_delete', 42);
     expect(lag.totalStats('product', 'origin_to_delete')).toMatchObject({ count: 3, min: 0 });
     expect(lag.totalStats('product', 'origin_to_delete').max).toBeGreaterThanOrEqual(3_600_000);
-    expect(lag.clamped()).toEqual([{ stage: 'origin_to_delete', counts: { negative: 1, tooLarge: 1, invalid: 1 } }]);
+    expect(lag.clamped()).toEqual([
+      { stage: 'origin_to_delete', counts: { negative: 1, tooLarge: 1, invalid: 1 } },
+    ]);
     expect(clampedSeen).toEqual([
       'origin_to_delete:negative',
       'origin_to_delete:tooLarge',
@@ -107,7 +113,12 @@ describe('timelines', () => {
       { stage: 'sent_to_delete', lagMs: 120 },
       { stage: 'receive_to_delete', lagMs: 50 },
     ]);
-    const partial = { ...timeline, snsPublishedAtMs: undefined, sqsSentAtMs: undefined, broadcastAtMs: undefined };
+    const partial = {
+      ...timeline,
+      snsPublishedAtMs: undefined,
+      sqsSentAtMs: undefined,
+      broadcastAtMs: undefined,
+    };
     expect(stageLags(partial).map((l) => l.stage)).toEqual(['origin_to_delete', 'receive_to_delete']);
   });
 

@@ -113,7 +113,13 @@ describe('CompositeMetrics', () => {
 describe('prometheus text reader', () => {
   it('reads labels with escapes and sums by label', () => {
     const samples = parsePrometheusText(
-      ['# HELP x y', 'a_total{q="x\\"y",f="p"} 3', 'a_total{q="z",f="p"} 4 1700000000', 'b +Inf', 'garbage line'].join('\n'),
+      [
+        '# HELP x y',
+        'a_total{q="x\\"y",f="p"} 3',
+        'a_total{q="z",f="p"} 4 1700000000',
+        'b +Inf',
+        'garbage line',
+      ].join('\n'),
     );
     expect(samples[0]?.labels).toEqual({ q: 'x"y', f: 'p' });
     expect(sumBy(samples, 'a_total', 'f').get('p')).toBe(7);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { stripPriceFields, toCacheableValue } from '../../../src/refresh/cached-value-filter.ts';
 
-const summary = { asin: 'B08X1YRSTR', averageRating: 4.2, reviewCount: 120, topPhrases: ['great art'], version: 3 };
+const summary = {
+  asin: 'B08X1YRSTR',
+  averageRating: 4.2,
+  reviewCount: 120,
+  topPhrases: ['great art'],
+  version: 3,
+};
 
 describe('cacheable values never carry prices', () => {
   it('keeps the review summary fields and drops price, priceCents and unknown fields', () => {

@@ -5,7 +5,11 @@ import { mergeHotKeys } from '../../../src/refresh/hot-keys.ts';
 describe('mergeHotKeys', () => {
   it('puts configured ids first, then the ranked ones, without duplicates', () => {
     // Act
-    const merged = mergeHotKeys(['B000000003', 'B000000001', 'B000000004'], ['B000000001', 'B000000002'], ASIN);
+    const merged = mergeHotKeys(
+      ['B000000003', 'B000000001', 'B000000004'],
+      ['B000000001', 'B000000002'],
+      ASIN,
+    );
 
     // Assess
     expect(merged.ids).toEqual(['B000000001', 'B000000002', 'B000000003', 'B000000004']);
@@ -34,7 +38,12 @@ describe('mergeHotKeys', () => {
   });
 
   it('stops at the limit and counts what it left out', () => {
-    const merged = mergeHotKeys(['B000000003', 'B000000004', 'B000000001'], ['B000000001', 'B000000002'], ASIN, 3);
+    const merged = mergeHotKeys(
+      ['B000000003', 'B000000004', 'B000000001'],
+      ['B000000001', 'B000000002'],
+      ASIN,
+      3,
+    );
     expect(merged.ids).toEqual(['B000000001', 'B000000002', 'B000000003']);
     expect(merged.overLimit).toBe(1);
     expect(merged.duplicates).toBe(1);

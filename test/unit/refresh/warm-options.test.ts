@@ -24,7 +24,11 @@ describe('warm-up options', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.settings.budget).toEqual({ ratePerSecond: 50, concurrency: 16 });
-    expect(r.settings.redis).toEqual({ mode: 'sentinel', sentinels: [{ host: '127.0.0.1', port: 26380 }], name: 'mcache' });
+    expect(r.settings.redis).toEqual({
+      mode: 'sentinel',
+      sentinels: [{ host: '127.0.0.1', port: 26380 }],
+      name: 'mcache',
+    });
     expect(r.settings.originUrl).toBe('http://127.0.0.1:4599');
     expect(r.settings.locales).toEqual(['en-US', 'ja-JP']);
   });

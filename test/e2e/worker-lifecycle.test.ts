@@ -1,0 +1,130 @@
+/**
+ * Process lifecycle under load: a worker killed with SIGKILL mid-stream loses nothing (its
+ * unacked messages come back to the next worker); SIGTERM finishes the batches in hand and
+ * exits 0 inside the drain deadline.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKeyBuilder } from '../../src/core/key-builder.ts';
+import { eventually, queueDepth, snsClient, sqsClient } from '../support/aws.ts';
+import { productUpdated, publishAll } from '../support/events.ts';
+import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+
+const EVENTS = 600;
+const DRAIN_DEADLINE_MS = 10_000;
+
+describe('worker lifecycle under load', () => {
+  const sns = snsClient();
+  const sqs = sqsClient();
+  let messaging: PrivateMessaging;
+  let redis: PrivateRedis;
+  const running: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    [messaging, redis] = await Promise.all([privateMessaging({ visibilityTimeoutSeconds: 4 }), startPrivateRedis()]);
+  });
+
+  afterAll(async () => {
+    for (const w of running) await w.stop();
+    await redis?.stop();
+    await messaging?.teardown();
+    sns.destroy();
+    sqs.destroy();
+  });
+
+  const start = async (namespace: string) => {
+    const w = await startWorkerProcess({
+      messaging,
+      namespace,
+      redisMode: 'standalone',
+      redisAddresses: `127.0.0.1:${redis.port}`,
+      env: {
+        REDIS_WAIT_REPLICAS: '0',
+        WORKER_VISIBILITY_TIMEOUT_S: '4',
+        WORKER_HEARTBEAT_INTERVAL_S: '2',
+        WORKER_DRAIN_DEADLINE_MS: String(DRAIN_DEADLINE_MS),
+        WORKER_POLLERS_PER_QUEUE: '4',
+      },
+    });
+    running.push(w);
+    return w;
+  };
+
+  async function seed(namespace: string, prefix: string) {
+    const keys = createKeyBuilder({ namespace, locales: ['en-US', 'ja-JP'] });
+    const asins = Array.from({ length: EVENTS }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
+    const all = asins.flatMap((id) => keys.variantKeys({ family: 'product', tenant: 'default', id }));
+    const pipeline = redis.client.pipeline();
+    for (const k of all) pipeline.set(k, 'stale');
+    await pipeline.exec();
+    return { asins, all };
+  }
+
+  const remaining = async (all: readonly string[]) => {
+    const pipeline = redis.client.pipeline();
+    for (const k of all) pipeline.exists(k);
+    return ((await pipeline.exec()) ?? []).filter(([, n]) => n === 1).length;
+  };
+
+  it('SIGKILL mid-stream: after a restart every event is applied', async () => {
+    // Prepare
+    const { asins, all } = await seed('kill', 'B0KL');
+    const first = await start('kill');
+
+    // Act: kill it at its first progress, while the stream is still being published.
+    const publishing = publishAll(sns, messaging.topics.catalog, asins.map((id) => productUpdated(id)));
+    await eventually(async () => ((await remaining(all)) < all.length ? true : undefined), {
+      intervalMs: 10,
+      what: 'the worker to be mid-stream',
+    });
+    const killed = await first.stop('SIGKILL');
+    const leftAtKill = await remaining(all);
+    await publishing;
+    await start('kill');
+
+    // Assess
+    expect(killed.signal).toBe('SIGKILL');
+    expect(leftAtKill).toBeGreaterThan(0);
+    await eventually(async () => ((await remaining(all)) === 0 ? true : undefined), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      what: 'every key to be deleted after the restart',
+    });
+    await eventually(async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined), {
+      timeoutMs: 30_000,
+      what: 'the queue to drain',
+    });
+    expect(await queueDepth(sqs, messaging.queues.catalog.dlqUrl)).toBe(0);
+  }, 180_000);
+
+  it('SIGTERM during load: in-flight batches complete, exit 0, inside the deadline', async () => {
+    // Prepare: the previous test's worker keeps running; stop it so this one is alone.
+    for (const w of running.splice(0)) await w.stop();
+    const { asins, all } = await seed('term', 'B0TM');
+    const worker = await start('term');
+
+    // Act: SIGTERM at the first progress, while the stream is still arriving.
+    const publishing = publishAll(sns, messaging.topics.catalog, asins.map((id) => productUpdated(id)));
+    await eventually(async () => ((await remaining(all)) < all.length ? true : undefined), {
+      intervalMs: 10,
+      what: 'batches to be in flight',
+    });
+    const exit = await worker.stop('SIGTERM');
+    await publishing;
+
+    // Assess
+    expect(exit.code).toBe(0);
+    expect(exit.tookMs).toBeLessThan(DRAIN_DEADLINE_MS);
+    expect(worker.logs.some((l) => /abandoning batches/.test(String(l.msg)))).toBe(false);
+    expect(worker.logs.at(-1)?.msg).toBe('worker stopped');
+    // Nothing in hand was lost: a new worker finishes the rest, and the DLQ stays empty.
+    await start('term');
+    await eventually(async () => ((await remaining(all)) === 0 ? true : undefined), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      what: 'the rest of the stream to be applied',
+    });
+    expect(await queueDepth(sqs, messaging.queues.catalog.dlqUrl)).toBe(0);
+  }, 180_000);
+});

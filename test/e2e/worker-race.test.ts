@@ -1,0 +1,64 @@
+/**
+ * The classic cache-aside race, closed by the fence (DESIGN rule 3): a reader that fetched
+ * the origin BEFORE an invalidation and writes AFTER it is refused; a reader that starts
+ * after the invalidation stores its value.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKeyBuilder } from '../../src/core/key-builder.ts';
+import { populate, readFence } from '../../src/adapters/redis/fenced-populate.ts';
+import { eventually, snsClient } from '../support/aws.ts';
+import { productUpdated, publish } from '../support/events.ts';
+import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+
+describe('populate racing an invalidation', () => {
+  const sns = snsClient();
+  const namespace = 'race';
+  const keys = createKeyBuilder({ namespace, locales: ['en-US'] });
+  const product = { family: 'product' as const, tenant: 'default', id: 'B0RACE0001' };
+  const valueKey = keys.valueKey({ ...product, locale: 'en-US' });
+  const fence = keys.fenceKey(product);
+  let messaging: PrivateMessaging;
+  let redis: PrivateRedis;
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    [messaging, redis] = await Promise.all([privateMessaging(), startPrivateRedis()]);
+    worker = await startWorkerProcess({
+      messaging,
+      namespace,
+      redisMode: 'standalone',
+      redisAddresses: `127.0.0.1:${redis.port}`,
+      env: { REDIS_WAIT_REPLICAS: '0' },
+    });
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await redis?.stop();
+    await messaging?.teardown();
+    sns.destroy();
+  });
+
+  it('refuses a populate that read the origin before the invalidation, accepts one that started after', async () => {
+    // Prepare: a reader misses, takes the fence token, and fetches v1 from the origin (slowly).
+    const staleToken = await readFence(redis.client, fence);
+
+    // Act: the product changes; the worker invalidates (fence bump) while the reader is away.
+    await publish(sns, messaging.topics.catalog, productUpdated(product.id, { version: 2 }));
+    await eventually(async () => ((await redis.client.get(fence)) === '1' ? true : undefined), {
+      what: 'the worker to bump the fence',
+    });
+    const late = await populate(redis.client, valueKey, fence, staleToken, 'v1 (stale)', { ttlMs: 300_000 });
+
+    // A reader that starts after the invalidation.
+    const freshToken = await readFence(redis.client, fence);
+    const fresh = await populate(redis.client, valueKey, fence, freshToken, 'v2', { ttlMs: 300_000 });
+
+    // Assess
+    expect(late).toBe('refused-stale');
+    expect(fresh).toBe('stored');
+    expect(await redis.client.get(valueKey)).toContain('v2');
+  });
+});
