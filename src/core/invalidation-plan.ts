@@ -24,6 +24,8 @@ export interface EntityEffect {
    * one INCR invalidates all of them in constant time.
    */
   readonly fence: FenceKey;
+  /** TTL set on the fence at each bump, ms (see `fenceTtlMs` in key-contract.ts). */
+  readonly fenceTtlMs: number;
   /** True when the family is critical: the batch must WAIT for the replica before acking. */
   readonly critical: boolean;
 }

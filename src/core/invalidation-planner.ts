@@ -133,6 +133,7 @@ export function mergeEffects(effects: readonly EntityEffect[]): EntityEffect[] {
     slotTag: base.slotTag,
     unlink: [...unlink],
     fence: base.fence,
+    fenceTtlMs: base.fenceTtlMs,
     critical,
   }));
 }

@@ -11,7 +11,7 @@ import { asCacheKey, asFenceKey } from './identifiers.ts';
 import type { CacheKey, FenceKey } from './identifiers.ts';
 import { ASIN, LOCALE, NAMESPACE, TENANT, matchesRule } from './identifier-rules.ts';
 import type { IdentifierRule } from './identifier-rules.ts';
-import { KEY_CONTRACT } from './key-contract.ts';
+import { KEY_CONTRACT, fenceTtlMs } from './key-contract.ts';
 import type { CachedFamilySpec } from './key-contract.ts';
 import { ID_RULES, parseKey } from './key-parser.ts';
 import type { EntityEffect, FamilyName } from './invalidation-plan.ts';
@@ -163,6 +163,7 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
         slotTag: tag,
         unlink: variantKeys(entity, extraLocales),
         fence: fenceKey(entity),
+        fenceTtlMs: fenceTtlMs(spec),
         critical: spec.critical,
       };
     },

@@ -197,6 +197,20 @@ export function familiesInvalidatedBy(
   );
 }
 
+/** Fences never live less than this: far longer than any populate can take between read and write. */
+export const MIN_FENCE_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * How long an entity's fence (or reco generation) lives after its last bump. Fences expire
+ * so that memory does not grow with every entity ever invalidated. Safe because a fence only
+ * guards writes in flight: it outlives the longest value TTL twice over and any populate by
+ * hours, so an expired fence can no longer match a token read before the bump; for reco,
+ * every key written under an old generation has expired before the generation resets.
+ */
+export function fenceTtlMs(spec: CachedFamilySpec): number {
+  return Math.max(MIN_FENCE_TTL_MS, 2 * (spec.ttlMs + spec.jitterMs));
+}
+
 /** TTL for a write of `family`, jitter included; `random` returns [0, 1) like Math.random. */
 export function ttlWithJitterMs(spec: CachedFamilySpec, random: () => number = Math.random): number {
   const r = Math.min(Math.max(random(), 0), 0.999_999);

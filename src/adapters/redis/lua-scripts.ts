@@ -43,7 +43,8 @@ function source(name: ScriptName): string {
 
 /** Commands added by `withScripts`, as callable on a client (promise) or a pipeline (queued). */
 export interface ScriptCommands<R> {
-  mcInvalidate(numkeys: number, fence: string, ...keys: string[]): R;
+  /** Keys first (fence, then the keys to unlink), then ARGV[1]: the fence TTL in ms. */
+  mcInvalidate(numkeys: number, fence: string, ...keysThenFenceTtlMs: string[]): R;
   mcBroadcast(seqKey: string, channel: string, body: string): R;
   mcHeartbeat(seqKey: string, channel: string): R;
   mcPopulate(

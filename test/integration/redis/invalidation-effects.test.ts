@@ -53,6 +53,10 @@ describe('applyInvalidationPlan (Sentinel-managed primary + replica)', () => {
     if (!result.ok) return;
     expect(result.deleted).toBe(2);
     expect(result.fenceValues.get(fence)).toBe(1);
+    // The fence expires (bounded memory), long after any populate could still hold a token.
+    const pttl = await conn.client.pttl(fence);
+    expect(pttl).toBeGreaterThan(3_600_000 - 5_000);
+    expect(pttl).toBeLessThanOrEqual(3_600_000);
     expect(result.seq).toBe(1);
     expect(result.replicasAcked).toBeNull();
     const expected = [

@@ -38,7 +38,7 @@ export function effect(
   critical = family === 'promo',
 ): EntityEffect {
   const tag = /\{([^}]*)\}/.exec(fence)?.[1] ?? '';
-  return { family, slotTag: tag, unlink, fence, critical };
+  return { family, slotTag: tag, unlink, fence, fenceTtlMs: 3_600_000, critical };
 }
 
 /** A plan over `effects` with a broadcast listing their keys and fences. */

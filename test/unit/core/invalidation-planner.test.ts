@@ -36,6 +36,7 @@ describe('planBatch: one message of each kind', () => {
         slotTag: 'acme:product:B08X1YRSTR',
         unlink: ['mc:{acme:product:B08X1YRSTR}:v1:en-US', 'mc:{acme:product:B08X1YRSTR}:v1:ja-JP'],
         fence: 'mc:{acme:product:B08X1YRSTR}:fence',
+        fenceTtlMs: 3_600_000,
         critical: false,
       },
     ]);
@@ -76,6 +77,7 @@ describe('planBatch: one message of each kind', () => {
         slotTag: 'acme:reco:user42',
         unlink: [],
         fence: 'mc:{acme:reco:user42}:gen',
+        fenceTtlMs: 3_600_000,
         critical: false,
       },
     ]);
@@ -97,6 +99,7 @@ describe('planBatch: one message of each kind', () => {
           'mc:{default:review:B08X1YRSTR}:v1:de-DE',
         ],
         fence: 'mc:{default:review:B08X1YRSTR}:fence',
+        fenceTtlMs: 7_800_000,
         critical: false,
       },
     ]);

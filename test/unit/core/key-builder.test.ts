@@ -69,6 +69,7 @@ describe('variants and effects', () => {
       slotTag: 'acme:product:B08X1YRSTR',
       unlink: ['mc:{acme:product:B08X1YRSTR}:v1:en-US', 'mc:{acme:product:B08X1YRSTR}:v1:ja-JP'],
       fence: 'mc:{acme:product:B08X1YRSTR}:fence',
+      fenceTtlMs: 3_600_000,
       critical: false,
     });
     for (const key of [...effect.unlink, effect.fence]) expect(hashTagOf(key)).toBe(effect.slotTag);
@@ -101,6 +102,7 @@ describe('variants and effects', () => {
       slotTag: 'acme:reco:user42',
       unlink: [],
       fence: 'mc:{acme:reco:user42}:gen',
+      fenceTtlMs: 3_600_000,
       critical: false,
     });
   });

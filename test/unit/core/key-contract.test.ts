@@ -4,7 +4,9 @@ import {
   CACHED_FAMILIES,
   FAMILY_NAMES,
   KEY_CONTRACT,
+  MIN_FENCE_TTL_MS,
   familiesInvalidatedBy,
+  fenceTtlMs,
   ttlWithJitterMs,
 } from '../../../src/core/key-contract.ts';
 
@@ -67,4 +69,15 @@ describe('the key contract', () => {
     // Act / Assess
     expect(ttlWithJitterMs(KEY_CONTRACT.product, () => r)).toBe(expected);
   });
+});
+
+describe('fence TTL', () => {
+  it.each(CACHED_FAMILIES.map((spec) => [spec.family, spec] as const))(
+    '%s: the fence outlives every value twice over, and at least an hour',
+    (_family, spec) => {
+      const ttl = fenceTtlMs(spec);
+      expect(ttl).toBeGreaterThanOrEqual(MIN_FENCE_TTL_MS);
+      expect(ttl).toBeGreaterThanOrEqual(2 * (spec.ttlMs + spec.jitterMs));
+    },
+  );
 });

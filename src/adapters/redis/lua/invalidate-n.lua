@@ -7,6 +7,8 @@
   Input:
     KEYS[1]       fence (or reco generation) key, INCRed
     KEYS[2..n]    value keys to UNLINK (may be none: generation-only families)
+    ARGV[1]       fence TTL in ms, reset at every bump (fences expire so memory stays bounded;
+                  see fenceTtlMs in src/core/key-contract.ts for why that is safe)
 
   Output:
     { deleted, fence }
@@ -21,4 +23,5 @@ if #KEYS > 1 then
   deleted = redis.call('UNLINK', unpack(KEYS, 2))
 end
 local fence = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return { deleted, fence }
