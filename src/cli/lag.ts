@@ -27,7 +27,9 @@ export async function targetsFromFleetFile(path = FLEET_FILE): Promise<string[] 
   const urls: unknown[] = Array.isArray(j.targets)
     ? j.targets
     : Array.isArray(j.workers)
-      ? j.workers.map((w: unknown) => (typeof w === 'object' && w !== null ? (w as { adminUrl?: unknown }).adminUrl : undefined))
+      ? j.workers.map((w: unknown) =>
+          typeof w === 'object' && w !== null ? (w as { adminUrl?: unknown }).adminUrl : undefined,
+        )
       : [];
   const found = urls.filter((u): u is string => typeof u === 'string' && u !== '');
   return found.length > 0 ? found : undefined;
@@ -44,7 +46,9 @@ export async function fetchLagReports(
   await Promise.all(
     targets.map(async (url) => {
       try {
-        const res = await fetch(`${url}/lag.json?window=${windowSeconds}`, { signal: AbortSignal.timeout(timeoutMs) });
+        const res = await fetch(`${url}/lag.json?window=${windowSeconds}`, {
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body: unknown = await res.json();
         if (!isLagReport(body)) throw new Error('not a lag report');
@@ -76,7 +80,11 @@ export function formatLagTable(series: readonly MergedLagSeries[], windowSeconds
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
-  const out = [`Invalidation lag over the last ${windowSeconds} s`, line(header), line(widths.map((w) => '-'.repeat(w)))];
+  const out = [
+    `Invalidation lag over the last ${windowSeconds} s`,
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+  ];
   if (rows.length === 0) out.push('(no events in the window)');
   for (const r of rows) out.push(line(r));
   return out.join('\n');
@@ -86,7 +94,9 @@ export function formatLagTable(series: readonly MergedLagSeries[], windowSeconds
 export function selectSeries(series: readonly MergedLagSeries[], stage: string): MergedLagSeries[] {
   return series
     .filter((s) => stage === 'all' || s.stage === stage)
-    .sort((a, b) => a.family.localeCompare(b.family) || LAG_STAGES.indexOf(a.stage) - LAG_STAGES.indexOf(b.stage));
+    .sort(
+      (a, b) => a.family.localeCompare(b.family) || LAG_STAGES.indexOf(a.stage) - LAG_STAGES.indexOf(b.stage),
+    );
 }
 
 /** Runs the command; resolves with the exit code. */
@@ -104,9 +114,12 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > 60) {
     errors.push('--window must be an integer from 1 to 60');
   }
-  if (opts.stage !== 'all' && !isLagStage(opts.stage)) errors.push(`--stage must be one of ${LAG_STAGES.join(', ')}, all`);
+  if (opts.stage !== 'all' && !isLagStage(opts.stage))
+    errors.push(`--stage must be one of ${LAG_STAGES.join(', ')}, all`);
   const targets =
-    opts.targets !== undefined ? parseTargets(opts.targets, errors) : ((await targetsFromFleetFile()) ?? DEFAULT_TARGETS);
+    opts.targets !== undefined
+      ? parseTargets(opts.targets, errors)
+      : ((await targetsFromFleetFile()) ?? DEFAULT_TARGETS);
   if (errors.length > 0) program.error(`invalid options:\n  ${errors.join('\n  ')}`);
 
   const { reports, failed } = await fetchLagReports(targets, windowSeconds);

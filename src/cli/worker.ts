@@ -5,6 +5,8 @@
  */
 import { loadWorkerConfig } from '../core/config-schema.ts';
 import { ConfigError } from '../core/errors.ts';
+import { createFleetMetrics } from '../metrics/composite-metrics.ts';
+import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startWorker } from '../worker/invalidation-worker.ts';
 
@@ -20,7 +22,19 @@ try {
 }
 
 const logger = createLogger('invalidation-worker', config.logLevel);
-const worker = await startWorker({ config, logger }).catch((err: unknown) => {
+// Prometheus on the admin port always; CloudWatch EMF lines on stdout where awslogs ships them.
+const fleetMetrics = createFleetMetrics({
+  service: config.metricsService,
+  ...(config.emfEnabled ? { emfOut: process.stdout } : {}),
+  onError: (err, exporter) => logger.warn({ err, exporter }, 'metrics exporter failed'),
+});
+const worker = await startWorker({
+  config,
+  logger,
+  metrics: fleetMetrics.metrics,
+  registerAdminRoutes: (app) =>
+    registerMetricsRoutes(app, fleetMetrics.prometheus, { instance: fleetMetrics.instance }),
+}).catch((err: unknown) => {
   logger.fatal({ err }, 'worker failed to start');
   process.exit(1);
 });
@@ -38,10 +52,13 @@ const stop = (signal: string) => {
     process.exit(1);
   }, config.lifecycle.stopTimeoutMs);
   hardStop.unref();
-  void worker.close().then(() => {
-    logger.flush();
-    process.exit(0);
-  });
+  void worker
+    .close()
+    .then(() => fleetMetrics.close())
+    .then(() => {
+      logger.flush();
+      process.exit(0);
+    });
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));

@@ -37,6 +37,7 @@
  *   WORKER_ADMIN_PORT           liveness/readiness/metrics port, 0 = ephemeral [9400]
  *   WORKER_LOG_LEVEL            fatal | error | warn | info | debug | trace | silent [info]
  *   WORKER_METRICS_SERVICE      the `Service` dimension of the embedded metrics [invalidation-fleet]
+ *   WORKER_EMF_ENABLED          write CloudWatch embedded metrics to stdout (the stack sets true) [false]
  *   AWS_REGION                  required, e.g. us-east-1
  *   AWS_ENDPOINT_URL            optional endpoint override (LocalStack: http://localhost:4566)
  */
@@ -150,6 +151,7 @@ const VARIABLES = {
   WORKER_DRAIN_DEADLINE_MS: int(0, 600_000).default(20_000),
   WORKER_STOP_TIMEOUT_MS: int(1, 600_000).default(30_000),
   WORKER_ADMIN_PORT: int(0, 65_535).default(9_400),
+  WORKER_EMF_ENABLED: bool.default(false),
   WORKER_METRICS_SERVICE: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-", at most 64')
@@ -209,6 +211,7 @@ export type WorkerConfig = DeepReadonly<{
   admin: { port: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsService: string;
+  emfEnabled: boolean;
   aws: { region: string; endpoint?: string };
 }>;
 
@@ -360,6 +363,7 @@ function assemble(v: Variables): WorkerConfig {
     admin: { port: v.WORKER_ADMIN_PORT },
     logLevel: v.WORKER_LOG_LEVEL,
     metricsService: v.WORKER_METRICS_SERVICE,
+    emfEnabled: v.WORKER_EMF_ENABLED,
     aws: {
       region: v.AWS_REGION,
       ...(v.AWS_ENDPOINT_URL === undefined ? {} : { endpoint: v.AWS_ENDPOINT_URL }),

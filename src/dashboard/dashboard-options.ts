@@ -42,7 +42,14 @@ export interface RawDashboardOptions {
   readonly slo?: string;
 }
 
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number, errors: string[]): number {
+function int(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  errors: string[],
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {

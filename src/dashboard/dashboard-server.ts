@@ -34,7 +34,10 @@ export interface DashboardServerDeps {
 }
 
 /** Builds the dashboard server (not yet listening). */
-export function createDashboardServer(options: DashboardOptions, deps: DashboardServerDeps = {}): DashboardServer {
+export function createDashboardServer(
+  options: DashboardOptions,
+  deps: DashboardServerDeps = {},
+): DashboardServer {
   const app = Fastify({ logger: deps.logger ?? false });
   const poller = new FleetPoller({
     targets: options.targets,
@@ -72,15 +75,15 @@ export function createDashboardServer(options: DashboardOptions, deps: Dashboard
     }
   }
 
-  app.get('/', async (_req, reply) => sendAsset(reply, 'index.html'));
-  app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
+  app.get('/', (_req, reply) => sendAsset(reply, 'index.html'));
+  app.get<{ Params: { file: string } }>('/assets/:file', (req, reply) => {
     if (!Object.hasOwn(ASSETS, req.params.file) || req.params.file === 'index.html') {
-      return reply.code(404).send({ error: 'not found' });
+      return Promise.resolve(reply.code(404).send({ error: 'not found' }));
     }
     return sendAsset(reply, req.params.file);
   });
-  app.get('/api/config', async () => config);
-  app.get('/api/series', async () => ({ config, points }));
+  app.get('/api/config', () => Promise.resolve(config));
+  app.get('/api/series', () => Promise.resolve({ config, points }));
   app.get('/api/stream', (req, reply) => {
     reply.hijack();
     const res = reply.raw;

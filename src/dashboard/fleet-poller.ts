@@ -107,7 +107,8 @@ export class FleetPoller {
     for (const r of results) {
       if (r.samples === undefined) continue;
       for (const c of COUNTERS) {
-        for (const [key, v] of sumBy(r.samples, c.name, c.label)) this.#totals.observe(r.url, `${c.prefix}/${key}`, v);
+        for (const [key, v] of sumBy(r.samples, c.name, c.label))
+          this.#totals.observe(r.url, `${c.prefix}/${key}`, v);
       }
     }
     const totals = this.#totals.snapshot();
@@ -170,7 +171,9 @@ export class FleetPoller {
   ): Promise<{ url: string; up: boolean; report?: LagReport; samples?: Sample[] }> {
     try {
       const [lagRes, metricsRes] = await Promise.all([
-        fetch(`${url}/lag.json?window=${this.#o.lagWindowSeconds}`, { signal: AbortSignal.timeout(timeoutMs) }),
+        fetch(`${url}/lag.json?window=${this.#o.lagWindowSeconds}`, {
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
         fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) }),
       ]);
       const body: unknown = lagRes.ok ? await lagRes.json() : undefined;

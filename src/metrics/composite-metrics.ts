@@ -19,7 +19,10 @@ export class CompositeMetrics implements WorkerMetrics, ReadSideMetrics {
   readonly #sinks: readonly MetricsSink[];
   readonly #onError: (err: unknown, method: string) => void;
 
-  constructor(sinks: readonly MetricsSink[], onError: (err: unknown, method: string) => void = () => undefined) {
+  constructor(
+    sinks: readonly MetricsSink[],
+    onError: (err: unknown, method: string) => void = () => undefined,
+  ) {
     this.#sinks = sinks;
     this.#onError = onError;
   }
@@ -108,7 +111,9 @@ export function createFleetMetrics(options: FleetMetricsOptions): FleetMetrics {
       : new EmfEmitter({
           out: options.emfOut,
           service: options.service,
-          ...(options.emfFlushIntervalMs === undefined ? {} : { flushIntervalMs: options.emfFlushIntervalMs }),
+          ...(options.emfFlushIntervalMs === undefined
+            ? {}
+            : { flushIntervalMs: options.emfFlushIntervalMs }),
           ...(options.onError === undefined ? {} : { onError: (e: unknown) => options.onError?.(e, 'emf') }),
         });
   const metrics = new CompositeMetrics(emf === undefined ? [prometheus] : [prometheus, emf], options.onError);

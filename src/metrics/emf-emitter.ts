@@ -155,8 +155,10 @@ export class EmfEmitter implements WorkerMetrics {
   queueObserved(_queue: string, _observation: { depth?: number; oldestAgeMs?: number }): void {}
   refreshProgress(progress: { written: number; failed: number; total: number }): void {
     const last = this.#lastRefresh;
-    this.#counters.refreshKeys += progress.written >= last.written ? progress.written - last.written : progress.written;
-    this.#counters.refreshFailures += progress.failed >= last.failed ? progress.failed - last.failed : progress.failed;
+    this.#counters.refreshKeys +=
+      progress.written >= last.written ? progress.written - last.written : progress.written;
+    this.#counters.refreshFailures +=
+      progress.failed >= last.failed ? progress.failed - last.failed : progress.failed;
     this.#lastRefresh = { written: progress.written, failed: progress.failed };
   }
 
@@ -195,7 +197,10 @@ export class EmfEmitter implements WorkerMetrics {
   #familyDocuments(timestamp: number, family: string, acc: FamilyAccumulator): EmfDocument[] {
     const chunksByMetric: [MetricName, number[][]][] = [];
     for (const [stage, h] of acc.lag) {
-      chunksByMetric.push([EMF_LAG_METRICS[stage], chunk(emfValues(h, this.#maxLagValues), EMF_MAX_VALUES_PER_ARRAY)]);
+      chunksByMetric.push([
+        EMF_LAG_METRICS[stage],
+        chunk(emfValues(h, this.#maxLagValues), EMF_MAX_VALUES_PER_ARRAY),
+      ]);
     }
     const docCount = Math.max(1, ...chunksByMetric.map(([, c]) => c.length));
     const docs: EmfDocument[] = [];
@@ -227,7 +232,8 @@ export class EmfEmitter implements WorkerMetrics {
     const members: Record<string, unknown> = {};
     for (const c of SERVICE_COUNTERS) members[METRICS[c]] = this.#counters[c];
     // Breakdowns travel as plain members: visible in Logs Insights, no extra metrics.
-    for (const [counter, byReason] of this.#reasons) members[`${counter}ByReason`] = Object.fromEntries(byReason);
+    for (const [counter, byReason] of this.#reasons)
+      members[`${counter}ByReason`] = Object.fromEntries(byReason);
     return {
       _aws: this.#metadata(
         timestamp,

@@ -102,8 +102,7 @@ export class LagHistograms {
       out.push({ family, stage: stage as LagStage });
     }
     return out.sort(
-      (a, b) =>
-        a.family.localeCompare(b.family) || LAG_STAGES.indexOf(a.stage) - LAG_STAGES.indexOf(b.stage),
+      (a, b) => a.family.localeCompare(b.family) || LAG_STAGES.indexOf(a.stage) - LAG_STAGES.indexOf(b.stage),
     );
   }
 

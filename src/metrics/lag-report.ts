@@ -65,7 +65,9 @@ export function buildLagReport(
         hdr: h.totalCount > 0 ? encodeHistogram(h) : '',
       };
     }),
-    tenants: lag.tenantWindowStats(windowMs).map(({ family, tenant, stats }) => ({ family, tenant, window: stats })),
+    tenants: lag
+      .tenantWindowStats(windowMs)
+      .map(({ family, tenant, stats }) => ({ family, tenant, window: stats })),
     clamped: lag.clamped(),
   };
 }
@@ -122,7 +124,11 @@ export function isLagReport(value: unknown): value is LagReport {
     typeof value.generatedAtMs === 'number' &&
     Array.isArray(value.series) &&
     value.series.every(
-      (s) => isRecord(s) && typeof s.family === 'string' && typeof s.stage === 'string' && typeof s.hdr === 'string',
+      (s) =>
+        isRecord(s) &&
+        typeof s.family === 'string' &&
+        typeof s.stage === 'string' &&
+        typeof s.hdr === 'string',
     )
   );
 }

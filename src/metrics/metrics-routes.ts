@@ -24,7 +24,10 @@ export function registerMetricsRoutes(
 
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.registry.metrics();
-    return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body);
+    return reply
+      .header('content-type', metrics.registry.contentType)
+      .header('cache-control', 'no-store')
+      .send(body);
   });
 
   app.get<{ Querystring: { window?: string } }>(

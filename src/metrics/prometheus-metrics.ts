@@ -70,7 +70,12 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
       labelNames: ['family'],
       registers,
     });
-    this.#keys = new Counter({ name: PROM.keysDeleted, help: 'Cache keys deleted', labelNames: ['family'], registers });
+    this.#keys = new Counter({
+      name: PROM.keysDeleted,
+      help: 'Cache keys deleted',
+      labelNames: ['family'],
+      registers,
+    });
     this.#rejected = new Counter({
       name: PROM.rejected,
       help: 'Messages that failed validation, by error code',
@@ -197,8 +202,18 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
       },
     });
 
-    this.#hits = new Counter({ name: PROM.readHits, help: 'Cache reads served from cache', labelNames: ['family'], registers });
-    this.#misses = new Counter({ name: PROM.readMisses, help: 'Cache reads that missed', labelNames: ['family'], registers });
+    this.#hits = new Counter({
+      name: PROM.readHits,
+      help: 'Cache reads served from cache',
+      labelNames: ['family'],
+      registers,
+    });
+    this.#misses = new Counter({
+      name: PROM.readMisses,
+      help: 'Cache reads that missed',
+      labelNames: ['family'],
+      registers,
+    });
     this.#missPenalty = new Histogram({
       name: PROM.missPenalty,
       help: 'Latency added by a cache miss, in ms',
@@ -219,7 +234,8 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
     this.lag.recordTimeline(timeline);
     this.#snapshot = undefined;
     for (const { stage, lagMs } of stageLags(timeline)) {
-      if (Number.isFinite(lagMs)) this.#lagBuckets.observe({ family: timeline.family, stage }, Math.max(0, lagMs));
+      if (Number.isFinite(lagMs))
+        this.#lagBuckets.observe({ family: timeline.family, stage }, Math.max(0, lagMs));
     }
   }
   keysDeleted(family: FamilyName, count: number): void {
@@ -253,8 +269,14 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
    * difference; a smaller value than last time starts a new run.
    */
   refreshProgress(progress: { written: number; failed: number; total: number }): void {
-    const dw = progress.written >= this.#lastRefresh.written ? progress.written - this.#lastRefresh.written : progress.written;
-    const df = progress.failed >= this.#lastRefresh.failed ? progress.failed - this.#lastRefresh.failed : progress.failed;
+    const dw =
+      progress.written >= this.#lastRefresh.written
+        ? progress.written - this.#lastRefresh.written
+        : progress.written;
+    const df =
+      progress.failed >= this.#lastRefresh.failed
+        ? progress.failed - this.#lastRefresh.failed
+        : progress.failed;
     if (dw > 0) this.#refreshWritten.inc(dw);
     if (df > 0) this.#refreshFailed.inc(df);
     this.#lastRefresh = { written: progress.written, failed: progress.failed };

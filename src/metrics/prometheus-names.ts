@@ -35,6 +35,8 @@ export const PROM = {
 } as const;
 
 /** Buckets of `invalidation_lag_distribution_ms`; include every SLO threshold (500 … 5000). */
-export const LAG_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000, 30_000, 60_000];
+export const LAG_BUCKETS_MS = [
+  5, 10, 25, 50, 100, 250, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 10_000, 30_000, 60_000,
+];
 /** Buckets of `cache_miss_penalty_ms`. */
 export const MISS_PENALTY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 200, 400, 800, 1_600, 5_000];

@@ -22,6 +22,8 @@ export const WORKER_ENV = {
    * dashboard and alarms select on it, so the worker must publish with this exact value.
    */
   metricsService: 'WORKER_METRICS_SERVICE',
+  /** `true`: the worker writes CloudWatch embedded metrics to stdout, which awslogs ships. */
+  emfEnabled: 'WORKER_EMF_ENABLED',
 } as const;
 export type WorkerEnvName = (typeof WORKER_ENV)[keyof typeof WORKER_ENV];
 

@@ -184,6 +184,7 @@ export class WorkerFleet extends Construct {
       [WORKER_ENV.stopTimeoutMs]: String(stopTimeout.toMilliseconds()),
       [WORKER_ENV.awsRegion]: Stack.of(this).region,
       [WORKER_ENV.metricsService]: props.metricsService ?? props.namePrefix,
+      [WORKER_ENV.emfEnabled]: 'true',
     };
     for (const [name, q] of queues) {
       environment[QUEUE_URL_ENV[name].url] = q.queue.queueUrl;

@@ -1,8 +1,15 @@
+/* global document, fetch, EventSource -- runs in the browser */
 // The live dashboard page: loads the history from /api/series, then follows /api/stream
 // (Server-Sent Events, one point per poll) and redraws every chart.
 import { LineChart } from './line-chart.js';
 
-const FAMILY_COLORS = { product: '#2563eb', reco: '#16a34a', promo: '#db2777', review: '#ea580c', price: '#7c3aed' };
+const FAMILY_COLORS = {
+  product: '#2563eb',
+  reco: '#16a34a',
+  promo: '#db2777',
+  review: '#ea580c',
+  price: '#7c3aed',
+};
 const EXTRA_COLORS = ['#0891b2', '#65a30d', '#9333ea', '#b45309', '#475569'];
 const colorOf = (() => {
   const assigned = new Map();
@@ -13,8 +20,14 @@ const colorOf = (() => {
   };
 })();
 
-const ms = (v) => (v >= 10_000 ? `${(v / 1000).toFixed(0)} s` : v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
-const perS = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2).replace(/\.?0+$/, '') || '0');
+const ms = (v) =>
+  v >= 10_000
+    ? `${(v / 1000).toFixed(0)} s`
+    : v >= 1000
+      ? `${(v / 1000).toFixed(1)} s`
+      : `${Math.round(v)} ms`;
+const perS = (v) =>
+  v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2).replace(/\.?0+$/, '') || '0';
 const count = (v) => (v >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(Math.round(v)));
 const secs = (v) => `${v >= 10 ? Math.round(v) : v.toFixed(1)} s`;
 const pct = (v) => `${Math.round(v)}%`;
@@ -33,11 +46,17 @@ function card(container, id, title, unit) {
 }
 
 /** A chart whose series follow the keys present in the data (families, queues). */
-function addChart(container, id, title, unit, { keys, value, format, threshold, fixedSeries, yMaxFloor }) {
+function addChart(
+  container,
+  id,
+  title,
+  unit,
+  { keys, value, format, threshold, fixedSeries, yMaxFloor, yMaxFixed, integer },
+) {
   const { legend, canvas } = card(container, id, title, unit);
   const entry = { id, legend, canvas, keys, value, format, fixedSeries, chart: undefined, seriesKey: '' };
   entry.build = (series) => {
-    entry.chart = new LineChart(canvas, { series, format, threshold, yMaxFloor });
+    entry.chart = new LineChart(canvas, { series, format, threshold, yMaxFloor, yMaxFixed, integer });
   };
   charts.set(id, entry);
   return entry;
@@ -45,7 +64,8 @@ function addChart(container, id, title, unit, { keys, value, format, threshold, 
 
 function render() {
   for (const entry of charts.values()) {
-    const series = entry.fixedSeries ?? entry.keys(points).map((k) => ({ key: k, label: k, color: colorOf(k) }));
+    const series =
+      entry.fixedSeries ?? entry.keys(points).map((k) => ({ key: k, label: k, color: colorOf(k) }));
     const seriesKey = series.map((s) => s.key).join(',');
     if (entry.chart === undefined || seriesKey !== entry.seriesKey) {
       entry.build(series);
@@ -102,14 +122,19 @@ function ensureLagCharts() {
       },
       format: ms,
       yMaxFloor: 10,
-      threshold: slo === undefined ? undefined : { value: slo, label: `SLO p99 ${ms(slo)}`, color: '#dc2626' },
+      threshold:
+        slo === undefined ? undefined : { value: slo, label: `SLO p99 ${ms(slo)}`, color: '#dc2626' },
     });
   }
 }
 
 function buildFleetCharts() {
   const c = document.getElementById('fleet-charts');
-  addChart(c, 'throughput', 'Throughput', 'events/s', { keys: keysOf('throughput'), value: (p) => p.throughput, format: perS });
+  addChart(c, 'throughput', 'Throughput', 'events/s', {
+    keys: keysOf('throughput'),
+    value: (p) => p.throughput,
+    format: perS,
+  });
   addChart(c, 'errors', 'Errors and retries', 'messages/s', {
     fixedSeries: [
       { key: 'redis', label: 'Redis errors', color: '#dc2626' },
@@ -120,18 +145,28 @@ function buildFleetCharts() {
     value: (p) => p.errors,
     format: perS,
   });
-  addChart(c, 'dlq', 'Dead-letter queues', 'messages', { keys: keysOf('dlqDepth'), value: (p) => p.dlqDepth, format: count });
+  addChart(c, 'dlq', 'Dead-letter queues', 'messages', {
+    keys: keysOf('dlqDepth'),
+    value: (p) => p.dlqDepth,
+    format: count,
+    integer: true,
+  });
   addChart(c, 'queue-depth', 'Queue backlog', 'visible messages', {
     keys: keysOf('queueDepth'),
     value: (p) => p.queueDepth,
     format: count,
+    integer: true,
   });
-  addChart(c, 'queue-age', 'Oldest message age', 'seconds', { keys: keysOf('queueAgeS'), value: (p) => p.queueAgeS, format: secs });
+  addChart(c, 'queue-age', 'Oldest message age', 'seconds', {
+    keys: keysOf('queueAgeS'),
+    value: (p) => p.queueAgeS,
+    format: secs,
+  });
   addChart(c, 'hit-ratio', 'Read-side hit ratio', '% of reads (when clients report)', {
     keys: keysOf('hitRatio'),
     value: (p) => Object.fromEntries(Object.entries(p.hitRatio).map(([k, v]) => [k, v * 100])),
     format: pct,
-    yMaxFloor: 100,
+    yMaxFixed: 100,
   });
 }
 
@@ -170,8 +205,11 @@ function renderStatus() {
   el.textContent = `${connected ? 'live' : 'disconnected'} · ${up}/${total} workers up`;
   document.getElementById('footer').textContent =
     `Workers: ${config.targets.join(', ')} · polled every ${config.pollMs} ms · lag points over the last ${config.lagWindowSeconds} s` +
-    (config.queuesWatched.length > 0 ? ` · queues: ${config.queuesWatched.join(', ')}` : ' · no env file: queue depths from the workers');
-  document.getElementById('lag-hint').textContent = `(p50 / p90 / p99 over the last ${config.lagWindowSeconds} s, all workers merged)`;
+    (config.queuesWatched.length > 0
+      ? ` · queues: ${config.queuesWatched.join(', ')}`
+      : ' · no env file: queue depths from the workers');
+  document.getElementById('lag-hint').textContent =
+    `(p50 / p90 / p99 over the last ${config.lagWindowSeconds} s, all workers merged)`;
 }
 
 async function start() {

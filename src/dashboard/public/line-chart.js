@@ -1,3 +1,4 @@
+/* global window, ResizeObserver -- runs in the browser */
 // A dependency-free canvas line chart: time on x, one or more series on y, an optional
 // threshold (the SLO) drawn dashed, nice ticks, crisp on high-DPI screens. Legend and
 // current values live in HTML next to the canvas (see dashboard.js).
@@ -25,6 +26,7 @@ export class LineChart {
    * @param {HTMLCanvasElement} canvas
    * @param {{ series: {key: string, label: string, color: string, width?: number}[],
    *           format: (v: number) => string, yMin?: number, yMaxFloor?: number,
+   *           yMaxFixed?: number, integer?: boolean,
    *           threshold?: {value: number, label: string, color: string} }} options
    */
   constructor(canvas, options) {
@@ -64,12 +66,15 @@ export class LineChart {
     const thresholdShown = th !== undefined && th.value <= yMax * 3;
     if (thresholdShown) yMax = Math.max(yMax, th.value);
     const yMin = options.yMin ?? 0;
-    const step = niceStep(yMax - yMin, 4);
-    yMax = Math.ceil((yMax * 1.05) / step) * step;
+    if (options.yMaxFixed !== undefined) yMax = options.yMaxFixed;
+    let step = niceStep(yMax - yMin, 4);
+    if (options.integer) step = Math.max(1, step);
+    if (options.yMaxFixed === undefined) yMax = Math.ceil((yMax * 1.05) / step) * step;
     const y = (v) => pad.top + plotH - ((v - yMin) / (yMax - yMin)) * plotH;
 
     const now = points.length > 0 ? points[points.length - 1].t : Date.now();
-    const t0 = points.length > 0 ? Math.min(points[0].t, now - 60_000) : now - 60_000;
+    // At least 30 s of axis, so a fresh page does not stretch its first points.
+    const t0 = points.length > 0 ? Math.min(points[0].t, now - 30_000) : now - 30_000;
     const x = (t) => pad.left + ((t - t0) / Math.max(1, now - t0)) * plotW;
 
     // Grid and y labels.
@@ -78,7 +83,7 @@ export class LineChart {
     ctx.lineWidth = 1;
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
-    for (let v = yMin; v <= yMax + step / 2; v += step) {
+    for (let i = 0, v = yMin; v <= yMax + step / 2; i += 1, v = yMin + i * step) {
       const yy = Math.round(y(v)) + 0.5;
       ctx.beginPath();
       ctx.moveTo(pad.left, yy);
@@ -109,7 +114,8 @@ export class LineChart {
     // Threshold: dashed, labelled; an off-scale one is named at the top.
     if (th !== undefined) {
       ctx.fillStyle = th.color;
-      ctx.textAlign = 'right';
+      // Labelled on the left: live data grows from the right edge.
+      ctx.textAlign = 'left';
       ctx.textBaseline = 'bottom';
       if (thresholdShown) {
         const yy = Math.round(y(th.value)) + 0.5;
@@ -121,10 +127,10 @@ export class LineChart {
         ctx.lineTo(pad.left + plotW, yy);
         ctx.stroke();
         ctx.restore();
-        ctx.fillText(th.label, pad.left + plotW - 4, yy - 2);
+        ctx.fillText(th.label, pad.left + 6, yy - 2);
       } else {
         ctx.textBaseline = 'top';
-        ctx.fillText(`${th.label} ↑ (off scale)`, pad.left + plotW - 4, pad.top + 2);
+        ctx.fillText(`${th.label} ↑ (off scale)`, pad.left + 6, pad.top + 2);
       }
     }
 

@@ -48,6 +48,7 @@ describe('loadWorkerConfig: defaults', () => {
       admin: { port: 9400 },
       logLevel: 'info',
       metricsService: 'invalidation-fleet',
+      emfEnabled: false,
       aws: { region: 'us-east-1' },
     });
   });
