@@ -1,0 +1,75 @@
+/**
+ * Lag is measured on the real path: events with known origin times go through SNS and SQS
+ * to a worker process; within 2 s their lag is in the worker's Prometheus output and in
+ * `/lag.json` (what the live dashboard and the `lag` command read).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LagReport } from '../../src/metrics/lag-report.ts';
+import { eventually, snsClient } from '../support/aws.ts';
+import { productUpdated, publishAll } from '../support/events.ts';
+import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+
+const INJECTED_LAG_MS = 5_000;
+const EVENTS = 20;
+
+describe('invalidation lag of real events', () => {
+  const sns = snsClient();
+  let messaging: PrivateMessaging;
+  let redis: PrivateRedis;
+  let worker: WorkerProcess;
+
+  beforeAll(async () => {
+    [messaging, redis] = await Promise.all([privateMessaging(), startPrivateRedis()]);
+    worker = await startWorkerProcess({
+      messaging,
+      namespace: 'lag',
+      redisMode: 'standalone',
+      redisAddresses: `127.0.0.1:${redis.port}`,
+      env: { REDIS_WAIT_REPLICAS: '0' },
+    });
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await redis?.stop();
+    await messaging?.teardown();
+    sns.destroy();
+  });
+
+  it('finds the lag of events with a known origin time in /metrics and /lag.json within 2 s', async () => {
+    // Prepare: changes that happened 5 s ago at the origin.
+    const admin = `http://127.0.0.1:${worker.adminPort}`;
+    const events = Array.from({ length: EVENTS }, (_, i) =>
+      productUpdated(`B0LAG${String(i).padStart(5, '0')}`, {
+        occurredAt: new Date(Date.now() - INJECTED_LAG_MS).toISOString(),
+      }),
+    );
+
+    // Act
+    const publishedAt = Date.now();
+    await publishAll(sns, messaging.topics.catalog, events);
+
+    // Assess: every event shows up, with origin→delete lag of at least the injected 5 s
+    // plus what the trip took, and not more than that trip could have taken.
+    const report = await eventually(
+      async () => {
+        const r = (await (await fetch(`${admin}/lag.json?window=60`)).json()) as LagReport;
+        const s = r.series.find((x) => x.family === 'product' && x.stage === 'origin_to_delete');
+        return s && s.window.count >= EVENTS ? s : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, what: 'the lag of 20 events in /lag.json' },
+    );
+    const seenAt = Date.now();
+    const tripMs = seenAt - publishedAt;
+    expect(report.window.count).toBe(EVENTS);
+    expect(report.window.p50).toBeGreaterThanOrEqual(INJECTED_LAG_MS);
+    expect(report.window.max).toBeLessThanOrEqual(INJECTED_LAG_MS + tripMs + 50);
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`invalidation_events_processed_total\\{family="product"\\} ${EVENTS}`));
+    expect(metrics).toMatch(/invalidation_lag_ms\{family="product",stage="origin_to_delete",quantile="0.99"\} \d+/);
+    // From publishing the events to their lag being visible: within 2 s.
+    expect(tripMs).toBeLessThan(2_000);
+  });
+});
