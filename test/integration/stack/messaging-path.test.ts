@@ -1,6 +1,7 @@
 /**
- * First proofs through the real path (LocalStack): a message published to the catalog
- * topic arrives on the worker's queue and is consumed by sqs-consumer; a message the
+ * First proofs through the real path (LocalStack), on the messaging part of the CDK app
+ * deployed there: a message published to each topic arrives on its queue and is consumed
+ * by sqs-consumer; a price-only change is filtered out; a message the
  * consumer keeps failing ends up in the DLQ after the redrive count.
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -26,38 +27,47 @@ describe('messaging path in LocalStack', () => {
     sns.destroy();
   });
 
-  it('delivers a catalog event raw to the catalog queue, where a consumer receives and deletes it', async () => {
-    // Prepare
-    const body = JSON.stringify({ type: 'catalog.product.updated', probe: Math.random() });
-    const received: Message[] = [];
-    const consumer = Consumer.create({
-      queueUrl: messaging.queues.catalog.url,
-      sqs,
-      waitTimeSeconds: 1,
-      handleMessage: async (m) => {
-        received.push(m);
-        return m;
-      },
-    });
-    consumer.start();
+  it.each([
+    ['catalog', 'catalog.product.updated'],
+    ['promotions', 'promotion.changed'],
+    ['sessions', 'session.started'],
+  ] as const)(
+    'delivers a message published to the %s topic raw to its queue, where a consumer receives and deletes it',
+    async (name, eventType) => {
+      // Prepare
+      const queueUrl = messaging.queues[name].url;
+      const body = JSON.stringify({ type: eventType, probe: Math.random() });
+      const received: Message[] = [];
+      const consumer = Consumer.create({
+        queueUrl,
+        sqs,
+        waitTimeSeconds: 1,
+        handleMessage: async (m) => {
+          received.push(m);
+          return m;
+        },
+      });
+      consumer.on('error', () => undefined);
+      consumer.start();
 
-    // Act
-    await sns.send(
-      new PublishCommand({
-        TopicArn: messaging.topics.catalog,
-        Message: body,
-        MessageAttributes: { eventType: { DataType: 'String', StringValue: 'catalog.product.updated' } },
-      }),
-    );
+      // Act
+      await sns.send(
+        new PublishCommand({
+          TopicArn: messaging.topics[name],
+          Message: body,
+          MessageAttributes: { eventType: { DataType: 'String', StringValue: eventType } },
+        }),
+      );
 
-    // Assess: raw delivery (the body is the event itself, not an SNS envelope), then the queue is empty.
-    const message = await eventually(async () => received[0], { what: 'the consumer to receive the event' });
-    consumer.stop({ abort: true });
-    expect(message.Body).toBe(body);
-    await eventually(async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined), {
-      what: 'the queue to be empty after the ack',
-    });
-  });
+      // Assess: raw delivery (the body is the event itself, not an SNS envelope), then acked.
+      const message = await eventually(async () => received[0], { what: `the ${name} consumer to receive it` });
+      consumer.stop({ abort: true });
+      expect(message.Body).toBe(body);
+      await eventually(async () => ((await queueDepth(sqs, queueUrl)) === 0 ? true : undefined), {
+        what: 'the queue to be empty after the ack',
+      });
+    },
+  );
 
   it('drops a price-only change at the subscription filter, but delivers an event without the attribute', async () => {
     // Act
