@@ -60,10 +60,16 @@ function spawnWorker(index: number): void {
 for (let i = 0; i < opts.workers; i++) spawnWorker(i);
 writeFileSync(
   fleetFile,
-  JSON.stringify({ targets: Array.from({ length: opts.workers }, (_, i) => `http://127.0.0.1:${opts.adminPort + i}`) }),
+  JSON.stringify({
+    targets: Array.from({ length: opts.workers }, (_, i) => `http://127.0.0.1:${opts.adminPort + i}`),
+  }),
 );
 logger.info(
-  { workers: opts.workers, adminPorts: `${opts.adminPort}-${opts.adminPort + opts.workers - 1}`, redis: opts.redisMode },
+  {
+    workers: opts.workers,
+    adminPorts: `${opts.adminPort}-${opts.adminPort + opts.workers - 1}`,
+    redis: opts.redisMode,
+  },
   'fleet running; Ctrl-C stops it',
 );
 

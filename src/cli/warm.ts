@@ -28,7 +28,10 @@ import { ID_RULE, runWarmUp } from '../refresh/warm-up.ts';
 import type { WarmProgress, WarmUpSummary } from '../refresh/warm-up.ts';
 
 /** Progress on a terminal (a bar) or in a log (a line per second and per quarter). */
-function progressReporter(out: NodeJS.WriteStream, total: number): {
+function progressReporter(
+  out: NodeJS.WriteStream,
+  total: number,
+): {
   update(p: WarmProgress): void;
   stop(): void;
 } {
@@ -36,7 +39,8 @@ function progressReporter(out: NodeJS.WriteStream, total: number): {
     const bar = new SingleBar(
       {
         stream: out,
-        format: 'warm {bar} {percentage}% | {value}/{total} keys | written {written} failed {failed} | {rate} req/s | eta {eta_formatted}',
+        format:
+          'warm {bar} {percentage}% | {value}/{total} keys | written {written} failed {failed} | {rate} req/s | eta {eta_formatted}',
         hideCursor: true,
       },
       Presets.shades_classic,
@@ -90,7 +94,11 @@ function formatSummary(s: WarmUpSummary, interrupted: boolean): string {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('warm')
     .description('Prefill cache keys from the origin, within its budget, through the fence')
-    .addOption(new Option('--family <family>', 'key family').choices(['product', 'review', 'promo']).makeOptionMandatory())
+    .addOption(
+      new Option('--family <family>', 'key family')
+        .choices(['product', 'review', 'promo'])
+        .makeOptionMandatory(),
+    )
     .option('--top <n>', 'the n hottest ids of the family (from the hotness sorted set)')
     .option('--ids <list>', 'comma-separated ids (ASINs, or store sections for promo)')
     .option('--file <path>', 'file of ids, one per line (# comments)')
@@ -110,23 +118,30 @@ export async function main(argv: readonly string[]): Promise<number> {
   const raw = program.opts<RawWarmOptions & { file?: string; envFile?: string; logLevel: string }>();
 
   const problems: string[] = [];
-  const fileIds = raw.file === undefined ? [] : await readFile(raw.file, 'utf8').then(parseIdList, (e: unknown) => {
-    problems.push(`cannot read --file ${raw.file}: ${e instanceof Error ? e.message : String(e)}`);
-    return [];
-  });
+  const fileIds =
+    raw.file === undefined
+      ? []
+      : await readFile(raw.file, 'utf8').then(parseIdList, (e: unknown) => {
+          problems.push(`cannot read --file ${raw.file}: ${e instanceof Error ? e.message : String(e)}`);
+          return [];
+        });
   const envFile: unknown =
     raw.envFile === undefined
       ? undefined
       : await readFile(raw.envFile, 'utf8').then(
           (t) => JSON.parse(t) as unknown,
           (e: unknown) => {
-            problems.push(`cannot read --env-file ${raw.envFile}: ${e instanceof Error ? e.message : String(e)}`);
+            problems.push(
+              `cannot read --env-file ${raw.envFile}: ${e instanceof Error ? e.message : String(e)}`,
+            );
             return undefined;
           },
         );
   const resolved = resolveWarmOptions(raw, fileIds, envFile);
   if (!resolved.ok || problems.length > 0) {
-    process.stderr.write(`warm: invalid options:\n  ${[...problems, ...(resolved.ok ? [] : resolved.errors)].join('\n  ')}\n`);
+    process.stderr.write(
+      `warm: invalid options:\n  ${[...problems, ...(resolved.ok ? [] : resolved.errors)].join('\n  ')}\n`,
+    );
     return 1;
   }
   const s = resolved.settings;
@@ -138,9 +153,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     const keys = createKeyBuilder({ namespace: s.namespace, locales: s.locales });
-    const hot = s.top > 0 ? await createRedisHotKeySource(connection.client, s.namespace).top(s.family, s.tenant, s.top) : [];
+    const hot =
+      s.top > 0
+        ? await createRedisHotKeySource(connection.client, s.namespace).top(s.family, s.tenant, s.top)
+        : [];
     const merged = mergeHotKeys(hot, s.ids, ID_RULE[s.family]);
-    if (merged.invalid > 0) logger.warn({ invalid: merged.invalid }, 'invalid ids in the hotness set were skipped');
+    if (merged.invalid > 0)
+      logger.warn({ invalid: merged.invalid }, 'invalid ids in the hotness set were skipped');
     if (s.top > 0 && hot.length < s.top)
       process.stdout.write(`note: the hotness set holds ${hot.length} of the ${s.top} requested ids\n`);
     const reporter = progressReporter(process.stdout, merged.ids.length);
@@ -158,7 +177,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       onProgress: (p) => reporter.update(p),
     });
     reporter.stop();
-    process.stdout.write(s.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary, interrupt.signal.aborted));
+    process.stdout.write(
+      s.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary, interrupt.signal.aborted),
+    );
     if (interrupt.signal.aborted) return 130;
     return summary.failed > 0 ? 2 : 0;
   } finally {

@@ -9,6 +9,7 @@ import { createFleetMetrics } from '../metrics/composite-metrics.ts';
 import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startWorker } from '../worker/invalidation-worker.ts';
+import { createRefreshTickHandler } from '../worker/refresh-tick-handler.ts';
 
 let config;
 try {
@@ -32,6 +33,8 @@ const worker = await startWorker({
   config,
   logger,
   metrics: fleetMetrics.metrics,
+  ignoredEvents: ({ redis, keys, metrics, shutdown }) =>
+    createRefreshTickHandler({ config, redis: redis.client, keys, metrics, logger, signal: shutdown }),
   registerAdminRoutes: (app) =>
     registerMetricsRoutes(app, fleetMetrics.prometheus, { instance: fleetMetrics.instance }),
 }).catch((err: unknown) => {

@@ -36,6 +36,11 @@
  *   WORKER_STOP_TIMEOUT_MS      the orchestrator's stop timeout; drain must end before it [30000]
  *   WORKER_ADMIN_PORT           liveness/readiness/metrics port, 0 = ephemeral [9400]
  *   WORKER_LOG_LEVEL            fatal | error | warn | info | debug | trace | silent [info]
+ *   WORKER_ORIGIN_URL           Reviews origin base URL; required with WORKER_REVIEW_REFRESH_QUEUE_URL
+ *   WORKER_REFRESH_TOP_N        hot review keys refreshed per hourly run, 1-100000 [1000]
+ *   WORKER_REFRESH_ASINS        comma-separated ASINs always refreshed [none]
+ *   WORKER_REFRESH_RATE_PER_S   the Reviews origin's budget: calls per second at most [50]
+ *   WORKER_REFRESH_CONCURRENCY  calls in flight at most [16]
  *   WORKER_METRICS_SERVICE      the `Service` dimension of the embedded metrics [invalidation-fleet]
  *   WORKER_EMF_ENABLED          write CloudWatch embedded metrics to stdout (the stack sets true) [false]
  *   AWS_REGION                  required, e.g. us-east-1
@@ -48,7 +53,7 @@ import { deepFreeze } from './deep-freeze.ts';
 import type { DeepReadonly } from './deep-freeze.ts';
 import { asQueueUrl } from './identifiers.ts';
 import type { QueueUrl } from './identifiers.ts';
-import { LOCALE, NAMESPACE } from './identifier-rules.ts';
+import { ASIN, LOCALE, NAMESPACE } from './identifier-rules.ts';
 import { MAX_CONFIGURED_LOCALES } from './key-builder.ts';
 
 /** An env-like record (process.env fits). */
@@ -152,6 +157,14 @@ const VARIABLES = {
   WORKER_STOP_TIMEOUT_MS: int(1, 600_000).default(30_000),
   WORKER_ADMIN_PORT: int(0, 65_535).default(9_400),
   WORKER_EMF_ENABLED: bool.default(false),
+  WORKER_ORIGIN_URL: httpUrl.optional(),
+  WORKER_REFRESH_TOP_N: int(1, 100_000).default(1_000),
+  WORKER_REFRESH_ASINS: list(
+    z.string().regex(ASIN.pattern, { error: `every ASIN must be ${ASIN.description}` }),
+    'ASIN',
+  ).optional(),
+  WORKER_REFRESH_RATE_PER_S: int(1, 100_000).default(50),
+  WORKER_REFRESH_CONCURRENCY: int(1, 1_024).default(16),
   WORKER_METRICS_SERVICE: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-", at most 64')
@@ -212,6 +225,13 @@ export type WorkerConfig = DeepReadonly<{
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsService: string;
   emfEnabled: boolean;
+  refresh: {
+    originUrl?: string;
+    topN: number;
+    asins: string[];
+    ratePerSecond: number;
+    concurrency: number;
+  };
   aws: { region: string; endpoint?: string };
 }>;
 
@@ -294,6 +314,11 @@ function crossFieldProblems(v: Partial<Variables>): ConfigProblem[] {
     'must be shorter than WORKER_STOP_TIMEOUT_MS, or the orchestrator kills the worker mid-drain',
   );
   rule(
+    v.WORKER_REVIEW_REFRESH_QUEUE_URL === undefined || v.WORKER_ORIGIN_URL !== undefined,
+    'WORKER_ORIGIN_URL',
+    'is required when WORKER_REVIEW_REFRESH_QUEUE_URL is set: the hourly refresh fetches review summaries from it',
+  );
+  rule(
     both(v.WORKER_RETRY_BACKOFF_BASE_S, v.WORKER_RETRY_BACKOFF_MAX_S, (b, m) => b <= m),
     'WORKER_RETRY_BACKOFF_BASE_S',
     'must not exceed WORKER_RETRY_BACKOFF_MAX_S',
@@ -364,6 +389,13 @@ function assemble(v: Variables): WorkerConfig {
     logLevel: v.WORKER_LOG_LEVEL,
     metricsService: v.WORKER_METRICS_SERVICE,
     emfEnabled: v.WORKER_EMF_ENABLED,
+    refresh: {
+      ...(v.WORKER_ORIGIN_URL === undefined ? {} : { originUrl: v.WORKER_ORIGIN_URL }),
+      topN: v.WORKER_REFRESH_TOP_N,
+      asins: v.WORKER_REFRESH_ASINS ?? [],
+      ratePerSecond: v.WORKER_REFRESH_RATE_PER_S,
+      concurrency: v.WORKER_REFRESH_CONCURRENCY,
+    },
     aws: {
       region: v.AWS_REGION,
       ...(v.AWS_ENDPOINT_URL === undefined ? {} : { endpoint: v.AWS_ENDPOINT_URL }),

@@ -11,7 +11,11 @@ export interface BackoffPolicy {
 }
 
 /** Seconds to hide a message that was received `receiveCount` times (1 = first receive). */
-export function visibilityBackoffS(receiveCount: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+export function visibilityBackoffS(
+  receiveCount: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
   const attempt = Math.max(1, Math.floor(receiveCount));
   const ceiling = Math.min(policy.maxS, policy.baseS * 2 ** Math.min(attempt - 1, 30));
   // Full jitter, but never below the base: a retry sooner than that would just fail again.

@@ -37,7 +37,11 @@ export function localWorkerEnv(
 ): Record<string, string> {
   const mode = options.redisMode ?? 'sentinel';
   const addresses =
-    mode === 'sentinel' ? stack.redis.sentinels : mode === 'cluster' ? stack.redis.cluster : [stack.redis.primary];
+    mode === 'sentinel'
+      ? stack.redis.sentinels
+      : mode === 'cluster'
+        ? stack.redis.cluster
+        : [stack.redis.primary];
   const q = stack.queues;
   return {
     AWS_REGION: stack.region,
@@ -55,6 +59,7 @@ export function localWorkerEnv(
     WORKER_SESSIONS_DLQ_URL: q.sessions.dlqUrl,
     WORKER_REVIEW_REFRESH_QUEUE_URL: q.reviewRefresh.url,
     WORKER_REVIEW_REFRESH_DLQ_URL: q.reviewRefresh.dlqUrl,
+    WORKER_ORIGIN_URL: stack.origin.url,
     WORKER_ADMIN_PORT: String(options.adminPort ?? 0),
     ...options.overrides,
   };

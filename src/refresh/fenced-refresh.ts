@@ -35,7 +35,12 @@ import type { KeyRetryPolicy } from './retry-policy.ts';
 export type KeyOutcome =
   | { readonly id: string; readonly status: 'written'; readonly attempts: number; readonly variants: number }
   /** The fence moved (an invalidation won) or a newer version is stored: nothing older written. */
-  | { readonly id: string; readonly status: 'refused'; readonly attempts: number; readonly why: PopulateOutcome }
+  | {
+      readonly id: string;
+      readonly status: 'refused';
+      readonly attempts: number;
+      readonly why: PopulateOutcome;
+    }
   /** The origin answered 404: nothing to cache. */
   | { readonly id: string; readonly status: 'missing'; readonly attempts: number }
   | { readonly id: string; readonly status: 'failed'; readonly attempts: number; readonly code: string }
@@ -139,7 +144,11 @@ export async function runKeys(
     for (let n = 1; n <= deps.retry.maxAttempts; n++) {
       if (n > 1) {
         try {
-          await sleep(retryDelayMs(n - 1, deps.retry, random), undefined, signal === undefined ? {} : { signal });
+          await sleep(
+            retryDelayMs(n - 1, deps.retry, random),
+            undefined,
+            signal === undefined ? {} : { signal },
+          );
         } catch {
           return { id, status: 'aborted', attempts: n - 1 };
         }

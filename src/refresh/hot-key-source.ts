@@ -21,7 +21,8 @@ export interface HotKeySource {
 
 /** The sorted set of a tenant's and family's hotness. */
 export function hotnessKey(namespace: string, tenant: string, family: FetchableFamily): string {
-  if (!matchesRule(NAMESPACE, namespace)) throw new InvalidIdentifierError('namespace', NAMESPACE.description);
+  if (!matchesRule(NAMESPACE, namespace))
+    throw new InvalidIdentifierError('namespace', NAMESPACE.description);
   if (!matchesRule(TENANT, tenant)) throw new InvalidIdentifierError('tenant', TENANT.description);
   return `${namespace}:{hot:${tenant}}:${family}`;
 }

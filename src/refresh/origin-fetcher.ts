@@ -57,7 +57,12 @@ export function createOriginFetcher(
       await response.body?.cancel();
       // 429 and 5xx are the origin's "later"; other 4xx will not change on a retry.
       const retryable = response.status === 429 || response.status >= 500;
-      return { kind: 'error', code: `ORIGIN_HTTP_${response.status}`, retryable, detail: response.statusText };
+      return {
+        kind: 'error',
+        code: `ORIGIN_HTTP_${response.status}`,
+        retryable,
+        detail: response.statusText,
+      };
     }
     try {
       return { kind: 'ok', body: await response.json() };

@@ -44,9 +44,11 @@ export function windowStartMs(window: WindowId): number {
 
 /** The keys of `window` for `tenant` under `namespace`. */
 export function windowKeys(namespace: string, tenant: string, window: WindowId): WindowKeys {
-  if (!matchesRule(NAMESPACE, namespace)) throw new InvalidIdentifierError('namespace', NAMESPACE.description);
+  if (!matchesRule(NAMESPACE, namespace))
+    throw new InvalidIdentifierError('namespace', NAMESPACE.description);
   if (!matchesRule(TENANT, tenant)) throw new InvalidIdentifierError('tenant', TENANT.description);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}Z$/.test(window)) throw new InvalidIdentifierError('window', 'must be YYYY-MM-DDTHHZ');
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}Z$/.test(window))
+    throw new InvalidIdentifierError('window', 'must be YYYY-MM-DDTHHZ');
   const prefix = `${namespace}:{refresh:${tenant}:${window}}`;
   return {
     lock: `${prefix}:lock`,

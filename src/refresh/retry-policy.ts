@@ -21,7 +21,14 @@ export const DEFAULT_KEY_RETRY: KeyRetryPolicy = Object.freeze({
 });
 
 /** Delay before attempt `attempt + 1` after attempt `attempt` (1-based) failed. */
-export function retryDelayMs(attempt: number, policy: KeyRetryPolicy, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 30));
+export function retryDelayMs(
+  attempt: number,
+  policy: KeyRetryPolicy,
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(
+    policy.maxDelayMs,
+    policy.baseDelayMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 30),
+  );
   return Math.floor(ceiling * Math.min(Math.max(random(), 0), 1));
 }

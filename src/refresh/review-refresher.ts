@@ -113,9 +113,14 @@ export function createReviewRefresher(deps: ReviewRefresherDeps): ReviewRefreshe
   const baseLogger = deps.logger.child({ component: 'review-refresher' });
   const fetchOrigin =
     deps.fetchOrigin ??
-    createOriginFetcher(deps.originBaseUrl, { timeoutMs: deps.fetchTimeoutMs ?? REFRESH_DEFAULTS.fetchTimeoutMs });
+    createOriginFetcher(deps.originBaseUrl, {
+      timeoutMs: deps.fetchTimeoutMs ?? REFRESH_DEFAULTS.fetchTimeoutMs,
+    });
 
-  async function handleTick(tick: RefreshTick, options: { signal?: AbortSignal } = {}): Promise<RefreshResult> {
+  async function handleTick(
+    tick: RefreshTick,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<RefreshResult> {
     const started = clock.now();
     const window = windowOf(tick.scheduledAt);
     const log = baseLogger.child({ eventId: tick.eventId, tenant: tick.tenant, window });
@@ -157,7 +162,10 @@ export function createReviewRefresher(deps: ReviewRefresherDeps): ReviewRefreshe
       const alreadyDone = ids.length - remaining.length;
       log.info({ total: ids.length, remaining: remaining.length, resumed: !created }, 'refresh run started');
 
-      const runSignal = AbortSignal.any([lock.lost, ...(options.signal === undefined ? [] : [options.signal])]);
+      const runSignal = AbortSignal.any([
+        lock.lost,
+        ...(options.signal === undefined ? [] : [options.signal]),
+      ]);
       const failures: { id: string; code: string }[] = [];
       let settledOk = alreadyDone;
       let failedCount = 0;
@@ -167,7 +175,8 @@ export function createReviewRefresher(deps: ReviewRefresherDeps): ReviewRefreshe
         if (!force && now - lastProgress < PROGRESS_EVERY_MS) return;
         lastProgress = now;
         metrics?.refreshProgress({ written: settledOk, failed: failedCount, total: ids.length });
-        if (!force) log.info({ settled: settledOk, failed: failedCount, total: ids.length }, 'refresh progress');
+        if (!force)
+          log.info({ settled: settledOk, failed: failedCount, total: ids.length }, 'refresh progress');
       };
       const onOutcome = async (outcome: KeyOutcome): Promise<void> => {
         switch (outcome.status) {
@@ -180,8 +189,12 @@ export function createReviewRefresher(deps: ReviewRefresherDeps): ReviewRefreshe
           case 'failed':
             await checkpoint.markFailed(outcome.id, outcome.code);
             failedCount++;
-            if (failures.length < MAX_REPORTED_FAILURES) failures.push({ id: outcome.id, code: outcome.code });
-            log.warn({ asin: outcome.id, code: outcome.code, attempts: outcome.attempts }, 'refresh key failed');
+            if (failures.length < MAX_REPORTED_FAILURES)
+              failures.push({ id: outcome.id, code: outcome.code });
+            log.warn(
+              { asin: outcome.id, code: outcome.code, attempts: outcome.attempts },
+              'refresh key failed',
+            );
             break;
           case 'aborted':
             break;
@@ -220,13 +233,21 @@ export function createReviewRefresher(deps: ReviewRefresherDeps): ReviewRefreshe
         originCalls: tally.originCalls,
         durationMs: clock.now() - started,
         failures,
-        ...(aborted ? { abortReason: lock.lost.aborted ? ('lock-lost' as const) : ('shutdown' as const) } : {}),
+        ...(aborted
+          ? { abortReason: lock.lost.aborted ? ('lock-lost' as const) : ('shutdown' as const) }
+          : {}),
       };
-      if (!aborted) await checkpoint.markCompleted({ ...result, completedAt: new Date(clock.now()).toISOString() });
-      log.info({ ...result, failures: failures.length }, aborted ? 'refresh run aborted' : 'refresh run completed');
+      if (!aborted)
+        await checkpoint.markCompleted({ ...result, completedAt: new Date(clock.now()).toISOString() });
+      log.info(
+        { ...result, failures: failures.length },
+        aborted ? 'refresh run aborted' : 'refresh run completed',
+      );
       return result;
     } finally {
-      await lock.release().catch((err: unknown) => log.warn({ err }, 'run lock release failed; it expires by TTL'));
+      await lock
+        .release()
+        .catch((err: unknown) => log.warn({ err }, 'run lock release failed; it expires by TTL'));
     }
   }
 

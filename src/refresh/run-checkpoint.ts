@@ -34,14 +34,15 @@ export function redisCheckpoint(client: RedisClient, keys: WindowKeys, ttlMs: nu
     const value: unknown = JSON.parse(raw);
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
       throw new TypeError(`checkpoint ${keys.todo} is not a JSON array of strings`);
-    return value as string[];
+    return value;
   };
   return {
     async plan(create) {
       const stored = await client.get(keys.todo);
       if (stored !== null) return { ids: parseIds(stored), created: false };
       const ids = await create();
-      if ((await client.set(keys.todo, JSON.stringify(ids), 'PX', ttlMs, 'NX')) === 'OK') return { ids, created: true };
+      if ((await client.set(keys.todo, JSON.stringify(ids), 'PX', ttlMs, 'NX')) === 'OK')
+        return { ids, created: true };
       // Written by someone else in between (only possible after a lock takeover): theirs wins.
       const winner = await client.get(keys.todo);
       return { ids: winner === null ? ids : parseIds(winner), created: false };

@@ -27,7 +27,11 @@ export interface RunLockTiming {
 }
 
 /** Default: 30 s TTL, renewed every 10 s, contenders wait one TTL. */
-export const DEFAULT_LOCK_TIMING: RunLockTiming = Object.freeze({ ttlMs: 30_000, renewEveryMs: 10_000, waitMs: 30_000 });
+export const DEFAULT_LOCK_TIMING: RunLockTiming = Object.freeze({
+  ttlMs: 30_000,
+  renewEveryMs: 10_000,
+  waitMs: 30_000,
+});
 
 /** A lock we hold. */
 export interface HeldLock {
@@ -96,7 +100,8 @@ export async function acquireRunLock(
       (error: unknown) => {
         options.onRenewError?.(error);
         // Unconfirmed for a whole TTL: another run may legitimately hold it now.
-        if (performance.now() - lastRenewed >= timing.ttlMs) lost.abort(new Error('run lock not renewed for a TTL'));
+        if (performance.now() - lastRenewed >= timing.ttlMs)
+          lost.abort(new Error('run lock not renewed for a TTL'));
       },
     );
   }, timing.renewEveryMs);

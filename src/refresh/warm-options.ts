@@ -58,7 +58,8 @@ export function parseIdList(text: string): string[] {
     .filter((id) => id.length > 0);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function hostPort(v: unknown): { host: string; port: number } | undefined {
   if (!isRecord(v) || typeof v.host !== 'string' || typeof v.port !== 'number') return undefined;
@@ -74,7 +75,11 @@ function fromEnvFile(env: unknown): { redis?: RedisConfig; originUrl?: string } 
   const origin = isRecord(env.origin) && typeof env.origin.url === 'string' ? env.origin.url : undefined;
   const config: RedisConfig | undefined =
     sentinels.length > 0 && sentinels.every((s) => s !== undefined) && typeof redis.sentinelName === 'string'
-      ? { mode: 'sentinel', sentinels: sentinels as { host: string; port: number }[], name: redis.sentinelName }
+      ? {
+          mode: 'sentinel',
+          sentinels: sentinels,
+          name: redis.sentinelName,
+        }
       : primary !== undefined
         ? { mode: 'standalone', ...primary }
         : undefined;
@@ -91,21 +96,28 @@ function integer(name: string, raw: string | undefined, fallback: number, errors
 }
 
 /** Resolves `raw` (+ the ids of --file, + the env file's JSON) into settings or all errors. */
-export function resolveWarmOptions(raw: RawWarmOptions, fileIds: readonly string[], envFile: unknown): WarmResolution {
+export function resolveWarmOptions(
+  raw: RawWarmOptions,
+  fileIds: readonly string[],
+  envFile: unknown,
+): WarmResolution {
   const errors: string[] = [];
   const family = raw.family as FetchableFamily;
   if (!FAMILIES.includes(family)) errors.push(`--family must be one of ${FAMILIES.join(', ')}`);
   const top = integer('--top', raw.top, 0, errors);
   if (top > MAX_KEYS_PER_RUN) errors.push(`--top must be at most ${MAX_KEYS_PER_RUN}`);
   const explicit = [...parseIdList(raw.ids ?? ''), ...fileIds];
-  if (top === 0 && explicit.length === 0) errors.push('name the keys: --top N, --ids a,b,c or --file ids.txt');
+  if (top === 0 && explicit.length === 0)
+    errors.push('name the keys: --top N, --ids a,b,c or --file ids.txt');
 
   let ids: readonly string[] = [];
   if (FAMILIES.includes(family)) {
     const rule = ID_RULE[family];
     const bad = explicit.filter((id): boolean => !matchesRule(rule, id));
     if (bad.length > 0)
-      errors.push(`${bad.length} id(s) are not valid ${rule.kind}s (${rule.description}), e.g. "${bad[0]?.slice(0, 20)}"`);
+      errors.push(
+        `${bad.length} id(s) are not valid ${rule.kind}s (${rule.description}), e.g. "${bad[0]?.slice(0, 20)}"`,
+      );
     ids = mergeHotKeys([], explicit, rule).ids;
   }
 

@@ -18,12 +18,16 @@ export interface AdminServerOptions {
 }
 
 /** Starts the admin server; resolves with it and the port it listens on. */
-export async function startAdminServer(options: AdminServerOptions): Promise<{ app: FastifyInstance; port: number }> {
+export async function startAdminServer(
+  options: AdminServerOptions,
+): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/readyz', (_request, reply) => {
     const r = options.readiness();
-    return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not-ready', checks: r.checks });
+    return reply
+      .code(r.ready ? 200 : 503)
+      .send({ status: r.ready ? 'ready' : 'not-ready', checks: r.checks });
   });
   await options.register?.(app);
   const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });

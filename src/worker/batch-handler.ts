@@ -76,7 +76,12 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
           deps.onRedisUnavailable(result.error.message);
         }
         deps.logger.warn(
-          { err: result.error, queue: deps.queue, messages: apply.length, eventIds: apply.map((d) => d.eventId) },
+          {
+            err: result.error,
+            queue: deps.queue,
+            messages: apply.length,
+            eventIds: apply.map((d) => d.eventId),
+          },
           'effects not confirmed; the messages come back after a back-off',
         );
         await retry(deps, apply.map(pick), kind);
@@ -124,11 +129,16 @@ function recordApplied(
       deleteConfirmedAtMs: Math.min(deleteConfirmedAtMs, confirmedAtMs),
       broadcastAtMs: result.publishedAtMs ?? undefined,
     });
-    deps.logger.debug({ eventId: d.eventId, messageId: d.messageId, family: d.family }, 'invalidation applied');
+    deps.logger.debug(
+      { eventId: d.eventId, messageId: d.messageId, family: d.family },
+      'invalidation applied',
+    );
   }
   const keysPerFamily = new Map<string, number>();
-  for (const e of plan.effects) keysPerFamily.set(e.family, (keysPerFamily.get(e.family) ?? 0) + e.unlink.length);
-  for (const [family, count] of keysPerFamily) deps.metrics.keysDeleted(family as ApplyDecision['family'], count);
+  for (const e of plan.effects)
+    keysPerFamily.set(e.family, (keysPerFamily.get(e.family) ?? 0) + e.unlink.length);
+  for (const [family, count] of keysPerFamily)
+    deps.metrics.keysDeleted(family as ApplyDecision['family'], count);
 }
 
 async function retry(deps: BatchHandlerDeps, messages: readonly Message[], kind: RetryKind): Promise<void> {
@@ -152,11 +162,18 @@ async function deadLetterPoison(
 ): Promise<Message[]> {
   for (const d of poison) {
     deps.metrics.rejected(deps.queue, d.code);
-    deps.logger.warn({ messageId: d.messageId, code: d.code, reason: d.reason, queue: deps.queue }, 'poison message');
+    deps.logger.warn(
+      { messageId: d.messageId, code: d.code, reason: d.reason, queue: deps.queue },
+      'poison message',
+    );
   }
   if (deps.deadLetter === null) {
     // Without a DLQ URL the redrive policy moves it after maxReceiveCount; hide it meanwhile.
-    await retry(deps, poison.map((d) => byId.get(d.messageId)!), 'dead-letter-failed');
+    await retry(
+      deps,
+      poison.map((d) => byId.get(d.messageId)!),
+      'dead-letter-failed',
+    );
     return [];
   }
   const items = poison.map((d) => ({ message: byId.get(d.messageId)!, code: d.code, reason: d.reason }));
@@ -164,12 +181,20 @@ async function deadLetterPoison(
   try {
     confirmed = await deps.deadLetter(items);
   } catch (err) {
-    deps.logger.error({ err, queue: deps.queue }, 'dead-lettering failed; the poison comes back and is tried again');
+    deps.logger.error(
+      { err, queue: deps.queue },
+      'dead-lettering failed; the poison comes back and is tried again',
+    );
     confirmed = new Set();
   }
   const sent = items.filter((p) => confirmed.has(p.message.MessageId ?? ''));
   for (const p of sent) deps.metrics.deadLettered(deps.queue, p.code);
   const unsent = items.filter((p) => !confirmed.has(p.message.MessageId ?? ''));
-  if (unsent.length > 0) await retry(deps, unsent.map((p) => p.message), 'dead-letter-failed');
+  if (unsent.length > 0)
+    await retry(
+      deps,
+      unsent.map((p) => p.message),
+      'dead-letter-failed',
+    );
   return sent.map((p) => p.message);
 }

@@ -25,13 +25,17 @@ export async function replayRecentInvalidations(deps: FailoverReplayDeps, reason
   const incomplete = deps.recent.evictedInWindow > 0;
   const plan = deps.recent.replayPlan();
   if (plan.effects.length === 0) return 0;
-  if (incomplete) deps.logger.error({ reason }, 'replay ring overflowed inside the window; some deletes may be lost');
+  if (incomplete)
+    deps.logger.error({ reason }, 'replay ring overflowed inside the window; some deletes may be lost');
   const attempts = deps.maxAttempts ?? 20;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const result = await deps.applyEffects(plan);
     if (result.ok) {
       deps.metrics.failoverReplayed(plan.effects.length);
-      deps.logger.warn({ reason, effects: plan.effects.length, attempt }, 'replayed recent invalidations after failover');
+      deps.logger.warn(
+        { reason, effects: plan.effects.length, attempt },
+        'replayed recent invalidations after failover',
+      );
       return plan.effects.length;
     }
     // A shortfall still applied the deletes on the new primary: good enough for a replay.

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { QueueName, WorkerConfig } from '../core/config-schema.ts';
 import type { InvalidationPlan, MessageDecision } from '../core/invalidation-plan.ts';
-import { createKeyBuilder } from '../core/key-builder.ts';
+import { createKeyBuilder, type KeyBuilder } from '../core/key-builder.ts';
 import { defaultL1Channel } from '../adapters/redis/broadcast-message.ts';
 import { applyInvalidationPlan } from '../adapters/redis/invalidation-effects.ts';
 import { startHeartbeats, type HeartbeatLoop } from '../adapters/redis/l1-heartbeat.ts';
@@ -42,9 +42,18 @@ export interface WorkerOptions {
   readonly metrics?: WorkerMetrics;
   /** Registers extra admin routes (metrics). */
   readonly registerAdminRoutes?: (app: FastifyInstance) => void | Promise<void>;
-  /** Builds the handler of non-invalidation events once Redis is connected. */
-  readonly ignoredEvents?: (redis: RedisConnection) => IgnoredEventHandler;
+  /** Builds the handler of valid non-invalidation events (the refresh tick). */
+  readonly ignoredEvents?: (context: WorkerContext) => IgnoredEventHandler;
   readonly heartbeatIntervalMs?: number;
+}
+
+/** What the worker shares with the handlers it hosts. */
+export interface WorkerContext {
+  readonly redis: RedisConnection;
+  readonly keys: KeyBuilder;
+  readonly metrics: WorkerMetrics;
+  /** Aborted the moment shutdown starts, so long jobs stop between steps. */
+  readonly shutdown: AbortSignal;
 }
 
 /** A running worker. Create it with {@link startWorker}. */
@@ -73,6 +82,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     });
 
   const gate = new RedisGate({ probe: () => redis.client.ping() });
+  const shutdown = new AbortController();
   const pollers: QueuePollers[] = [];
   let closing = false;
 
@@ -91,8 +101,11 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     if (!closing) for (const p of pollers) p.start();
   });
 
-  const ignored = options.ignoredEvents?.(redis);
-  for (const [name, queue] of Object.entries(config.queues) as unknown as [QueueName, { url: string; dlqUrl?: string }][]) {
+  const ignored = options.ignoredEvents?.({ redis, keys, metrics, shutdown: shutdown.signal });
+  for (const [name, queue] of Object.entries(config.queues) as unknown as [
+    QueueName,
+    { url: string; dlqUrl?: string },
+  ][]) {
     const child = logger.child({ queue: name });
     const handleBatch = createBatchHandler({
       queue: name,
@@ -147,8 +160,11 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     ...(options.registerAdminRoutes === undefined ? {} : { register: options.registerAdminRoutes }),
   });
 
-  const heartbeats: HeartbeatLoop = startHeartbeats(redis.client, channel, options.heartbeatIntervalMs, (err) =>
-    logger.debug({ err }, 'heartbeat failed'),
+  const heartbeats: HeartbeatLoop = startHeartbeats(
+    redis.client,
+    channel,
+    options.heartbeatIntervalMs,
+    (err) => logger.debug({ err }, 'heartbeat failed'),
   );
   for (const p of pollers) p.start();
   logger.info(
@@ -160,6 +176,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   const close = () =>
     (closed ??= (async () => {
       closing = true;
+      shutdown.abort();
       const started = Date.now();
       await step('drain queues', () =>
         Promise.all(pollers.map((p) => p.close(config.lifecycle.drainDeadlineMs))).then(() => undefined),

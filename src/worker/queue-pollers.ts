@@ -118,8 +118,10 @@ export class QueuePollers {
     }
     const stuck = this.#pollers.filter((p) => p.handling);
     if (stuck.length > 0) {
-      this.#logger.warn({ queue: this.name, batches: stuck.length }, 'drain deadline passed; abandoning batches');
+      this.#logger.warn(
+        { queue: this.name, batches: stuck.length },
+        'drain deadline passed; abandoning batches',
+      );
     }
-
   }
 }

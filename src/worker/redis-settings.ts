@@ -18,7 +18,8 @@ export function redisConfigFrom(redis: WorkerConfig['redis'], connectionName: st
       return { mode: 'sentinel', sentinels: addresses, name: redis.sentinelName ?? 'mcache', tuning };
     case 'standalone': {
       const first = addresses[0];
-      if (!first) throw new Error('standalone Redis needs an address (config validation should have said so)');
+      if (!first)
+        throw new Error('standalone Redis needs an address (config validation should have said so)');
       return { mode: 'standalone', host: first.host, port: first.port, tuning };
     }
   }

@@ -31,7 +31,11 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
 
   beforeAll(async () => {
     messaging = await privateMessaging({ visibilityTimeoutSeconds: 10 });
-    redis = new Redis({ sentinels: [...s.redis.sentinels], name: s.redis.sentinelName, maxRetriesPerRequest: 5 });
+    redis = new Redis({
+      sentinels: [...s.redis.sentinels],
+      name: s.redis.sentinelName,
+      maxRetriesPerRequest: 5,
+    });
     redis.on('error', () => undefined);
     const pipeline = redis.pipeline();
     for (const k of allKeys) pipeline.set(k, 'stale', 'EX', 600);
@@ -62,7 +66,11 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
     // Act: stream; a third of the way in, the primary is shut down.
     const events = asins.map((id) => productUpdated(id));
     const sentinel = new Redis(s.redis.sentinels[0]!);
-    const [, port] = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', s.redis.sentinelName)) as string[];
+    const [, port] = (await sentinel.call(
+      'SENTINEL',
+      'get-master-addr-by-name',
+      s.redis.sentinelName,
+    )) as string[];
     await publishAll(sns, messaging.topics.catalog, events.slice(0, 330));
     execFileSync('redis-cli', ['-h', s.redis.primary.host, '-p', String(port), 'shutdown', 'nosave']);
     await publishAll(sns, messaging.topics.catalog, events.slice(330));
@@ -70,7 +78,11 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
     // Assess: a new primary, holding none of the keys.
     await eventually(
       async () => {
-        const [, now] = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', s.redis.sentinelName)) as string[];
+        const [, now] = (await sentinel.call(
+          'SENTINEL',
+          'get-master-addr-by-name',
+          s.redis.sentinelName,
+        )) as string[];
         return now !== port ? true : undefined;
       },
       { timeoutMs: 30_000, what: 'Sentinel to promote the replica' },
@@ -85,10 +97,13 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
       },
       { timeoutMs: 120_000, intervalMs: 1000, what: 'every product key to be gone on the new primary' },
     );
-    await eventually(async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined), {
-      timeoutMs: 60_000,
-      what: 'the queue to drain',
-    });
+    await eventually(
+      async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        what: 'the queue to drain',
+      },
+    );
     expect(await queueDepth(sqs, messaging.queues.catalog.dlqUrl)).toBe(0);
     expect(worker.logs.some((l) => /new redis primary detected/.test(String(l.msg)))).toBe(true);
   }, 240_000);

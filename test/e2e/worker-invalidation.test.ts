@@ -82,7 +82,7 @@ describe.each([
     for (const k of survivors) expect(await redis.get(k)).toBe('cached');
     expect(await redis.get(keys.fenceKey(target))).toBe('1');
     await eventually(queueEmpty(messaging.queues.catalog.url), { what: 'the message to be acked' });
-    await eventually(async () => (broadcasts.length > before ? true : undefined), { what: 'the broadcast' });
+    await eventually(() => (broadcasts.length > before ? true : undefined), { what: 'the broadcast' });
     const mine = broadcasts.slice(before);
     expect(mine).toHaveLength(1);
     expect(mine[0]?.keys).toEqual(expect.arrayContaining(targetKeys));
@@ -116,7 +116,10 @@ describe.each([
       for (const pid of pids) process.kill(pid, 'SIGCONT');
     }
     // Once the replicas answer again, the retry's WAIT succeeds and only then is it acked.
-    await eventually(queueEmpty(messaging.queues.promotions.url), { what: 'the promotion to be acked', timeoutMs: 30_000 });
+    await eventually(queueEmpty(messaging.queues.promotions.url), {
+      what: 'the promotion to be acked',
+      timeoutMs: 30_000,
+    });
     // Cluster replicas only answer for their own slots, and only in READONLY mode.
     if (mode === 'cluster') await Promise.all(replicas.map((r) => r.call('READONLY')));
     for (const k of promoKeys) {
@@ -146,7 +149,9 @@ describe.each([
 
     // Assess: alice's generation moved, so every key a reader builds for her now misses
     // (constant time: no scan); bob's generation and entries are untouched.
-    await eventually(async () => ((await gen('alice')) === 1 ? true : undefined), { what: "alice's generation" });
+    await eventually(async () => ((await gen('alice')) === 1 ? true : undefined), {
+      what: "alice's generation",
+    });
     for (const seed of seeds) {
       expect(await redis.get(reco('alice', await gen('alice'), seed))).toBeNull();
       expect(await redis.get(reco('bob', await gen('bob'), seed))).toBe('recs');

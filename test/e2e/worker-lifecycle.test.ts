@@ -7,9 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { eventually, queueDepth, snsClient, sqsClient } from '../support/aws.ts';
 import { productUpdated, publishAll } from '../support/events.ts';
-import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
 
 const EVENTS = 600;
 const DRAIN_DEADLINE_MS = 10_000;
@@ -17,52 +15,38 @@ const DRAIN_DEADLINE_MS = 10_000;
 describe('worker lifecycle under load', () => {
   const sns = snsClient();
   const sqs = sqsClient();
-  let messaging: PrivateMessaging;
-  let redis: PrivateRedis;
-  const running: WorkerProcess[] = [];
+  let world: PrivateWorld;
 
   beforeAll(async () => {
-    [messaging, redis] = await Promise.all([privateMessaging({ visibilityTimeoutSeconds: 4 }), startPrivateRedis()]);
+    world = await privateWorld({ visibilityTimeoutSeconds: 4 });
   });
 
   afterAll(async () => {
-    for (const w of running) await w.stop();
-    await redis?.stop();
-    await messaging?.teardown();
+    await world?.teardown();
     sns.destroy();
     sqs.destroy();
   });
 
-  const start = async (namespace: string) => {
-    const w = await startWorkerProcess({
-      messaging,
-      namespace,
-      redisMode: 'standalone',
-      redisAddresses: `127.0.0.1:${redis.port}`,
-      env: {
-        REDIS_WAIT_REPLICAS: '0',
-        WORKER_VISIBILITY_TIMEOUT_S: '4',
-        WORKER_HEARTBEAT_INTERVAL_S: '2',
-        WORKER_DRAIN_DEADLINE_MS: String(DRAIN_DEADLINE_MS),
-        WORKER_POLLERS_PER_QUEUE: '4',
-      },
+  const start = (namespace: string) =>
+    world.startWorker(namespace, {
+      WORKER_VISIBILITY_TIMEOUT_S: '4',
+      WORKER_HEARTBEAT_INTERVAL_S: '2',
+      WORKER_DRAIN_DEADLINE_MS: String(DRAIN_DEADLINE_MS),
+      WORKER_POLLERS_PER_QUEUE: '4',
     });
-    running.push(w);
-    return w;
-  };
 
   async function seed(namespace: string, prefix: string) {
     const keys = createKeyBuilder({ namespace, locales: ['en-US', 'ja-JP'] });
     const asins = Array.from({ length: EVENTS }, (_, i) => `${prefix}${String(i).padStart(6, '0')}`);
     const all = asins.flatMap((id) => keys.variantKeys({ family: 'product', tenant: 'default', id }));
-    const pipeline = redis.client.pipeline();
+    const pipeline = world.redis.client.pipeline();
     for (const k of all) pipeline.set(k, 'stale');
     await pipeline.exec();
     return { asins, all };
   }
 
   const remaining = async (all: readonly string[]) => {
-    const pipeline = redis.client.pipeline();
+    const pipeline = world.redis.client.pipeline();
     for (const k of all) pipeline.exists(k);
     return ((await pipeline.exec()) ?? []).filter(([, n]) => n === 1).length;
   };
@@ -73,7 +57,11 @@ describe('worker lifecycle under load', () => {
     const first = await start('kill');
 
     // Act: kill it at its first progress, while the stream is still being published.
-    const publishing = publishAll(sns, messaging.topics.catalog, asins.map((id) => productUpdated(id)));
+    const publishing = publishAll(
+      sns,
+      world.messaging.topics.catalog,
+      asins.map((id) => productUpdated(id)),
+    );
     await eventually(async () => ((await remaining(all)) < all.length ? true : undefined), {
       intervalMs: 10,
       what: 'the worker to be mid-stream',
@@ -91,21 +79,28 @@ describe('worker lifecycle under load', () => {
       intervalMs: 500,
       what: 'every key to be deleted after the restart',
     });
-    await eventually(async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined), {
-      timeoutMs: 30_000,
-      what: 'the queue to drain',
-    });
-    expect(await queueDepth(sqs, messaging.queues.catalog.dlqUrl)).toBe(0);
+    await eventually(
+      async () => ((await queueDepth(sqs, world.messaging.queues.catalog.url)) === 0 ? true : undefined),
+      {
+        timeoutMs: 30_000,
+        what: 'the queue to drain',
+      },
+    );
+    expect(await queueDepth(sqs, world.messaging.queues.catalog.dlqUrl)).toBe(0);
   }, 180_000);
 
   it('SIGTERM during load: in-flight batches complete, exit 0, inside the deadline', async () => {
     // Prepare: the previous test's worker keeps running; stop it so this one is alone.
-    for (const w of running.splice(0)) await w.stop();
+    await world.stopWorkers();
     const { asins, all } = await seed('term', 'B0TM');
     const worker = await start('term');
 
     // Act: SIGTERM at the first progress, while the stream is still arriving.
-    const publishing = publishAll(sns, messaging.topics.catalog, asins.map((id) => productUpdated(id)));
+    const publishing = publishAll(
+      sns,
+      world.messaging.topics.catalog,
+      asins.map((id) => productUpdated(id)),
+    );
     await eventually(async () => ((await remaining(all)) < all.length ? true : undefined), {
       intervalMs: 10,
       what: 'batches to be in flight',
@@ -125,6 +120,6 @@ describe('worker lifecycle under load', () => {
       intervalMs: 500,
       what: 'the rest of the stream to be applied',
     });
-    expect(await queueDepth(sqs, messaging.queues.catalog.dlqUrl)).toBe(0);
+    expect(await queueDepth(sqs, world.messaging.queues.catalog.dlqUrl)).toBe(0);
   }, 180_000);
 });

@@ -7,34 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LagReport } from '../../src/metrics/lag-report.ts';
 import { eventually, snsClient } from '../support/aws.ts';
 import { productUpdated, publishAll } from '../support/events.ts';
-import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 
 const INJECTED_LAG_MS = 5_000;
 const EVENTS = 20;
 
 describe('invalidation lag of real events', () => {
   const sns = snsClient();
-  let messaging: PrivateMessaging;
-  let redis: PrivateRedis;
+  let world: PrivateWorld;
   let worker: WorkerProcess;
 
   beforeAll(async () => {
-    [messaging, redis] = await Promise.all([privateMessaging(), startPrivateRedis()]);
-    worker = await startWorkerProcess({
-      messaging,
-      namespace: 'lag',
-      redisMode: 'standalone',
-      redisAddresses: `127.0.0.1:${redis.port}`,
-      env: { REDIS_WAIT_REPLICAS: '0' },
-    });
+    world = await privateWorld();
+    worker = await world.startWorker('lag');
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await redis?.stop();
-    await messaging?.teardown();
+    await world?.teardown();
     sns.destroy();
   });
 
@@ -49,7 +39,7 @@ describe('invalidation lag of real events', () => {
 
     // Act
     const publishedAt = Date.now();
-    await publishAll(sns, messaging.topics.catalog, events);
+    await publishAll(sns, world.messaging.topics.catalog, events);
 
     // Assess: every event shows up, with origin→delete lag of at least the injected 5 s
     // plus what the trip took, and not more than that trip could have taken.
@@ -67,8 +57,12 @@ describe('invalidation lag of real events', () => {
     expect(report.window.p50).toBeGreaterThanOrEqual(INJECTED_LAG_MS);
     expect(report.window.max).toBeLessThanOrEqual(INJECTED_LAG_MS + tripMs + 50);
     const metrics = await (await fetch(`${admin}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`invalidation_events_processed_total\\{family="product"\\} ${EVENTS}`));
-    expect(metrics).toMatch(/invalidation_lag_ms\{family="product",stage="origin_to_delete",quantile="0.99"\} \d+/);
+    expect(metrics).toMatch(
+      new RegExp(`invalidation_events_processed_total\\{family="product"\\} ${EVENTS}`),
+    );
+    expect(metrics).toMatch(
+      /invalidation_lag_ms\{family="product",stage="origin_to_delete",quantile="0.99"\} \d+/,
+    );
     // From publishing the events to their lag being visible: within 2 s.
     expect(tripMs).toBeLessThan(2_000);
   });

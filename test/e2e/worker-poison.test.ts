@@ -10,30 +10,25 @@ import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../src/adapters/sqs/dead-letter-queue.ts';
 import { drainQueue, eventually, queueDepth, sqsClient } from '../support/aws.ts';
 import { makeEvent, productUpdated } from '../support/events.ts';
-import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
 
 describe('a batch mixing valid and poison messages', () => {
   const sqs = sqsClient();
   const namespace = 'poison';
   const keys = createKeyBuilder({ namespace, locales: ['en-US', 'ja-JP'] });
-  let messaging: PrivateMessaging;
-  let redis: PrivateRedis;
-  let worker: WorkerProcess;
+  let world: PrivateWorld;
 
   beforeAll(async () => {
-    [messaging, redis] = await Promise.all([privateMessaging(), startPrivateRedis()]);
+    world = await privateWorld();
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await redis?.stop();
-    await messaging?.teardown();
+    await world?.teardown();
     sqs.destroy();
   });
 
   it('applies the valid, dead-letters the poison with reasons, and touches nothing else', async () => {
+    const { redis, messaging } = world;
     // Prepare: keys of every family, plus keys shaped like what an attacker would aim at.
     const valid = ['B0VALID001', 'B0VALID002'];
     const survivors = {
@@ -69,13 +64,7 @@ describe('a batch mixing valid and poison messages', () => {
 
     // Act: send, then start the worker so it receives them as one batch.
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: messaging.queues.catalog.url, Entries: entries }));
-    worker = await startWorkerProcess({
-      messaging,
-      namespace,
-      redisMode: 'standalone',
-      redisAddresses: `127.0.0.1:${redis.port}`,
-      env: { REDIS_WAIT_REPLICAS: '0', WORKER_POLLERS_PER_QUEUE: '1' },
-    });
+    await world.startWorker(namespace, { WORKER_POLLERS_PER_QUEUE: '1' });
 
     // Assess: every poison message is in the DLQ, once, with its reason.
     const dead = await drainQueue(sqs, messaging.queues.catalog.dlqUrl, poison.length, 30_000);
@@ -87,20 +76,30 @@ describe('a batch mixing valid and poison messages', () => {
       expect(code).toMatch(/^EVENT_/);
     }
     expect(new Set(dead.map((m) => m.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.code]?.StringValue))).toEqual(
-      new Set(['EVENT_BAD_IDENTIFIER', 'EVENT_UNKNOWN_TYPE', 'EVENT_INVALID', 'EVENT_MALFORMED', 'EVENT_OVERSIZED']),
+      new Set([
+        'EVENT_BAD_IDENTIFIER',
+        'EVENT_UNKNOWN_TYPE',
+        'EVENT_INVALID',
+        'EVENT_MALFORMED',
+        'EVENT_OVERSIZED',
+      ]),
     );
 
     // The valid ones were applied and acked: the source queue is empty.
-    await eventually(async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined), {
-      what: 'the source queue to be empty',
-    });
+    await eventually(
+      async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined),
+      {
+        what: 'the source queue to be empty',
+      },
+    );
 
     // The whole keyspace: exactly the valid products' variants are gone, their fences and the
     // broadcast sequence are new, and every other key is byte for byte what it was.
     const after = await redis.snapshot();
     const expected = new Map(before);
     for (const k of targets) expected.delete(k);
-    for (const id of valid) expected.set(keys.fenceKey({ family: 'product', tenant: 'default', id }), 'string:1');
+    for (const id of valid)
+      expected.set(keys.fenceKey({ family: 'product', tenant: 'default', id }), 'string:1');
     expected.set(`${namespace}:{l1}:seq`, after.get(`${namespace}:{l1}:seq`) ?? 'missing');
     expect(Object.fromEntries(after)).toEqual(Object.fromEntries(expected));
 

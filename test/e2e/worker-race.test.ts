@@ -8,9 +8,7 @@ import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { populate, readFence } from '../../src/adapters/redis/fenced-populate.ts';
 import { eventually, snsClient } from '../support/aws.ts';
 import { productUpdated, publish } from '../support/events.ts';
-import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
 
 describe('populate racing an invalidation', () => {
   const sns = snsClient();
@@ -19,29 +17,20 @@ describe('populate racing an invalidation', () => {
   const product = { family: 'product' as const, tenant: 'default', id: 'B0RACE0001' };
   const valueKey = keys.valueKey({ ...product, locale: 'en-US' });
   const fence = keys.fenceKey(product);
-  let messaging: PrivateMessaging;
-  let redis: PrivateRedis;
-  let worker: WorkerProcess;
+  let world: PrivateWorld;
 
   beforeAll(async () => {
-    [messaging, redis] = await Promise.all([privateMessaging(), startPrivateRedis()]);
-    worker = await startWorkerProcess({
-      messaging,
-      namespace,
-      redisMode: 'standalone',
-      redisAddresses: `127.0.0.1:${redis.port}`,
-      env: { REDIS_WAIT_REPLICAS: '0' },
-    });
+    world = await privateWorld();
+    await world.startWorker(namespace);
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await redis?.stop();
-    await messaging?.teardown();
+    await world?.teardown();
     sns.destroy();
   });
 
   it('refuses a populate that read the origin before the invalidation, accepts one that started after', async () => {
+    const { redis, messaging } = world;
     // Prepare: a reader misses, takes the fence token, and fetches v1 from the origin (slowly).
     const staleToken = await readFence(redis.client, fence);
 

@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { eventually, queueDepth, snsClient, sqsClient } from '../support/aws.ts';
 import { productUpdated, publishAll } from '../support/events.ts';
-import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
-import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
-import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 
 const EVENTS = 1_000;
 const OUTAGE_MS = 20_000;
@@ -21,44 +20,33 @@ describe('Redis down for 20 s during a stream of 1,000 events', () => {
   const namespace = 'outage';
   const keys = createKeyBuilder({ namespace, locales: ['en-US', 'ja-JP'] });
   const asins = Array.from({ length: EVENTS }, (_, i) => `B0OUT${String(i).padStart(5, '0')}`);
-  let messaging: PrivateMessaging;
-  let redis: PrivateRedis;
+  let world: PrivateWorld;
   let worker: WorkerProcess;
 
   beforeAll(async () => {
-    [messaging, redis] = await Promise.all([
-      privateMessaging({ visibilityTimeoutSeconds: 10 }),
-      startPrivateRedis(),
-    ]);
-    const pipeline = redis.client.pipeline();
+    world = await privateWorld({ visibilityTimeoutSeconds: 10 });
+    const pipeline = world.redis.client.pipeline();
     for (const id of asins) {
-      for (const k of keys.variantKeys({ family: 'product', tenant: 'default', id })) pipeline.set(k, 'stale');
+      for (const k of keys.variantKeys({ family: 'product', tenant: 'default', id }))
+        pipeline.set(k, 'stale');
     }
     await pipeline.exec();
-    worker = await startWorkerProcess({
-      messaging,
-      namespace,
-      redisMode: 'standalone',
-      redisAddresses: `127.0.0.1:${redis.port}`,
-      env: {
-        REDIS_WAIT_REPLICAS: '0',
-        WORKER_VISIBILITY_TIMEOUT_S: '10',
-        WORKER_HEARTBEAT_INTERVAL_S: '3',
-        REDIS_COMMAND_TIMEOUT_MS: '1000',
-      },
+    worker = await world.startWorker(namespace, {
+      WORKER_VISIBILITY_TIMEOUT_S: '10',
+      WORKER_HEARTBEAT_INTERVAL_S: '3',
+      REDIS_COMMAND_TIMEOUT_MS: '1000',
     });
   });
 
   afterAll(async () => {
-    redis?.thaw();
-    await worker?.stop();
-    await redis?.stop();
-    await messaging?.teardown();
+    world?.redis.thaw();
+    await world?.teardown();
     sns.destroy();
     sqs.destroy();
   });
 
   it('loses nothing: every key is gone afterwards and the DLQ is empty', async () => {
+    const { redis, messaging } = world;
     // Act: half the stream, then Redis stops; the rest of the stream arrives during the outage.
     const events = asins.map((id) => productUpdated(id));
     await publishAll(sns, messaging.topics.catalog, events.slice(0, EVENTS / 2));
@@ -78,12 +66,17 @@ describe('Redis down for 20 s during a stream of 1,000 events', () => {
       { timeoutMs: 120_000, intervalMs: 500, what: 'every product key to be deleted' },
     );
     for (const id of asins.slice(0, 50)) {
-      expect(Number(await redis.client.get(keys.fenceKey({ family: 'product', tenant: 'default', id })))).toBeGreaterThan(0);
+      expect(
+        Number(await redis.client.get(keys.fenceKey({ family: 'product', tenant: 'default', id }))),
+      ).toBeGreaterThan(0);
     }
-    await eventually(async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined), {
-      timeoutMs: 60_000,
-      what: 'the queue to drain',
-    });
+    await eventually(
+      async () => ((await queueDepth(sqs, messaging.queues.catalog.url)) === 0 ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        what: 'the queue to drain',
+      },
+    );
     expect(await queueDepth(sqs, messaging.queues.catalog.dlqUrl)).toBe(0);
     // The gate paused polling during the outage rather than cycling messages toward the DLQ.
     expect(worker.logs.some((l) => /pausing every queue/.test(String(l.msg)))).toBe(true);

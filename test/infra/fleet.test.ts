@@ -81,10 +81,14 @@ describe('WorkerFleet in the stack', () => {
       (container.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
     );
     const queueVars = Object.values(QUEUE_URL_ENV).flatMap((q) => [q.url, q.dlqUrl]);
-    const expected = [...Object.values(WORKER_ENV).filter((n) => n !== WORKER_ENV.redisPassword), ...queueVars];
+    const expected = [
+      ...Object.values(WORKER_ENV).filter((n) => n !== WORKER_ENV.redisPassword),
+      ...queueVars,
+    ];
     expect(Object.keys(env).sort()).toEqual([...expected].sort());
     // Every name is one the worker's config schema reads, so none is silently ignored.
-    for (const name of [...Object.keys(env), WORKER_ENV.redisPassword]) expect(CONFIG_VARIABLES).toContain(name);
+    for (const name of [...Object.keys(env), WORKER_ENV.redisPassword])
+      expect(CONFIG_VARIABLES).toContain(name);
     expect(env[WORKER_ENV.redisMode]).toBe('standalone');
     expect(env[WORKER_ENV.redisTls]).toBe('true');
     expect(env[WORKER_ENV.adminPort]).toBe('9464');

@@ -23,7 +23,7 @@ export function snsClient(): SNSClient {
 
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined> | T | undefined,
   { timeoutMs = 15_000, intervalMs = 100, what = 'condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

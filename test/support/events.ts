@@ -13,7 +13,7 @@ export function makeEvent(type: string, fields: Fields = {}): Fields & { type: s
     occurredAt: new Date().toISOString(),
     version: 1,
     ...fields,
-  } as Fields & { type: string; eventId: string };
+  };
 }
 
 export const productUpdated = (asin: string, fields: Fields = {}) =>

@@ -17,7 +17,9 @@ export interface WorkerProcess {
   /** Parsed JSON log lines so far. */
   readonly logs: Record<string, unknown>[];
   /** Sends a signal and resolves with the exit code (or signal) and how long the exit took. */
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; tookMs: number }>;
+  stop(
+    signal?: NodeJS.Signals,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; tookMs: number }>;
 }
 
 export interface WorkerProcessOptions {
@@ -48,11 +50,14 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       ...options.env,
     },
   });
-  const proc = spawn(process.execPath, [ENTRY], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [ENTRY], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buffer = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffer += chunk;
     let nl;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -65,9 +70,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       }
     }
   });
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const started = await eventually(
-    async () => {
+    () => {
       if (proc.exitCode !== null) throw new Error(`worker exited with ${proc.exitCode}: ${stderr}`);
       return logs.find((l) => l.msg === 'worker started');
     },

@@ -62,6 +62,8 @@ export interface EnvironmentConfig {
   readonly vpcId: string | undefined;
   /** Subscribe this address to the alarm topic. */
   readonly alarmEmail: string | undefined;
+  /** Base URL of the Reviews origin inside the VPC, which the hourly refresh calls. */
+  readonly reviewsOriginUrl: string;
   /** Keep data-bearing resources (keys, snapshots, log groups) when the stack is deleted. */
   readonly retainData: boolean;
   readonly slo: SloConfig;
@@ -85,6 +87,7 @@ const BASE: Omit<EnvironmentConfig, 'envName' | 'namePrefix'> = {
   logRetentionDays: 14,
   vpcId: undefined,
   alarmEmail: undefined,
+  reviewsOriginUrl: 'http://reviews.internal:8080',
   retainData: false,
   slo: {
     // The seeds' bar: a critical (promo) change must be gone from the cache within a second.
@@ -124,6 +127,7 @@ export const CONTEXT_OVERRIDES = [
   'maxTasks',
   'alarmEmail',
   'vpcId',
+  'reviewsOriginUrl',
 ] as const;
 
 /** Raised with every problem of a configuration at once. */
@@ -185,6 +189,7 @@ export function resolveEnvironmentConfig(getContext: (key: string) => unknown): 
     maxTasks: int('maxTasks') ?? base.maxTasks,
     alarmEmail: str('alarmEmail') ?? base.alarmEmail,
     vpcId: str('vpcId') ?? base.vpcId,
+    reviewsOriginUrl: str('reviewsOriginUrl') ?? base.reviewsOriginUrl,
   };
   problems.push(...validateEnvironmentConfig(config));
   if (problems.length > 0) throw new EnvironmentConfigError(problems);
@@ -258,6 +263,10 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): string[] {
   check(
     c.vpcId === undefined || /^vpc-[0-9a-f]{8,17}$/.test(c.vpcId),
     `vpcId must look like vpc-0123abcd (got ${c.vpcId})`,
+  );
+  check(
+    /^https?:\/\/[^\s/]+(?::\d+)?(?:\/\S*)?$/.test(c.reviewsOriginUrl),
+    `reviewsOriginUrl must be an http(s) URL (got ${c.reviewsOriginUrl})`,
   );
   check(
     c.alarmEmail === undefined || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.alarmEmail),

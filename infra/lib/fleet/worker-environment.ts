@@ -15,6 +15,9 @@ export const WORKER_ENV = {
   redisPassword: 'REDIS_PASSWORD',
   adminPort: 'WORKER_ADMIN_PORT',
   drainDeadlineMs: 'WORKER_DRAIN_DEADLINE_MS',
+  visibilityTimeoutS: 'WORKER_VISIBILITY_TIMEOUT_S',
+  /** The Reviews origin the hourly refresh calls. */
+  originUrl: 'WORKER_ORIGIN_URL',
   stopTimeoutMs: 'WORKER_STOP_TIMEOUT_MS',
   awsRegion: 'AWS_REGION',
   /**

@@ -68,6 +68,12 @@ export interface WorkerFleetProps {
    * never kills a batch mid-delete. Default 120 s (the Fargate maximum).
    */
   readonly stopTimeout?: Duration;
+  /** How long SIGTERM drains batches in hand. Default: half the stop timeout. */
+  readonly drainDeadline?: Duration;
+  /** Visibility timeout the worker asks for on receive (match the queues'). Default 90 s. */
+  readonly visibilityTimeout?: Duration;
+  /** Base URL of the Reviews origin (the hourly refresh). */
+  readonly reviewsOriginUrl: string;
   /** Value of the `Service` dimension the workers publish metrics with. Default: namePrefix. */
   readonly metricsService?: string;
   /** The worker's admin port (health check, metrics). Default 9464. */
@@ -179,8 +185,12 @@ export class WorkerFleet extends Construct {
       [WORKER_ENV.redisAddresses]: `${props.redis.host}:${props.redis.port}`,
       [WORKER_ENV.redisTls]: 'true',
       [WORKER_ENV.adminPort]: String(adminPort),
-      // Drain in half the stop timeout, so SIGKILL never lands on a batch being acked.
-      [WORKER_ENV.drainDeadlineMs]: String(stopTimeout.toMilliseconds() / 2),
+      // Drain well inside the stop timeout, so SIGKILL never lands on a batch being acked.
+      [WORKER_ENV.drainDeadlineMs]: String(
+        (props.drainDeadline ?? Duration.millis(stopTimeout.toMilliseconds() / 2)).toMilliseconds(),
+      ),
+      [WORKER_ENV.visibilityTimeoutS]: String((props.visibilityTimeout ?? Duration.seconds(90)).toSeconds()),
+      [WORKER_ENV.originUrl]: props.reviewsOriginUrl,
       [WORKER_ENV.stopTimeoutMs]: String(stopTimeout.toMilliseconds()),
       [WORKER_ENV.awsRegion]: Stack.of(this).region,
       [WORKER_ENV.metricsService]: props.metricsService ?? props.namePrefix,

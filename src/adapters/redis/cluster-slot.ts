@@ -3,6 +3,7 @@
  * effects can be grouped per node before they are sent. Kept here rather than importing
  * ioredis' transitive `cluster-key-slot`, which is not a declared dependency.
  */
+import { hashTagOf } from '../../core/key-parser.ts';
 
 const SLOTS = 16_384;
 
@@ -21,15 +22,6 @@ function crc16(bytes: Uint8Array): number {
   let crc = 0;
   for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ byte) & 0xff] ?? 0);
   return crc;
-}
-
-/** The part of `key` that is hashed: the first non-empty `{...}` section, else the whole key. */
-export function hashTagOf(key: string): string {
-  const open = key.indexOf('{');
-  if (open === -1) return key;
-  const close = key.indexOf('}', open + 1);
-  if (close === -1 || close === open + 1) return key;
-  return key.slice(open + 1, close);
 }
 
 /** The cluster slot (0..16383) that owns `key`. */

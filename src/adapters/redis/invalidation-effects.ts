@@ -213,7 +213,8 @@ function groupByNode(client: Cluster, effects: readonly EntityEffect[]): Map<str
 }
 
 function queueEffects(pipeline: ScriptedPipeline, effects: readonly EntityEffect[]): void {
-  for (const e of effects) pipeline.mcInvalidate(1 + e.unlink.length, e.fence, ...e.unlink, String(e.fenceTtlMs));
+  for (const e of effects)
+    pipeline.mcInvalidate(1 + e.unlink.length, e.fence, ...e.unlink, String(e.fenceTtlMs));
 }
 
 function needsWait(effects: readonly EntityEffect[], planCritical: boolean): boolean {

@@ -60,7 +60,9 @@ describe('messaging path in LocalStack', () => {
       );
 
       // Assess: raw delivery (the body is the event itself, not an SNS envelope), then acked.
-      const message = await eventually(async () => received[0], { what: `the ${name} consumer to receive it` });
+      const message = await eventually(async () => received[0], {
+        what: `the ${name} consumer to receive it`,
+      });
       consumer.stop({ abort: true });
       expect(message.Body).toBe(body);
       await eventually(async () => ((await queueDepth(sqs, queueUrl)) === 0 ? true : undefined), {

@@ -14,15 +14,26 @@ describe('origin simulator events satisfy the worker contract', () => {
     ['product updated', { family: 'product', kind: 'updated', asin: 'B08X1YRSTR', publish: true }],
     [
       'product updated with locales and tenant',
-      { family: 'product', kind: 'updated', asin: 'B08X1YRSTR', locales: ['fr-FR'], tenant: 'acme', publish: true },
+      {
+        family: 'product',
+        kind: 'updated',
+        asin: 'B08X1YRSTR',
+        locales: ['fr-FR'],
+        tenant: 'acme',
+        publish: true,
+      },
     ],
     ['product deleted', { family: 'product', kind: 'deleted', asin: 'B08X1YRSTR', publish: true }],
-    ...(['changed', 'activated', 'expired'] as const).map(
-      (kind): [string, ChangeRequest] => [
-        `promotion ${kind}`,
-        { family: 'promotion', kind, promotionId: 'golden-week', storeSections: ['manga-home', 'deals'], publish: true },
-      ],
-    ),
+    ...(['changed', 'activated', 'expired'] as const).map((kind): [string, ChangeRequest] => [
+      `promotion ${kind}`,
+      {
+        family: 'promotion',
+        kind,
+        promotionId: 'golden-week',
+        storeSections: ['manga-home', 'deals'],
+        publish: true,
+      },
+    ]),
     ['session started', { family: 'session', kind: 'started', userId: 'user-42', publish: true }],
     ['review summary changed', { family: 'review', kind: 'changed', asin: 'B08X1YRSTR', publish: true }],
   ])('%s', (_name, change) => {

@@ -49,6 +49,7 @@ describe('loadWorkerConfig: defaults', () => {
       logLevel: 'info',
       metricsService: 'invalidation-fleet',
       emfEnabled: false,
+      refresh: { topN: 1_000, asins: [], ratePerSecond: 50, concurrency: 16 },
       aws: { region: 'us-east-1' },
     });
   });
@@ -231,5 +232,43 @@ describe('loadWorkerConfig: frozen result', () => {
     expect(JSON.stringify(safe)).not.toContain('s3cret');
     expect(config.redis.password).toBe('s3cret');
     expect(Object.isFrozen(safe.redis)).toBe(true);
+  });
+});
+
+describe('loadWorkerConfig: the review refresh', () => {
+  const base = { AWS_REGION: 'us-east-1', WORKER_REVIEW_REFRESH_QUEUE_URL: 'http://127.0.0.1:4566/queue/r' };
+
+  it('requires the origin URL when the refresh queue is polled, and validates the ASIN list', () => {
+    // Act
+    const error = (() => {
+      try {
+        loadWorkerConfig({ ...base, WORKER_REFRESH_ASINS: 'B08X1YRSTR,not-an-asin' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+
+    // Assess: both problems, at once.
+    expect(error.problems.map((p) => p.variable).sort()).toEqual([
+      'WORKER_ORIGIN_URL',
+      'WORKER_REFRESH_ASINS',
+    ]);
+  });
+
+  it('reads the budget and the configured hot list', () => {
+    const config = loadWorkerConfig({
+      ...base,
+      WORKER_ORIGIN_URL: 'http://127.0.0.1:4599',
+      WORKER_REFRESH_ASINS: 'B08X1YRSTR, B0CCCCCCCC',
+      WORKER_REFRESH_RATE_PER_S: '20',
+    });
+    expect(config.refresh).toEqual({
+      originUrl: 'http://127.0.0.1:4599',
+      topN: 1_000,
+      asins: ['B08X1YRSTR', 'B0CCCCCCCC'],
+      ratePerSecond: 20,
+      concurrency: 16,
+    });
   });
 });
