@@ -22,7 +22,7 @@ export async function startAdminServer(
   options: AdminServerOptions,
 ): Promise<{ app: FastifyInstance; port: number }> {
   const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', (_request, reply) => {
     const r = options.readiness();
     return reply

@@ -42,9 +42,9 @@ describe('messaging path in LocalStack', () => {
         queueUrl,
         sqs,
         waitTimeSeconds: 1,
-        handleMessage: async (m) => {
+        handleMessage: (m) => {
           received.push(m);
-          return m;
+          return Promise.resolve(m);
         },
       });
       consumer.on('error', () => undefined);
@@ -60,7 +60,7 @@ describe('messaging path in LocalStack', () => {
       );
 
       // Assess: raw delivery (the body is the event itself, not an SNS envelope), then acked.
-      const message = await eventually(async () => received[0], {
+      const message = await eventually(() => received[0], {
         what: `the ${name} consumer to receive it`,
       });
       consumer.stop({ abort: true });
@@ -96,9 +96,9 @@ describe('messaging path in LocalStack', () => {
       queueUrl: messaging.queues.promotions.url,
       sqs,
       waitTimeSeconds: 1,
-      handleMessage: async () => {
+      handleMessage: () => {
         attempts += 1;
-        throw new Error('always fails');
+        return Promise.reject(new Error('always fails'));
       },
     });
     consumer.on('processing_error', () => undefined);

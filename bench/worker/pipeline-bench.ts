@@ -1,0 +1,81 @@
+/**
+ * (a) The batch pipeline in memory: the worker's own `createBatchHandler` (parse, plan,
+ * one Redis round trip for the effects, ack decision) fed pre-built SQS messages by
+ * `loops` concurrent batch loops, as a worker's pollers feed it (4 queues x 2 pollers = 8).
+ * SQS is the only thing faked: dead-lettering and visibility changes are in-memory ports
+ * (and never called here: every event is valid and Redis answers).
+ */
+import type { Message } from '@aws-sdk/client-sqs';
+import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
+import { applyInvalidationPlan } from '../../src/adapters/redis/invalidation-effects.ts';
+import { RecentInvalidations } from '../../src/adapters/redis/recent-invalidations.ts';
+import type { RedisClient } from '../../src/adapters/redis/redis-connection.ts';
+import type { KeyBuilder } from '../../src/core/key-builder.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { createBatchHandler } from '../../src/worker/batch-handler.ts';
+import { NO_METRICS } from '../../src/worker/worker-metrics.ts';
+
+export interface PipelineRun {
+  readonly events: number;
+  readonly batches: number;
+  readonly acked: number;
+  readonly retried: number;
+  readonly elapsedMs: number;
+  readonly eventsPerSecond: number;
+}
+
+/** A handler wired like the worker's (src/worker/invalidation-worker.ts), SQS ports faked. */
+export function benchBatchHandler(
+  client: RedisClient,
+  keys: KeyBuilder,
+  counters: { retried: number },
+): (messages: Message[]) => Promise<Message[]> {
+  const channel = defaultL1Channel(keys.namespace);
+  const recent = new RecentInvalidations();
+  return createBatchHandler({
+    queue: 'catalog',
+    keys,
+    applyEffects: (plan) => applyInvalidationPlan(client, plan, { channel }),
+    deadLetter: (poison) => Promise.resolve(new Set(poison.map((p) => p.message.MessageId ?? ''))),
+    retryLater: (changes) => {
+      counters.retried += changes.length;
+      return Promise.resolve();
+    },
+    onApplied: (plan) => recent.record(plan.effects),
+    onRedisUnavailable: () => undefined,
+    backoff: { baseS: 1, maxS: 60 },
+    metrics: NO_METRICS,
+    logger: createLogger('bench', 'silent'),
+  });
+}
+
+/** Runs every batch through `handle` with `loops` concurrent loops; times the whole run. */
+export async function runPipeline(
+  handle: (messages: Message[]) => Promise<Message[]>,
+  batches: readonly Message[][],
+  loops: number,
+  counters: { retried: number } = { retried: 0 },
+): Promise<PipelineRun> {
+  const retriedBefore = counters.retried;
+  let next = 0;
+  let acked = 0;
+  const loop = async (): Promise<void> => {
+    for (let i = next++; i < batches.length; i = next++) {
+      const ack = await handle(batches[i]!);
+      // Not `acked += await ...`: that would read `acked` before the await and lose updates.
+      acked += ack.length;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: loops }, loop));
+  const elapsedMs = performance.now() - started;
+  const events = batches.reduce((sum, b) => sum + b.length, 0);
+  return {
+    events,
+    batches: batches.length,
+    acked,
+    retried: counters.retried - retriedBefore,
+    elapsedMs,
+    eventsPerSecond: (events / elapsedMs) * 1000,
+  };
+}
