@@ -74,7 +74,8 @@ describe('hourly review refresh across the fleet', () => {
       { timeoutMs: 60_000, intervalMs: 250, what: 'every hot review key to be written' },
     );
     await eventually(
-      async () => ((await queueDepth(sqs, world.messaging.queues.reviewRefresh.url)) === 0 ? true : undefined),
+      async () =>
+        (await queueDepth(sqs, world.messaging.queues.reviewRefresh.url)) === 0 ? true : undefined,
       { timeoutMs: 60_000, what: 'both ticks to be acked' },
     );
     const stats = (await (await fetch(`${originUrl}/_sim/stats`)).json()) as {
