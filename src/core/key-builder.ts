@@ -11,7 +11,7 @@ import { asCacheKey, asFenceKey } from './identifiers.ts';
 import type { CacheKey, FenceKey } from './identifiers.ts';
 import { ASIN, LOCALE, NAMESPACE, TENANT, matchesRule } from './identifier-rules.ts';
 import type { IdentifierRule } from './identifier-rules.ts';
-import { KEY_CONTRACT, fenceTtlMs } from './key-contract.ts';
+import { CACHED_FAMILIES, KEY_CONTRACT, fenceTtlMs } from './key-contract.ts';
 import type { CachedFamilySpec } from './key-contract.ts';
 import { ID_RULES, parseKey } from './key-parser.ts';
 import type { EntityEffect, FamilyName } from './invalidation-plan.ts';
@@ -99,7 +99,10 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
     return { spec, prefix: `${namespace}:{${tag}}`, tag };
   };
 
-  // Two implementations must agree: the concatenation above and the parser's regexes.
+  // Two implementations must agree: the concatenation below and the parser's regexes. Every
+  // part of a key passes a strict identifier rule (no ':', '{', '}', globs or whitespace) and
+  // the templates are constants, so checking each shape once when the builder is created
+  // (selfCheck, below) is as strong as checking every key, at none of the per-event cost.
   const verified = (key: string, entity: EntityRef, kind: 'value' | 'fence' | 'generation'): string => {
     const parsed = parseKey(key, namespace);
     if (
@@ -125,28 +128,50 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
       if (!Number.isSafeInteger(ref.generation) || ref.generation < 0) {
         throw new InvalidIdentifierError('generation', 'must be a non-negative safe integer');
       }
-      return asCacheKey(verified(`${prefix}:v${version}:g${ref.generation}:${ref.seedAsin}`, ref, 'value'));
+      return asCacheKey(`${prefix}:v${version}:g${ref.generation}:${ref.seedAsin}`);
     }
     check(LOCALE, ref.locale);
-    return asCacheKey(verified(`${prefix}:v${version}:${ref.locale}`, ref, 'value'));
+    return asCacheKey(`${prefix}:v${version}:${ref.locale}`);
   };
 
   const fenceKey = (entity: EntityRef): FenceKey => {
     const { spec, prefix } = entityPrefix(entity);
-    const kind = spec.strategy === 'generation' ? 'generation' : 'fence';
-    return asFenceKey(verified(`${prefix}:${kind === 'generation' ? 'gen' : 'fence'}`, entity, kind));
+    return asFenceKey(`${prefix}:${spec.strategy === 'generation' ? 'gen' : 'fence'}`);
   };
 
   const variantKeys = (entity: EntityRef, extraLocales: readonly string[] = []): CacheKey[] => {
-    const { spec } = entityPrefix(entity);
-    const family = spec.family;
-    if (family === 'reco' || spec.strategy === 'generation') return [];
+    const { spec, prefix } = entityPrefix(entity);
+    if (spec.family === 'reco' || spec.strategy === 'generation') return [];
+    if (!spec.dimensions.includes('locale')) return [];
+    for (const l of extraLocales) check(LOCALE, l);
     // Event locales only widen the set: deleting one key too many costs a miss, one too few serves stale data.
-    const allLocales = spec.dimensions.includes('locale') ? [...new Set([...locales, ...extraLocales])] : [];
-    return spec.liveSchemaVersions.flatMap((schemaVersion) =>
-      allLocales.map((locale) => valueKey({ ...entity, family, locale, schemaVersion })),
-    );
+    const allLocales = extraLocales.length === 0 ? locales : [...new Set([...locales, ...extraLocales])];
+    const keys: CacheKey[] = [];
+    for (const version of spec.liveSchemaVersions) {
+      for (const locale of allLocales) keys.push(asCacheKey(`${prefix}:v${version}:${locale}`));
+    }
+    return keys;
   };
+
+  // Every key shape, built once through the code above and parsed back (see `verified`).
+  const selfCheck = (): void => {
+    for (const spec of CACHED_FAMILIES) {
+      const id =
+        spec.idKind === 'asin' ? 'B000000000' : spec.idKind === 'storeSection' ? 'self-check' : 'self_check';
+      const entity: EntityRef = { family: spec.family as CachedFamily, tenant: 'self-check', id };
+      const kind = spec.strategy === 'generation' ? 'generation' : 'fence';
+      verified(fenceKey(entity), entity, kind);
+      if (spec.family === 'reco') {
+        verified(
+          valueKey({ ...entity, family: 'reco', seedAsin: 'B000000001', generation: 7 }),
+          entity,
+          'value',
+        );
+      }
+      for (const key of variantKeys(entity)) verified(key, entity, 'value');
+    }
+  };
+  selfCheck();
 
   return Object.freeze({
     namespace,

@@ -188,13 +188,24 @@ export const CACHED_FAMILIES: readonly CachedFamilySpec[] = Object.freeze(
   (Object.values(KEY_CONTRACT) as readonly FamilySpec[]).filter((s): s is CachedFamilySpec => s.cached),
 );
 
+type Targets = readonly { readonly spec: CachedFamilySpec; readonly trigger: InvalidationTrigger }[];
+
+// Computed once: this is on every event's path.
+const TARGETS_BY_TYPE: ReadonlyMap<string, Targets> = (() => {
+  const map = new Map<string, { spec: CachedFamilySpec; trigger: InvalidationTrigger }[]>();
+  for (const spec of CACHED_FAMILIES) {
+    for (const trigger of spec.invalidatedBy) {
+      const list = map.get(trigger.event) ?? [];
+      list.push({ spec, trigger });
+      map.set(trigger.event, list);
+    }
+  }
+  return map;
+})();
+
 /** The families an event type invalidates, with the event field holding the entity id(s). */
-export function familiesInvalidatedBy(
-  type: EventType,
-): readonly { readonly spec: CachedFamilySpec; readonly trigger: InvalidationTrigger }[] {
-  return CACHED_FAMILIES.flatMap((spec) =>
-    spec.invalidatedBy.filter((t) => t.event === type).map((trigger) => ({ spec, trigger })),
-  );
+export function familiesInvalidatedBy(type: EventType): Targets {
+  return TARGETS_BY_TYPE.get(type) ?? [];
 }
 
 /** Fences never live less than this: far longer than any populate can take between read and write. */

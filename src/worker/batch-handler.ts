@@ -129,10 +129,14 @@ function recordApplied(
       deleteConfirmedAtMs: Math.min(deleteConfirmedAtMs, confirmedAtMs),
       broadcastAtMs: result.publishedAtMs ?? undefined,
     });
-    deps.logger.debug(
-      { eventId: d.eventId, messageId: d.messageId, family: d.family },
-      'invalidation applied',
-    );
+  }
+  if (deps.logger.isLevelEnabled('debug')) {
+    for (const d of apply) {
+      deps.logger.debug(
+        { eventId: d.eventId, messageId: d.messageId, family: d.family },
+        'invalidation applied',
+      );
+    }
   }
   const keysPerFamily = new Map<string, number>();
   for (const e of plan.effects)

@@ -1,9 +1,10 @@
 /**
- * Applies an InvalidationPlan to Redis: per entity one `invalidate` script (UNLINK the
- * variants + INCR the fence), then one `broadcast` script, then `WAIT` when the plan is
- * critical. Standalone/Sentinel: ONE pipeline, one round trip. Cluster: one pipeline per
- * node in parallel (WAIT inside each, so it reaches the primary that holds the deletes),
- * then the broadcast. The result is all-or-nothing: any error is a retryable failure.
+ * Applies an InvalidationPlan to Redis, all or nothing. Standalone/Sentinel: ONE script call
+ * for the whole batch (apply-batch-n.lua: per entity UNLINK the variants + INCR the fence,
+ * then the broadcast), plus `WAIT` in the same pipeline when the plan is critical: one round
+ * trip. Cluster: one pipeline per node in parallel, an `invalidate` script per entity (its
+ * keys share a slot) and WAIT inside each, so it reaches the primary that holds the
+ * deletes; then the broadcast. Any error is a retryable failure.
  */
 import { Cluster } from 'ioredis';
 import type { EntityEffect, InvalidationPlan } from '../../core/invalidation-plan.ts';
@@ -122,7 +123,10 @@ async function apply(
   }
 }
 
-/** Standalone/Sentinel: everything in one pipeline, in the order deletes, broadcast, WAIT. */
+/**
+ * Standalone/Sentinel: the whole batch is ONE script call (apply-batch-n.lua: deletes and
+ * fence bumps, then the broadcast), followed by WAIT in the same pipeline when critical.
+ */
 async function applyOnNode(
   client: ScriptedClient,
   plan: InvalidationPlan,
@@ -131,22 +135,45 @@ async function applyOnNode(
   now: () => number,
   started: number,
 ): Promise<EffectsResult> {
-  const pipeline = scriptedPipeline(client);
-  queueEffects(pipeline, plan.effects);
-  // The broadcast follows the deletes so a subscriber that re-reads L2 after dropping its
-  // L1 entry cannot find the old value there.
-  if (plan.broadcast)
-    pipeline.mcBroadcast(channel.seqKey, channel.channel, encodeInvalidateBody(plan.broadcast));
+  if (plan.effects.length === 0 && !plan.broadcast) return emptyResult(now() - started);
+  const keys: string[] = [channel.seqKey];
+  const args: string[] = [
+    channel.channel,
+    plan.broadcast ? encodeInvalidateBody(plan.broadcast) : '',
+    String(plan.effects.length),
+  ];
+  for (const e of plan.effects) {
+    keys.push(e.fence, ...e.unlink);
+    args.push(String(e.unlink.length), String(e.fenceTtlMs));
+  }
   const critical = needsWait(plan.effects, plan.critical);
-  if (critical) pipeline.call('WAIT', settings.waitReplicas, settings.waitTimeoutMs);
-  if (pipeline.length === 0) return emptyResult(now() - started);
-  const replies = await pipeline.exec();
-  const values = unwrap(replies);
+  let reply: number[];
+  let acked: number | null = null;
+  if (critical) {
+    const pipeline = scriptedPipeline(client);
+    pipeline.mcApplyBatch(keys.length, ...keys, ...args);
+    pipeline.call('WAIT', settings.waitReplicas, settings.waitTimeoutMs);
+    const values = unwrap(await pipeline.exec());
+    reply = values[0] as number[];
+    acked = Number(values[1]);
+  } else {
+    // Nothing to WAIT for: a plain call, without a pipeline's bookkeeping (hot path).
+    reply = (await client.mcApplyBatch(keys.length, ...keys, ...args)) as number[];
+  }
   const effectsMs = now() - started;
-  const effects = collectEffects(plan.effects, values.slice(0, plan.effects.length));
-  const publish = plan.broadcast ? (values[plan.effects.length] as PublishReply) : null;
-  const acked = critical ? Number(values[values.length - 1]) : null;
-  return finish(effects, publish, acked, settings, effectsMs, now() - started);
+  const fenceValues = new Map<FenceKey, number>();
+  plan.effects.forEach((e, i) => fenceValues.set(e.fence, Number(reply[4 + i])));
+  const publish: PublishReply | null = plan.broadcast
+    ? [Number(reply[1]), Number(reply[2]), Number(reply[3])]
+    : null;
+  return finish(
+    { deleted: Number(reply[0]), fenceValues },
+    publish,
+    acked,
+    settings,
+    effectsMs,
+    now() - started,
+  );
 }
 
 /**

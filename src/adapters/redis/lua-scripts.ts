@@ -23,6 +23,7 @@ interface ScriptSpec {
 // The key count is in each file name (bullmq's habit); `n` marks a variadic script.
 const SCRIPTS = {
   mcInvalidate: { file: 'invalidate-n.lua', numberOfKeys: undefined },
+  mcApplyBatch: { file: 'apply-batch-n.lua', numberOfKeys: undefined },
   mcBroadcast: { file: 'broadcast-1.lua', numberOfKeys: 1 },
   mcHeartbeat: { file: 'heartbeat-1.lua', numberOfKeys: 1 },
   mcPopulate: { file: 'populate-2.lua', numberOfKeys: 2 },
@@ -45,6 +46,8 @@ function source(name: ScriptName): string {
 export interface ScriptCommands<R> {
   /** Keys first (fence, then the keys to unlink), then ARGV[1]: the fence TTL in ms. */
   mcInvalidate(numkeys: number, fence: string, ...keysThenFenceTtlMs: string[]): R;
+  /** Keys (sequence key, then per entity: fence, value keys), then ARGV; see apply-batch-n.lua. */
+  mcApplyBatch(numkeys: number, ...keysThenArgs: string[]): R;
   mcBroadcast(seqKey: string, channel: string, body: string): R;
   mcHeartbeat(seqKey: string, channel: string): R;
   mcPopulate(
