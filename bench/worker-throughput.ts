@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '20000' },
     rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '40000' },
     loops: { type: 'string', default: '8' },
     batch: { type: 'string', default: '10' },
     'naive-events': { type: 'string', default: '5000' },

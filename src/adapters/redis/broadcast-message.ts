@@ -53,6 +53,20 @@ export function encodeInvalidateBody(draft: BroadcastDraft): string {
   });
 }
 
+/**
+ * The body for apply-batch-n.lua, which adds `seq`, `publishedAtMs`, `keys` and `fences`
+ * itself from the script's KEYS (the planner's draft lists exactly the effects' keys and
+ * fences), so each key crosses the wire once, not twice.
+ */
+export function encodeInvalidateBodyWithoutKeys(draft: BroadcastDraft): string {
+  return JSON.stringify({
+    v: BROADCAST_FORMAT_VERSION,
+    type: 'invalidate',
+    eventIds: draft.eventIds,
+    originTimeMs: draft.originTimeMs,
+  });
+}
+
 const isStringArray = (x: unknown): x is string[] =>
   Array.isArray(x) && x.every((s) => typeof s === 'string');
 const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;

@@ -9,7 +9,7 @@
 import { Cluster } from 'ioredis';
 import type { EntityEffect, InvalidationPlan } from '../../core/invalidation-plan.ts';
 import type { FenceKey } from '../../core/identifiers.ts';
-import { encodeInvalidateBody } from './broadcast-message.ts';
+import { encodeInvalidateBody, encodeInvalidateBodyWithoutKeys } from './broadcast-message.ts';
 import type { L1Channel } from './broadcast-message.ts';
 import { slotOf } from './cluster-slot.ts';
 import { scriptedPipeline, withScripts } from './lua-scripts.ts';
@@ -139,7 +139,7 @@ async function applyOnNode(
   const keys: string[] = [channel.seqKey];
   const args: string[] = [
     channel.channel,
-    plan.broadcast ? encodeInvalidateBody(plan.broadcast) : '',
+    plan.broadcast ? encodeInvalidateBodyWithoutKeys(plan.broadcast) : '',
     String(plan.effects.length),
   ];
   for (const e of plan.effects) {

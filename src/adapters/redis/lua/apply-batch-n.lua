@@ -10,8 +10,9 @@
     KEYS[2..]   for each of the E entities, in order: its fence (or reco generation) key,
                 then its value keys to UNLINK
     ARGV[1]     broadcast channel
-    ARGV[2]     broadcast body, a JSON object without "seq" and "publishedAtMs" (see
-                broadcast-1.lua); empty string: no broadcast
+    ARGV[2]     broadcast body, a JSON object without "seq", "publishedAtMs", "keys" and
+                "fences", which the script adds from KEYS (the value keys and the fences of
+                the entities); empty string: no broadcast
     ARGV[3]     E, the number of entities
     ARGV[4..]   for each entity, in order: the number of its value keys, its fence TTL in ms
 
@@ -28,13 +29,21 @@
   one per entity, which is what bounds throughput (docs/benchmarks.md).
 ]]
 local entities = tonumber(ARGV[3])
+local broadcast = ARGV[2] ~= ''
 local deleted = 0
 local fences = {}
+local keysJson, fencesJson = {}, {}
 local k = 2
 for i = 1, entities do
   local count = tonumber(ARGV[2 + 2 * i])
   local ttl = ARGV[3 + 2 * i]
   local fence = KEYS[k]
+  if broadcast then
+    fencesJson[#fencesJson + 1] = cjson.encode(fence)
+    for j = k + 1, k + count do
+      keysJson[#keysJson + 1] = cjson.encode(KEYS[j])
+    end
+  end
   if count > 0 then
     deleted = deleted + redis.call('UNLINK', unpack(KEYS, k + 1, k + count))
   end
@@ -44,11 +53,13 @@ for i = 1, entities do
 end
 
 local seq, receivers, nowMs = 0, 0, 0
-if ARGV[2] ~= '' then
+if broadcast then
   seq = redis.call('INCR', KEYS[1])
   local t = redis.call('TIME')
   nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local message = '{"seq":' .. seq .. ',"publishedAtMs":' .. nowMs .. ',' .. string.sub(ARGV[2], 2)
+  local message = '{"seq":' .. seq .. ',"publishedAtMs":' .. nowMs
+    .. ',"keys":[' .. table.concat(keysJson, ',') .. '],"fences":[' .. table.concat(fencesJson, ',') .. '],'
+    .. string.sub(ARGV[2], 2)
   receivers = redis.call('PUBLISH', ARGV[1], message)
 end
 
