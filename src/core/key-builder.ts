@@ -158,7 +158,7 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
     for (const spec of CACHED_FAMILIES) {
       const id =
         spec.idKind === 'asin' ? 'B000000000' : spec.idKind === 'storeSection' ? 'self-check' : 'self_check';
-      const entity: EntityRef = { family: spec.family as CachedFamily, tenant: 'self-check', id };
+      const entity: EntityRef = { family: spec.family, tenant: 'self-check', id };
       const kind = spec.strategy === 'generation' ? 'generation' : 'fence';
       verified(fenceKey(entity), entity, kind);
       if (spec.family === 'reco') {

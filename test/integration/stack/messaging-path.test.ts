@@ -102,6 +102,7 @@ describe('messaging path in LocalStack', () => {
       },
     });
     consumer.on('processing_error', () => undefined);
+    consumer.on('error', () => undefined);
     consumer.start();
 
     // Act
