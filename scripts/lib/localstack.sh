@@ -10,10 +10,16 @@ localstack_venv() {
   printf '%s/localstack-4.14.0-py3.13-%s' "$CACHE_HOME" "$hash"
 }
 
+# find_python313: the first candidate that really runs Python 3.13 (a pyenv shim can exist on
+# PATH and still refuse to run, so each one is asked for its version).
 find_python313() {
   local c
-  for c in "${PYTHON313:-}" python3.13 "$HOME/.pyenv/versions/3.13"*/bin/python3.13 /usr/bin/python3.13 /usr/local/bin/python3.13; do
-    [[ -n "$c" ]] && command -v "$c" >/dev/null 2>&1 && { command -v "$c"; return 0; }
+  for c in "${PYTHON313:-}" "$HOME"/.pyenv/versions/3.13*/bin/python3.13 python3.13 /usr/bin/python3.13 /usr/local/bin/python3.13; do
+    [[ -n "$c" ]] || continue
+    if "$c" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' >/dev/null 2>&1; then
+      command -v "$c"
+      return 0
+    fi
   done
   return 1
 }
