@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUE_URL_ENV, WORKER_ENV } from '../../infra/lib/fleet/worker-environment.ts';
-import { CONFIG_VARIABLES } from '../../src/core/config-schema.ts';
+import { CONFIG_VARIABLES, loadWorkerConfig } from '../../src/core/config-schema.ts';
 import {
   CONSUMER_QUEUE_ACTIONS,
   DEAD_LETTER_QUEUE_ACTIONS,
@@ -99,6 +99,30 @@ describe('WorkerFleet in the stack', () => {
     const secrets = container.Secrets as { Name: string; ValueFrom: unknown }[];
     expect(secrets.map((s) => s.Name)).toEqual([WORKER_ENV.redisPassword]);
     expect(JSON.stringify(secrets[0]?.ValueFrom)).toContain(':token::');
+  });
+
+  it('sets a configuration the worker accepts at start-up (every cross-field rule holds)', () => {
+    // Prepare: CloudFormation references become plausible deploy-time values.
+    const deployTime: Record<string, string> = {
+      REDIS_ADDRESSES: 'master.cif-dev-cache.abc123.use1.cache.amazonaws.com:6380',
+      AWS_REGION: 'us-east-1',
+    };
+    const env = Object.fromEntries(
+      (container.Environment as { Name: string; Value: unknown }[]).map((e) => [
+        e.Name,
+        typeof e.Value === 'string'
+          ? e.Value
+          : (deployTime[e.Name] ?? `https://sqs.us-east-1.amazonaws.com/123456789012/${e.Name.toLowerCase()}`),
+      ]),
+    );
+
+    // Act
+    const config = loadWorkerConfig({ ...env, REDIS_PASSWORD: 'token-from-secrets-manager' });
+
+    // Assess
+    expect(config.redis.tls).toBe(true);
+    expect(config.emfEnabled).toBe(true);
+    expect(Object.keys(config.queues).sort()).toEqual(['catalog', 'promotions', 'reviewRefresh', 'sessions']);
   });
 
   it('stops later than the worker drains, and is health-checked on /healthz of the admin port', () => {
