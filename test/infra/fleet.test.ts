@@ -112,7 +112,8 @@ describe('WorkerFleet in the stack', () => {
         e.Name,
         typeof e.Value === 'string'
           ? e.Value
-          : (deployTime[e.Name] ?? `https://sqs.us-east-1.amazonaws.com/123456789012/${e.Name.toLowerCase()}`),
+          : (deployTime[e.Name] ??
+            `https://sqs.us-east-1.amazonaws.com/123456789012/${e.Name.toLowerCase()}`),
       ]),
     );
 
