@@ -8,6 +8,7 @@ import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { eventually, queueDepth, snsClient, sqsClient } from '../support/aws.ts';
 import { productUpdated, publishAll } from '../support/events.ts';
 import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 
 const EVENTS = 600;
 const DRAIN_DEADLINE_MS = 10_000;
@@ -51,12 +52,16 @@ describe('worker lifecycle under load', () => {
     return ((await pipeline.exec()) ?? []).filter(([, n]) => n === 1).length;
   };
 
-  it('SIGKILL mid-stream: after a restart every event is applied', async () => {
-    // Prepare
-    const { asins, all } = await seed('kill', 'B0KL');
-    const first = await start('kill');
-
-    // Act: kill it at its first progress, while the stream is still being published.
+  /**
+   * Publishes the stream and, at the worker's first progress (while the stream is still
+   * arriving), sends `signal`. Resolves once everything is published.
+   */
+  async function signalMidStream(
+    worker: WorkerProcess,
+    signal: NodeJS.Signals,
+    asins: string[],
+    all: string[],
+  ) {
     const publishing = publishAll(
       sns,
       world.messaging.topics.catalog,
@@ -66,9 +71,19 @@ describe('worker lifecycle under load', () => {
       intervalMs: 10,
       what: 'the worker to be mid-stream',
     });
-    const killed = await first.stop('SIGKILL');
-    const leftAtKill = await remaining(all);
+    const exit = await worker.stop(signal);
+    const leftAtSignal = await remaining(all);
     await publishing;
+    return { exit, leftAtSignal };
+  }
+
+  it('SIGKILL mid-stream: after a restart every event is applied', async () => {
+    // Prepare
+    const { asins, all } = await seed('kill', 'B0KL');
+    const first = await start('kill');
+
+    // Act: kill it at its first progress, while the stream is still being published.
+    const { exit: killed, leftAtSignal: leftAtKill } = await signalMidStream(first, 'SIGKILL', asins, all);
     await start('kill');
 
     // Assess
@@ -96,17 +111,7 @@ describe('worker lifecycle under load', () => {
     const worker = await start('term');
 
     // Act: SIGTERM at the first progress, while the stream is still arriving.
-    const publishing = publishAll(
-      sns,
-      world.messaging.topics.catalog,
-      asins.map((id) => productUpdated(id)),
-    );
-    await eventually(async () => ((await remaining(all)) < all.length ? true : undefined), {
-      intervalMs: 10,
-      what: 'batches to be in flight',
-    });
-    const exit = await worker.stop('SIGTERM');
-    await publishing;
+    const { exit } = await signalMidStream(worker, 'SIGTERM', asins, all);
 
     // Assess
     expect(exit.code).toBe(0);
