@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`, also `npm run check`): installs what is missing, brings
-# the local stack up, then runs lint, the format check, the type check and every test level
-# (unit, integration, e2e, infra) against the real services. Arguments go to vitest, e.g.
+# the local stack up, then runs every test level (unit, integration, e2e, infra) against the
+# real services, with lint, the format check and the type check beside them. Arguments go to vitest, e.g.
 # `npm test -- test/unit`. The last line is always `N passed, N failed[, N skipped]`
 # (vitest tests plus the three static checks).
 set -uo pipefail
@@ -12,23 +12,34 @@ ensure_node_modules
 bash "$ROOT/scripts/env.sh" up || die "the local stack did not come up"
 
 mkdir -p test-results
+rm -f test-results/vitest.json test-results/static-*.status
+
+# The static checks run beside vitest (the e2e tests mostly wait on I/O), so the first test
+# starts within seconds; their results are collected after vitest.
+(
+  run_static() {
+    local name=$1; shift
+    if "$@" >"test-results/static-$name.log" 2>&1; then echo ok; else echo failed; fi >"test-results/static-$name.status"
+  }
+  run_static lint eslint . --max-warnings 0
+  run_static format prettier --check .
+  run_static types tsc -p tsconfig.json --noEmit
+) &
+static_pid=$!
+
+vitest run "$@"
+vitest_rc=$?
+
+wait "$static_pid"
 static_passed=0 static_failed=0
-static() {
-  local name=$1; shift
-  if "$@" >"test-results/$name.log" 2>&1; then
+for name in lint format types; do
+  if [[ "$(cat "test-results/static-$name.status" 2>/dev/null)" == ok ]]; then
     static_passed=$((static_passed + 1))
   else
     static_failed=$((static_failed + 1))
-    say "── $name failed ──"; tail -40 "test-results/$name.log" >&2
+    say "── $name failed ──"; tail -40 "test-results/static-$name.log" >&2
   fi
-}
-static lint eslint . --max-warnings 0
-static format prettier --check .
-static types tsc -p tsconfig.json --noEmit
-
-rm -f test-results/vitest.json
-vitest run "$@"
-vitest_rc=$?
+done
 
 node -e '
   const fs = require("fs");
