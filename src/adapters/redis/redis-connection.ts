@@ -30,6 +30,8 @@ export interface ConnectionTuning {
   readonly password?: string;
   /** TLS to the data nodes (ElastiCache in-transit encryption). */
   readonly tls?: boolean;
+  /** Logical database (standalone and Sentinel only; a cluster has only 0). */
+  readonly db?: number;
 }
 
 export type RedisConfig =
@@ -102,6 +104,7 @@ function redisOptions(tuning: ConnectionTuning | undefined): RedisOptions {
     ...(tuning?.username === undefined ? {} : { username: tuning.username }),
     ...(tuning?.password === undefined ? {} : { password: tuning.password }),
     ...(tuning?.tls === true ? { tls: {} } : {}),
+    ...(tuning?.db === undefined || tuning.db === 0 ? {} : { db: tuning.db }),
   };
 }
 
