@@ -191,7 +191,7 @@ try {
   log(`    => (c) ${int(c)} events/s for UNLINK, UNLINK, INCR, INCR, PUBLISH per event`);
   const scripts = await scriptCeiling(redis, ceilingOptions, o.batch);
   printCeiling(scripts);
-  log(`    context: the pipeline's own scripts at their limit: ${int(scripts.eventsPerSecond)} events/s`);
+  log(`    context: the pipeline's own batch script at its limit: ${int(scripts.eventsPerSecond)} events/s`);
   log();
 
   // (d) ------------------------------------------------------------------------------------

@@ -80,15 +80,15 @@ function publishPayload(namespace: string): string {
   });
 }
 
-/** A broadcast body for a batch of 10 events, as encodeInvalidateBody writes it. */
-function batchBroadcastBody(namespace: string): string {
-  const tags = Array.from({ length: 10 }, (_, i) => `${namespace}:{default:product:B0000000${i}A}`);
+/** The body apply-batch-n.lua receives for 10 events (it adds keys and fences itself). */
+function batchBroadcastBody(): string {
   return JSON.stringify({
     v: 1,
     type: 'invalidate',
-    keys: tags.flatMap((t) => [`${t}:v1:en-US`, `${t}:v1:ja-JP`]),
-    fences: tags.map((t) => `${t}:fence`),
-    eventIds: tags.map((_, i) => `1b4e28ba-2fa1-41d2-883f-0016d3cca4${String(i).padStart(2, '0')}`),
+    eventIds: Array.from(
+      { length: 10 },
+      (_, i) => `1b4e28ba-2fa1-41d2-883f-0016d3cca4${String(i).padStart(2, '0')}`,
+    ),
     originTimeMs: Date.now(),
   });
 }
@@ -99,11 +99,18 @@ const lua = (file: string) =>
 /** The naive event's commands, each at its pipelined limit. */
 export async function commandCeiling(o: CeilingOptions): Promise<Ceiling> {
   const ns = `${o.namespace}:rb`;
-  const shapes: { name: string; perEvent: number; command: string[] }[] = [
+  return ceilingOf(o, [
     { name: 'UNLINK', perEvent: 2, command: ['UNLINK', `${ns}:v:__rand_int__`] },
     { name: 'INCR', perEvent: 2, command: ['INCR', `${ns}:f:__rand_int__`] },
     { name: 'PUBLISH', perEvent: 1, command: ['PUBLISH', `${ns}:l1`, publishPayload(o.namespace)] },
-  ];
+  ]);
+}
+
+/** Measures each command shape at its pipelined limit and combines them per event. */
+async function ceilingOf(
+  o: CeilingOptions,
+  shapes: readonly { name: string; perEvent: number; command: string[] }[],
+): Promise<Ceiling> {
   const rates: CommandRate[] = [];
   for (const s of shapes) {
     rates.push({
@@ -121,33 +128,25 @@ function shown(command: readonly string[]): string {
   return command.map((a) => (a.length > 64 ? `${a.slice(0, 24)}…(${a.length} B)` : a)).join(' ');
 }
 
-/** The pipeline's own scripts at their pipelined limit: invalidate per event, broadcast per 10. */
+/**
+ * The pipeline's own script at its pipelined limit: one `apply-batch` call per batch (the
+ * standalone/Sentinel path), each with `batchSize` products of 2 variants and a broadcast.
+ */
 export async function scriptCeiling(redis: Redis, o: CeilingOptions, batchSize: number): Promise<Ceiling> {
   const ns = `${o.namespace}:rb`;
-  const invalidate = (await redis.script('LOAD', lua('invalidate-n.lua'))) as string;
-  const broadcast = (await redis.script('LOAD', lua('broadcast-1.lua'))) as string;
-  const tag = `${ns}:{__rand_int__}`;
-  const shapes: { name: string; perEvent: number; command: string[] }[] = [
-    {
-      name: 'EVALSHA invalidate (fence + 2 variants)',
-      perEvent: 1,
-      // ARGV[1]: the fence TTL the current script takes (an older script ignores it).
-      command: ['EVALSHA', invalidate, '3', `${tag}:fence`, `${tag}:v1:en-US`, `${tag}:v1:ja-JP`, '3600000'],
-    },
-    {
-      name: `EVALSHA broadcast (1 per ${batchSize} events)`,
-      perEvent: 1 / batchSize,
-      command: ['EVALSHA', broadcast, '1', `${ns}:{l1}:seq`, `${ns}:l1`, batchBroadcastBody(o.namespace)],
-    },
-  ];
-  const rates: CommandRate[] = [];
-  for (const s of shapes) {
-    rates.push({
-      name: s.name,
-      perEvent: s.perEvent,
-      command: shown(s.command),
-      rps: await rateOf(o, s.command),
-    });
+  const applyBatch = (await redis.script('LOAD', lua('apply-batch-n.lua'))) as string;
+  const keys: string[] = [`${ns}:{l1}:seq`];
+  const args: string[] = [`${ns}:l1`, batchBroadcastBody(), String(batchSize)];
+  for (let i = 0; i < batchSize; i++) {
+    const tag = `${ns}:{__rand_int__${i}}`;
+    keys.push(`${tag}:fence`, `${tag}:v1:en-US`, `${tag}:v1:ja-JP`);
+    args.push('2', '3600000');
   }
-  return { rates, eventsPerSecond: combine(rates) };
+  return ceilingOf(o, [
+    {
+      name: `EVALSHA apply-batch (${batchSize} products, 1 per ${batchSize} events)`,
+      perEvent: 1 / batchSize,
+      command: ['EVALSHA', applyBatch, String(keys.length), ...keys, ...args],
+    },
+  ]);
 }

@@ -20,6 +20,7 @@ import { RecentInvalidations } from '../adapters/redis/recent-invalidations.ts';
 import { createRedisConnection, type RedisConnection } from '../adapters/redis/redis-connection.ts';
 import { sendToDeadLetterQueue } from '../adapters/sqs/dead-letter-queue.ts';
 import { changeVisibility } from '../adapters/sqs/message-visibility.ts';
+import { readQueueDepth } from '../adapters/sqs/queue-depth.ts';
 import { createSqsClient } from '../adapters/sqs/sqs-client.ts';
 import { startAdminServer } from './admin-server.ts';
 import { createBatchHandler } from './batch-handler.ts';
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   /** Builds the handler of valid non-invalidation events (the refresh tick). */
   readonly ignoredEvents?: (context: WorkerContext) => IgnoredEventHandler;
   readonly heartbeatIntervalMs?: number;
+  /** How often each queue's depth is read for the metrics. Default 15 s. */
+  readonly queueDepthIntervalMs?: number;
 }
 
 /** What the worker shares with the handlers it hosts. */
@@ -166,6 +169,18 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     options.heartbeatIntervalMs,
     (err) => logger.debug({ err }, 'heartbeat failed'),
   );
+  // Depth feeds the `invalidation_queue_depth` gauge; a failed read only skips one sample.
+  const observeDepths = () => {
+    for (const [name, queue] of Object.entries(config.queues)) {
+      readQueueDepth(sqs, String(queue.url)).then(
+        (depth) => metrics.queueObserved(name, { depth }),
+        (err: unknown) => logger.debug({ err, queue: name }, 'queue depth not read'),
+      );
+    }
+  };
+  observeDepths();
+  const depthTimer = setInterval(observeDepths, options.queueDepthIntervalMs ?? 15_000);
+  depthTimer.unref();
   for (const p of pollers) p.start();
   logger.info(
     { queues: pollers.map((p) => p.name), adminPort: admin.port, redisMode: config.redis.mode },
@@ -177,6 +192,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     (closed ??= (async () => {
       closing = true;
       shutdown.abort();
+      clearInterval(depthTimer);
       const started = Date.now();
       await step('drain queues', () =>
         Promise.all(pollers.map((p) => p.close(config.lifecycle.drainDeadlineMs))).then(() => undefined),

@@ -63,6 +63,8 @@ describe('invalidation lag of real events', () => {
     expect(metrics).toMatch(
       /invalidation_lag_ms\{family="product",stage="origin_to_delete",quantile="0.99"\} \d+/,
     );
+    // Queue depth is sampled at start and every 15 s.
+    expect(metrics).toMatch(/invalidation_queue_depth\{queue="catalog"\} \d+/);
     // From publishing the events to their lag being visible: within 2 s.
     expect(tripMs).toBeLessThan(2_000);
   });

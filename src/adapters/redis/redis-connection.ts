@@ -175,13 +175,12 @@ interface LifecycleState {
   closing: boolean;
 }
 
-function createNode(
-  config: Exclude<RedisConfig, { mode: 'cluster' }>,
+/** Relays a client's errors, losses (not our own close) and readiness as connection events. */
+function relayLifecycle(
+  client: RedisClient,
   events: EventEmitter<ConnectionEvents>,
   state: LifecycleState,
-): Redis {
-  const client = nodeClient(config);
-  let known: PrimaryIdentity | undefined;
+): void {
   let wasReady = false;
   client.on('error', (error: Error) => emitError(events, error));
   client.on('close', () => {
@@ -191,6 +190,18 @@ function createNode(
   client.on('ready', () => {
     wasReady = true;
     events.emit('ready');
+  });
+}
+
+function createNode(
+  config: Exclude<RedisConfig, { mode: 'cluster' }>,
+  events: EventEmitter<ConnectionEvents>,
+  state: LifecycleState,
+): Redis {
+  const client = nodeClient(config);
+  let known: PrimaryIdentity | undefined;
+  relayLifecycle(client, events, state);
+  client.on('ready', () => {
     // Compare run_id, not only the address: a primary restarted empty (no persistence) on
     // the same address has lost every delete too.
     identify(client).then(
@@ -235,16 +246,7 @@ function createCluster(
     options,
   );
   let masters: string[] | undefined;
-  let wasReady = false;
-  client.on('error', (error: Error) => emitError(events, error));
-  client.on('close', () => {
-    if (wasReady && !state.closing) events.emit('connection-lost');
-    wasReady = false;
-  });
-  client.on('ready', () => {
-    wasReady = true;
-    events.emit('ready');
-  });
+  relayLifecycle(client, events, state);
   // A cluster failover shows up as a slots refresh whose master set differs: a replica
   // was promoted, and whatever its old master acknowledged but did not replicate is gone.
   client.on('refresh', () => {
