@@ -114,6 +114,11 @@ function entityIdsOf(event: CacheEvent, trigger: InvalidationTrigger): readonly 
 
 /** One effect per slot tag: union of keys (first-seen order), critical if any. */
 export function mergeEffects(effects: readonly EntityEffect[]): EntityEffect[] {
+  // Usual case: every entity appears once (each builder's key list has no duplicates), so
+  // there is nothing to merge and the effects are kept as they are.
+  const tags = new Set<string>();
+  for (const effect of effects) tags.add(effect.slotTag);
+  if (tags.size === effects.length) return [...effects];
   const merged = new Map<string, { base: EntityEffect; unlink: Set<CacheKey>; critical: boolean }>();
   for (const effect of effects) {
     const seen = merged.get(effect.slotTag);

@@ -134,13 +134,24 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
     return asCacheKey(`${prefix}:v${version}:${ref.locale}`);
   };
 
+  const fenceOf = (spec: CachedFamilySpec, prefix: string): FenceKey =>
+    asFenceKey(`${prefix}:${spec.strategy === 'generation' ? 'gen' : 'fence'}`);
+
   const fenceKey = (entity: EntityRef): FenceKey => {
     const { spec, prefix } = entityPrefix(entity);
-    return asFenceKey(`${prefix}:${spec.strategy === 'generation' ? 'gen' : 'fence'}`);
+    return fenceOf(spec, prefix);
   };
 
-  const variantKeys = (entity: EntityRef, extraLocales: readonly string[] = []): CacheKey[] => {
+  const variantKeys = (entity: EntityRef, extraLocales?: readonly string[]): CacheKey[] => {
     const { spec, prefix } = entityPrefix(entity);
+    return variantsOf(spec, prefix, extraLocales ?? []);
+  };
+
+  const variantsOf = (
+    spec: CachedFamilySpec,
+    prefix: string,
+    extraLocales: readonly string[],
+  ): CacheKey[] => {
     if (spec.family === 'reco' || spec.strategy === 'generation') return [];
     if (!spec.dimensions.includes('locale')) return [];
     for (const l of extraLocales) check(LOCALE, l);
@@ -182,12 +193,13 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
     fenceKey,
     variantKeys,
     entityEffect: (entity: EntityRef, extraLocales?: readonly string[]): EntityEffect => {
-      const { spec, tag } = entityPrefix(entity);
+      // One prefix (and one identifier check) for the whole effect: this is the hot path.
+      const { spec, prefix, tag } = entityPrefix(entity);
       return {
         family: spec.family,
         slotTag: tag,
-        unlink: variantKeys(entity, extraLocales),
-        fence: fenceKey(entity),
+        unlink: variantsOf(spec, prefix, extraLocales ?? []),
+        fence: fenceOf(spec, prefix),
         fenceTtlMs: fenceTtlMs(spec),
         critical: spec.critical,
       };

@@ -50,23 +50,27 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
   const now = deps.now ?? Date.now;
   return async (messages) => {
     const receivedAtMs = now();
-    const byId = new Map(messages.map((m) => [m.MessageId ?? '', m]));
     const plan = planBatch(messages.map(toIncoming), deps.keys);
-    const pick = (d: MessageDecision): Message => byId.get(d.messageId)!;
-
-    const apply = plan.decisions.filter((d): d is ApplyDecision => d.kind === 'apply');
-    const poison = plan.decisions.filter((d): d is PoisonDecision => d.kind === 'poison');
-    const ignored = plan.decisions.filter((d): d is IgnoreDecision => d.kind === 'ignore');
+    // planBatch returns one decision per message, in the same order.
+    const apply: Decided<ApplyDecision>[] = [];
+    const poison: Decided<PoisonDecision>[] = [];
+    const ignored: Decided<IgnoreDecision>[] = [];
+    plan.decisions.forEach((decision, i) => {
+      const message = messages[i]!;
+      if (decision.kind === 'apply') apply.push({ decision, message });
+      else if (decision.kind === 'poison') poison.push({ decision, message });
+      else ignored.push({ decision, message });
+    });
     const ack: Message[] = [];
 
     // Effects first: they are what users wait for.
     if (apply.length > 0) {
       const result = plan.effects.length === 0 ? null : await deps.applyEffects(plan);
       if (result === null || result.ok) {
-        ack.push(...apply.map(pick));
+        for (const a of apply) ack.push(a.message);
         if (result !== null) {
           deps.onApplied(plan);
-          recordApplied(deps, plan, apply, byId, receivedAtMs, now(), result);
+          recordApplied(deps, plan, apply, receivedAtMs, now(), result);
         }
       } else {
         const kind: RetryKind = result.error.kind;
@@ -80,22 +84,32 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
             err: result.error,
             queue: deps.queue,
             messages: apply.length,
-            eventIds: apply.map((d) => d.eventId),
+            eventIds: apply.map((a) => a.decision.eventId),
           },
           'effects not confirmed; the messages come back after a back-off',
         );
-        await retry(deps, apply.map(pick), kind);
+        await retry(
+          deps,
+          apply.map((a) => a.message),
+          kind,
+        );
       }
     }
 
-    if (poison.length > 0) ack.push(...(await deadLetterPoison(deps, poison, byId)));
+    if (poison.length > 0) ack.push(...(await deadLetterPoison(deps, poison)));
 
-    for (const d of ignored) {
-      const consumed = deps.onIgnored ? await deps.onIgnored(pick(d), d) : true;
-      if (consumed) ack.push(pick(d));
+    for (const { decision, message } of ignored) {
+      const consumed = deps.onIgnored ? await deps.onIgnored(message, decision) : true;
+      if (consumed) ack.push(message);
     }
     return ack;
   };
+}
+
+/** A decision with the SQS message it is about. */
+interface Decided<D extends MessageDecision> {
+  readonly decision: D;
+  readonly message: Message;
 }
 
 function toIncoming(m: Message): IncomingMessage {
@@ -109,15 +123,14 @@ function toIncoming(m: Message): IncomingMessage {
 function recordApplied(
   deps: BatchHandlerDeps,
   plan: InvalidationPlan,
-  apply: readonly ApplyDecision[],
-  byId: ReadonlyMap<string, Message>,
+  apply: readonly Decided<ApplyDecision>[],
   receivedAtMs: number,
   confirmedAtMs: number,
   result: EffectsApplied,
 ): void {
   const deleteConfirmedAtMs = receivedAtMs + result.durations.effectsMs;
-  for (const d of apply) {
-    const sent = Number(byId.get(d.messageId)?.Attributes?.SentTimestamp);
+  for (const { decision: d, message } of apply) {
+    const sent = Number(message.Attributes?.SentTimestamp);
     deps.metrics.eventApplied({
       family: d.family,
       tenant: d.tenant,
@@ -131,7 +144,7 @@ function recordApplied(
     });
   }
   if (deps.logger.isLevelEnabled('debug')) {
-    for (const d of apply) {
+    for (const { decision: d } of apply) {
       deps.logger.debug(
         { eventId: d.eventId, messageId: d.messageId, family: d.family },
         'invalidation applied',
@@ -161,10 +174,9 @@ async function retry(deps: BatchHandlerDeps, messages: readonly Message[], kind:
 
 async function deadLetterPoison(
   deps: BatchHandlerDeps,
-  poison: readonly PoisonDecision[],
-  byId: ReadonlyMap<string, Message>,
+  poison: readonly Decided<PoisonDecision>[],
 ): Promise<Message[]> {
-  for (const d of poison) {
+  for (const { decision: d } of poison) {
     deps.metrics.rejected(deps.queue, d.code);
     deps.logger.warn(
       { messageId: d.messageId, code: d.code, reason: d.reason, queue: deps.queue },
@@ -175,12 +187,12 @@ async function deadLetterPoison(
     // Without a DLQ URL the redrive policy moves it after maxReceiveCount; hide it meanwhile.
     await retry(
       deps,
-      poison.map((d) => byId.get(d.messageId)!),
+      poison.map((p) => p.message),
       'dead-letter-failed',
     );
     return [];
   }
-  const items = poison.map((d) => ({ message: byId.get(d.messageId)!, code: d.code, reason: d.reason }));
+  const items = poison.map(({ decision: d, message }) => ({ message, code: d.code, reason: d.reason }));
   let confirmed: Set<string>;
   try {
     confirmed = await deps.deadLetter(items);
