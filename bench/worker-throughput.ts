@@ -1,7 +1,7 @@
 /**
  * Worker throughput benchmark (issue 3, "Done when"): `npm run bench:worker`.
  *
- *   node bench/worker-throughput.ts [--events 20000] [--rounds 3] [--loops 8] [--skip-e2e] ...
+ *   node bench/worker-throughput.ts [--events 20000] [--rounds 5] [--loops 8] [--skip-e2e] ...
  *
  * Prints, from one run on this machine:
  *   (a) events/s through the batch pipeline (parse, plan, Redis effects, ack decision),
@@ -27,21 +27,21 @@ import {
 } from './worker/bench-keys.ts';
 import { runEndToEnd, type EndToEndRun } from './worker/end-to-end.ts';
 import { runNaive } from './worker/naive-baseline.ts';
-import { benchBatchHandler, runPipeline, type PipelineRun } from './worker/pipeline-bench.ts';
+import { benchBatchHandler, runPipeline } from './worker/pipeline-bench.ts';
 import { breakdown } from './worker/pipeline-breakdown.ts';
 import { messageBatches, type BodyShape } from './worker/product-events.ts';
-import { commandCeiling, scriptCeiling, type Ceiling } from './worker/redis-ceiling.ts';
+import { commandCeiling, prepareCeiling, type Ceiling } from './worker/redis-ceiling.ts';
 import { int, loadAverage, machine, median } from './worker/stats.ts';
 
 const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '20000' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '40000' },
     loops: { type: 'string', default: '8' },
     batch: { type: 'string', default: '10' },
-    'naive-events': { type: 'string', default: '5000' },
-    'rb-requests': { type: 'string', default: '200000' },
+    'naive-events': { type: 'string', default: '1000' },
+    'rb-requests': { type: 'string', default: '100000' },
     'rb-clients': { type: 'string', default: '50' },
     'e2e-events': { type: 'string', default: '2000' },
     'e2e-warmup': { type: 'string', default: '100' },
@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
     'e2e-paced-events': { type: 'string', default: '200' },
     'e2e-paced-rate': { type: 'string', default: '50' },
     'skip-e2e': { type: 'boolean', default: false },
-    /** Only (a), for `node --cpu-prof`. */
+    /** Only (a)'s rounds, for `node --cpu-prof`. */
     'pipeline-only': { type: 'boolean', default: false },
   },
 });
@@ -82,6 +82,7 @@ const primary = s.redis.primary;
 const namespace = benchNamespace();
 const keys = benchKeys(namespace);
 const redis = new Redis({ host: primary.host, port: primary.port });
+const replica = new Redis({ host: s.redis.replica.host, port: s.redis.replica.port });
 const connection = createRedisConnection({ mode: 'standalone', host: primary.host, port: primary.port });
 
 const m = machine();
@@ -108,67 +109,63 @@ async function freshBatches(count: number, shape: BodyShape, batchSize = o.batch
   return { from, batches: messageBatches(from, count, batchSize, shape) };
 }
 
+/** CPU seconds a Redis server has used so far (INFO cpu: user + sys, all its threads). */
+async function redisCpuS(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** One (a) round with where the CPU went: this process, the Redis primary, its replica. */
+async function pipelineRound(handle: Parameters<typeof runPipeline>[0], counters: { retried: number }) {
+  const { from, batches } = await freshBatches(o.events, 'raw');
+  const [p0, r0] = await Promise.all([redisCpuS(redis), redisCpuS(replica)]);
+  const cpu0 = process.cpuUsage();
+  const run = await runPipeline(handle, batches, o.loops, counters);
+  const cpu = process.cpuUsage(cpu0);
+  const [p1, r1] = await Promise.all([redisCpuS(redis), redisCpuS(replica)]);
+  const surviving = await survivingProducts(redis, keys, from, o.events);
+  if (run.acked !== run.events || run.retried > 0 || surviving > 0) {
+    throw new Error(`(a): acked ${run.acked}/${run.events}, retried ${run.retried}, ${surviving} keys left`);
+  }
+  const perEvent = (seconds: number) => (seconds * 1e6) / run.events;
+  return {
+    run,
+    nodeUs: perEvent((cpu.user + cpu.system) / 1e6),
+    primaryUs: perEvent(p1 - p0),
+    replicaUs: perEvent(r1 - r0),
+  };
+}
+
+interface Round {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly cpu: { readonly nodeUs: number; readonly primaryUs: number; readonly replicaUs: number };
+  readonly ceiling: Ceiling;
+}
+
 let exitCode = 0;
 try {
-  // (a) ------------------------------------------------------------------------------------
+  log(`Three figures, measured in ${o.rounds} interleaved rounds of (a), (b) and (c), so that whatever`);
+  log(`else the machine does in a given minute weighs on all three; each ratio is taken within a round.`);
+  log();
   log(`(a) batch pipeline: createBatchHandler (parse, plan, one Redis round trip, ack decision)`);
   log(
     `    ${o.loops} concurrent batch loops, batches of ${o.batch}, one catalog.product.updated per message,`,
   );
   log(
-    `    ${BENCH_LOCALES.length} variants + 1 fence per product, 1 broadcast per batch, standalone primary, no WAIT`,
+    `    ${BENCH_LOCALES.length} variants + 1 fence per product, 1 broadcast per batch, standalone primary, no WAIT;`,
   );
-  const counters = { retried: 0 };
-  const handle = benchBatchHandler(connection.client, keys, counters);
-  const warm = await freshBatches(o.warmup, 'raw');
-  await runPipeline(handle, warm.batches, o.loops, counters);
-  const runs: PipelineRun[] = [];
-  for (let r = 0; r < o.rounds; r++) {
-    const { from, batches } = await freshBatches(o.events, 'raw');
-    const run = await runPipeline(handle, batches, o.loops, counters);
-    const surviving = await survivingProducts(redis, keys, from, o.events);
-    if (run.acked !== run.events || run.retried > 0 || surviving > 0) {
-      throw new Error(
-        `round ${r + 1}: acked ${run.acked}/${run.events}, retried ${run.retried}, ${surviving} keys left`,
-      );
-    }
-    runs.push(run);
-    log(
-      `    round ${r + 1}: ${int(run.events)} raw-body events in ${run.elapsedMs.toFixed(0)} ms = ${int(run.eventsPerSecond)} events/s (all acked, every variant gone)`,
-    );
-  }
-  const sns = await freshBatches(o.events, 'sns');
-  const snsRun = await runPipeline(handle, sns.batches, o.loops, counters);
-  log(`    SNS-envelope bodies (one round, for comparison): ${int(snsRun.eventsPerSecond)} events/s`);
-  const a = median(runs.map((r) => r.eventsPerSecond));
+  log(`    ${int(o.events)} events per round after ${int(o.warmup)} of warm-up`);
+  log(`(b) naive baseline: one message at a time, the same planBatch, then UNLINK (2 keys), INCR fence,`);
   log(
-    `    => (a) ${int(a)} events/s (median of ${o.rounds} rounds of ${int(o.events)} after ${int(o.warmup)} warm-up)`,
-  );
-  if (args['pipeline-only']) throw new PipelineOnly();
-  const split = await freshBatches(o.events, 'raw');
-  const parts = await breakdown(connection.client, keys, split.batches, o.loops);
-  log(
-    `    split: planBatch alone ${parts.planUsPerEvent.toFixed(1)} µs CPU per event (${int(1e6 / parts.planUsPerEvent)} events/s on one core);`,
+    `    PEXPIRE fence, INCR sequence, PUBLISH, each awaited (5 round trips per event); ${int(o.naive)} per round`,
   );
   log(
-    `           Redis effects alone (plans pre-built, ${o.loops} loops) ${int(parts.effectsEventsPerSecond)} events/s`,
+    `(c) redis-benchmark -c ${o.rbClients} -P 10 per command of (b)'s event; events/s = 1 / sum(count / rate)`,
   );
   log();
-
-  // (b) ------------------------------------------------------------------------------------
-  log(`(b) naive baseline: one message at a time; JSON.parse + minimal validation, then`);
-  log(`    UNLINK key1, UNLINK key2, INCR fence, INCR seq, PUBLISH, each awaited (5 round trips per event)`);
-  const naive = await freshBatches(o.naive, 'raw', 1);
-  const naiveRun = await runNaive(redis, keys, naive.batches.flat());
-  const naiveLeft = await survivingProducts(redis, keys, naive.from, o.naive);
-  if (naiveRun.acked !== o.naive || naiveLeft > 0)
-    throw new Error(`naive: ${naiveRun.acked} handled, ${naiveLeft} keys left`);
-  const b = naiveRun.eventsPerSecond;
-  log(`    ${int(o.naive)} events in ${naiveRun.elapsedMs.toFixed(0)} ms`);
-  log(`    => (b) ${int(b)} events/s`);
-  log();
-
-  // (c) ------------------------------------------------------------------------------------
   const ceilingOptions = {
     host: primary.host,
     port: primary.port,
@@ -177,21 +174,76 @@ try {
     clients: o.rbClients,
     namespace,
   };
+  const dbsizeAtStart = await redis.dbsize();
+  await prepareCeiling(ceilingOptions);
+  const counters = { retried: 0 };
+  const handle = benchBatchHandler(connection.client, keys, counters);
+  const warm = await freshBatches(o.warmup, 'raw');
+  await runPipeline(handle, warm.batches, o.loops, counters);
+
   log(
-    `(c) redis-benchmark, pipelined: -n ${o.rbRequests} -c ${o.rbClients} -P 10 -r 100000, one run per command`,
+    `    keys in the database: ${int(dbsizeAtStart)} at start, ${int(await redis.dbsize())} after set-up and warm-up`,
   );
-  log(`    events/s at the limit = 1 / sum over the commands of one event of (count / rate)`);
-  const printCeiling = (c: Ceiling) => {
-    for (const r of c.rates)
-      log(`    ${int(r.rps).padStart(9)} req/s  x${+r.perEvent.toFixed(2)} per event  ${r.command}`);
-  };
-  const ceiling = await commandCeiling(ceilingOptions);
-  printCeiling(ceiling);
-  const c = ceiling.eventsPerSecond;
-  log(`    => (c) ${int(c)} events/s for UNLINK, UNLINK, INCR, INCR, PUBLISH per event`);
-  const scripts = await scriptCeiling(redis, ceilingOptions, o.batch);
-  printCeiling(scripts);
-  log(`    context: the pipeline's own batch script at its limit: ${int(scripts.eventsPerSecond)} events/s`);
+  const rounds: Round[] = [];
+  log(
+    `    round   (a) events/s  (b) events/s  (c) events/s  (a)/(b)  (a)/(c)   CPU µs/event: node + primary + replica`,
+  );
+  for (let r = 0; r < o.rounds; r++) {
+    const a = await pipelineRound(handle, counters);
+    if (args['pipeline-only']) {
+      log(
+        `    ${String(r + 1).padStart(5)} ${int(a.run.eventsPerSecond).padStart(14)}   CPU µs/event: ${a.nodeUs.toFixed(1)} + ${a.primaryUs.toFixed(1)} + ${a.replicaUs.toFixed(1)}`,
+      );
+      continue;
+    }
+    const naive = await freshBatches(o.naive, 'raw', 1);
+    const naiveRun = await runNaive(redis, keys, naive.batches.flat());
+    const naiveLeft = await survivingProducts(redis, keys, naive.from, o.naive);
+    if (naiveRun.acked !== o.naive || naiveLeft > 0)
+      throw new Error(`(b): ${naiveRun.acked} handled, ${naiveLeft} keys left`);
+    const ceiling = await commandCeiling(redis, ceilingOptions);
+    const round: Round = {
+      a: a.run.eventsPerSecond,
+      b: naiveRun.eventsPerSecond,
+      c: ceiling.eventsPerSecond,
+      cpu: a,
+      ceiling,
+    };
+    rounds.push(round);
+    log(
+      `    ${String(r + 1).padStart(5)} ${int(round.a).padStart(14)} ${int(round.b).padStart(13)} ${int(round.c).padStart(13)} ${(round.a / round.b).toFixed(1).padStart(8)} ${(round.a / round.c).toFixed(2).padStart(8)}   ${a.nodeUs.toFixed(1)} + ${a.primaryUs.toFixed(1)} + ${a.replicaUs.toFixed(1)}`,
+    );
+  }
+  if (args['pipeline-only']) throw new PipelineOnly();
+  const a = median(rounds.map((r) => r.a));
+  const b = median(rounds.map((r) => r.b));
+  const c = median(rounds.map((r) => r.c));
+  const abRounds = rounds.map((r) => r.a / r.b);
+  const acRounds = rounds.map((r) => r.a / r.c);
+  const last = rounds.at(-1)!.ceiling;
+  log(
+    `    (c) in the last round, per command (the UNLINK run found ${(last.unlinkHitRate * 100).toFixed(0)} % of its keys):`,
+  );
+  for (const rate of last.rates)
+    log(`    ${int(rate.rps).padStart(9)} req/s  x${rate.perEvent} per event  ${rate.command}`);
+  log(`    keys in the database after the rounds: ${int(await redis.dbsize())}`);
+  const cpu = (pick: (r: Round) => number) => median(rounds.map(pick)).toFixed(1);
+  log(
+    `    (a)'s CPU per event (medians): this process ${cpu((r) => r.cpu.nodeUs)} µs, Redis primary ${cpu((r) => r.cpu.primaryUs)} µs, replica ${cpu((r) => r.cpu.replicaUs)} µs`,
+  );
+  const sns = await freshBatches(o.events, 'sns');
+  const snsRun = await runPipeline(handle, sns.batches, o.loops, counters);
+  log(
+    `    (a) with SNS-envelope bodies (one round, for comparison): ${int(snsRun.eventsPerSecond)} events/s`,
+  );
+  const split = await freshBatches(o.events, 'raw');
+  const parts = await breakdown(connection.client, keys, split.batches, o.loops);
+  log(
+    `    split: planBatch alone ${parts.planUsPerEvent.toFixed(1)} µs CPU per event (${int(1e6 / parts.planUsPerEvent)} events/s on one core);`,
+  );
+  log(
+    `           Redis effects alone (plans pre-built, ${o.loops} loops) ${int(parts.effectsEventsPerSecond)} events/s`,
+  );
   log();
 
   // (d) ------------------------------------------------------------------------------------
@@ -238,10 +290,12 @@ try {
   log();
 
   // Summary --------------------------------------------------------------------------------
-  const ab = a / b;
-  const ac = a / c;
+  const ab = median(abRounds);
+  const ac = median(acRounds);
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
-  log(`summary`);
+  const spread = (xs: readonly number[], digits: number) =>
+    `rounds ${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+  log(`summary (medians of ${o.rounds} rounds)`);
   log(`  (a) pipeline            ${int(a).padStart(9)} events/s`);
   log(`  (b) naive baseline      ${int(b).padStart(9)} events/s`);
   log(`  (c) redis-benchmark     ${int(c).padStart(9)} events/s (machine's limit for the same commands)`);
@@ -253,8 +307,8 @@ try {
       `                          paced ${d.paced.perSecond}/s: lag p50 ${d.paced.lagP50Ms} ms, p99 ${d.paced.lagP99Ms} ms`,
     );
   }
-  log(`  (a)/(b) = ${ab.toFixed(1)}  (target >= 20)   ${verdict(ab >= 20)}`);
-  log(`  (a)/(c) = ${ac.toFixed(3)}  (target >= 0.5)  ${verdict(ac >= 0.5)}`);
+  log(`  (a)/(b) = ${ab.toFixed(1)}  (target >= 20)   ${verdict(ab >= 20)}  (${spread(abRounds, 1)})`);
+  log(`  (a)/(c) = ${ac.toFixed(2)}  (target >= 0.5)  ${verdict(ac >= 0.5)}  (${spread(acRounds, 2)})`);
   log(`  load average at end: ${loadAverage()}; took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   if (ab < 20 || ac < 0.5) exitCode = 1;
 } catch (err) {
@@ -267,5 +321,6 @@ try {
   log(`cleanup: ${removed} keys under ${namespace}: deleted`);
   await connection.close();
   redis.disconnect();
+  replica.disconnect();
 }
 process.exitCode = exitCode;

@@ -3,26 +3,30 @@
  * connections, pipelines of 10) runs each command of an event on its own, under the bench's
  * namespace, and the rates are combined into events per second:
  *
- *   events/s at the limit = 1 / (sum over the commands of one event of 1 / rate(command))
+ *   events/s at the limit = 1 / (sum over the commands of one event of count / rate(command))
  *
  * i.e. the server spends 1/rate seconds per command, and one event needs all of them.
- * The naive event shape is UNLINK, UNLINK, INCR (fence), INCR (sequence), PUBLISH.
- * The same is done for the pipeline's own shape (one `invalidate` script per event, one
- * `broadcast` script per batch of 10), reported alongside for context.
+ *
+ * One event's commands are the work the pipeline does for one product, written as plain
+ * commands: UNLINK of its two cached variants (keys that EXIST: deleting a key costs far more
+ * than missing one, and only a real delete is replicated), INCR of its fence, PEXPIRE of the
+ * fence (the fence TTL), INCR of the broadcast sequence and PUBLISH of the broadcast.
+ * The naive baseline (b) sends exactly these commands, one round trip each.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
+import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
+import { fenceTtlMs, KEY_CONTRACT } from '../../src/core/key-contract.ts';
 
 const run = promisify(execFile);
 
 export interface CommandRate {
   /** Label, e.g. `UNLINK`. */
   readonly name: string;
-  /** The command line given to redis-benchmark. */
+  /** The command line given to redis-benchmark (long payloads abbreviated). */
   readonly command: string;
-  /** How many of it one event needs (fractions for per-batch commands). */
+  /** How many of it one event needs. */
   readonly perEvent: number;
   readonly rps: number;
 }
@@ -31,30 +35,42 @@ export interface Ceiling {
   readonly rates: readonly CommandRate[];
   /** 1 / sum(perEvent / rps). */
   readonly eventsPerSecond: number;
+  /** Share of the keys named by the UNLINK run that existed (and were deleted). */
+  readonly unlinkHitRate: number;
 }
 
 export interface CeilingOptions {
   readonly host: string;
   readonly port: number;
+  /** Requests per command run (UNLINK always runs UNLINK_REQUESTS, see UNLINK_KEYSPACE). */
   readonly requests: number;
   readonly pipeline: number;
   readonly clients: number;
   readonly namespace: string;
 }
 
+/** Fence TTL passed to PEXPIRE: the product family's, as the pipeline sets it. */
+const FENCE_TTL_MS = String(fenceTtlMs(KEY_CONTRACT.product));
+
 /** The redis-benchmark arguments for one command (before the command itself). */
-export function benchmarkArgs(o: CeilingOptions): string[] {
-  return ['-h', o.host, '-p', String(o.port), '-n', String(o.requests), '-c', String(o.clients)].concat([
+export function benchmarkArgs(o: CeilingOptions, requests: number, keyspace: number): string[] {
+  return ['-h', o.host, '-p', String(o.port), '-n', String(requests), '-c', String(o.clients)].concat([
     '-P',
     String(o.pipeline),
     '-r',
-    '100000',
+    String(keyspace),
     '--csv',
   ]);
 }
 
-async function rateOf(o: CeilingOptions, command: readonly string[]): Promise<number> {
-  const { stdout } = await run('redis-benchmark', [...benchmarkArgs(o), ...command], { maxBuffer: 1 << 20 });
+async function rateOf(
+  o: CeilingOptions,
+  requests: number,
+  keyspace: number,
+  command: readonly string[],
+): Promise<number> {
+  const args = [...benchmarkArgs(o, requests, keyspace), ...command];
+  const { stdout } = await run('redis-benchmark', args, { maxBuffer: 1 << 20 });
   // --csv: a header line, then "name","rps",...
   const row = stdout.trim().split('\n').at(-1) ?? '';
   const rps = Number(/^".*?","([\d.]+)"/.exec(row)?.[1]);
@@ -63,7 +79,7 @@ async function rateOf(o: CeilingOptions, command: readonly string[]): Promise<nu
 }
 
 /** events/s = 1 / sum(perEvent / rps). */
-export function combine(rates: readonly CommandRate[]): number {
+export function combine(rates: readonly Pick<CommandRate, 'perEvent' | 'rps'>[]): number {
   return 1 / rates.reduce((sum, r) => sum + r.perEvent / r.rps, 0);
 }
 
@@ -74,79 +90,84 @@ function publishPayload(namespace: string): string {
     v: 1,
     type: 'invalidate',
     seq: 1,
+    publishedAtMs: Date.now(),
     keys: [`${tag}:v1:en-US`, `${tag}:v1:ja-JP`],
     fences: [`${tag}:fence`],
     eventIds: ['1b4e28ba-2fa1-41d2-883f-0016d3cca427'],
-  });
-}
-
-/** The body apply-batch-n.lua receives for 10 events (it adds keys and fences itself). */
-function batchBroadcastBody(): string {
-  return JSON.stringify({
-    v: 1,
-    type: 'invalidate',
-    eventIds: Array.from(
-      { length: 10 },
-      (_, i) => `1b4e28ba-2fa1-41d2-883f-0016d3cca4${String(i).padStart(2, '0')}`,
-    ),
     originTimeMs: Date.now(),
   });
 }
 
-const lua = (file: string) =>
-  readFileSync(new URL(`../../src/adapters/redis/lua/${file}`, import.meta.url), 'utf8');
+/**
+ * The UNLINK run deletes keys picked at random (`__rand_int__`) in a keyspace of
+ * UNLINK_KEYSPACE keys that `prepareCeiling` fills first (three SETs per key: 95 % of them
+ * exist) and each round tops up (one SET per key), so about nine in ten of the keys a run
+ * names exist when it reaches them. The share is measured (DBSIZE before and after) and
+ * reported.
+ *
+ * Why so many keys, and why filled before anything is measured: Redis' main dictionary
+ * doubles when the key count passes a power of two, and then rehashes incrementally on
+ * every command for a while, on the primary and on the replica. The bench's keys pass
+ * 2^19 (524 288) once this keyspace exists; filling it during set-up makes that happen
+ * before the first measured round instead of in the middle of one (where it cost a third of
+ * that round's throughput, in every run, before this was done).
+ */
+export const UNLINK_KEYSPACE = 600_000;
+const UNLINK_REQUESTS = 20_000;
 
-/** The naive event's commands, each at its pipelined limit. */
-export async function commandCeiling(o: CeilingOptions): Promise<Ceiling> {
-  const ns = `${o.namespace}:rb`;
-  return ceilingOf(o, [
-    { name: 'UNLINK', perEvent: 2, command: ['UNLINK', `${ns}:v:__rand_int__`] },
-    { name: 'INCR', perEvent: 2, command: ['INCR', `${ns}:f:__rand_int__`] },
-    { name: 'PUBLISH', perEvent: 1, command: ['PUBLISH', `${ns}:l1`, publishPayload(o.namespace)] },
+const unlinkPattern = (o: CeilingOptions) => `${o.namespace}:rb:v:__rand_int__`;
+
+async function fillUnlinkKeyspace(o: CeilingOptions, setsPerKey: number): Promise<void> {
+  // Cached values as the bench's (a) and (b) find them: a short string with a TTL.
+  await rateOf(o, UNLINK_KEYSPACE * setsPerKey, UNLINK_KEYSPACE, [
+    'SET',
+    unlinkPattern(o),
+    'cached-value',
+    'EX',
+    '1800',
   ]);
 }
 
-/** Measures each command shape at its pipelined limit and combines them per event. */
-async function ceilingOf(
-  o: CeilingOptions,
-  shapes: readonly { name: string; perEvent: number; command: string[] }[],
-): Promise<Ceiling> {
-  const rates: CommandRate[] = [];
+/** Fills the UNLINK keyspace (a few seconds); call before anything is measured. */
+export async function prepareCeiling(o: CeilingOptions): Promise<void> {
+  await fillUnlinkKeyspace(o, 3);
+}
+
+/** One measurement of every command of the event (call it once per bench round). */
+export async function commandCeiling(redis: Redis, o: CeilingOptions): Promise<Ceiling> {
+  const ns = `${o.namespace}:rb`;
+  const channel = defaultL1Channel(o.namespace);
+  await fillUnlinkKeyspace(o, 1);
+  const before = await redis.dbsize();
+  const unlinkCommand = ['UNLINK', unlinkPattern(o), unlinkPattern(o)];
+  const unlinkRps = await rateOf(o, UNLINK_REQUESTS, UNLINK_KEYSPACE, unlinkCommand);
+  const deleted = before - (await redis.dbsize());
+  const keyspace = 100_000;
+  const shapes: { name: string; perEvent: number; command: string[] }[] = [
+    { name: 'INCR fence', perEvent: 1, command: ['INCR', `${ns}:f:__rand_int__`] },
+    { name: 'PEXPIRE fence', perEvent: 1, command: ['PEXPIRE', `${ns}:f:__rand_int__`, FENCE_TTL_MS] },
+    { name: 'INCR sequence', perEvent: 1, command: ['INCR', `${ns}:{l1}:seq`] },
+    { name: 'PUBLISH', perEvent: 1, command: ['PUBLISH', channel.channel, publishPayload(o.namespace)] },
+  ];
+  const rates: CommandRate[] = [
+    { name: 'UNLINK 2 keys', perEvent: 1, command: shown(unlinkCommand), rps: unlinkRps },
+  ];
   for (const s of shapes) {
     rates.push({
       name: s.name,
       perEvent: s.perEvent,
       command: shown(s.command),
-      rps: await rateOf(o, s.command),
+      rps: await rateOf(o, o.requests, keyspace, s.command),
     });
   }
-  return { rates, eventsPerSecond: combine(rates) };
+  return {
+    rates,
+    eventsPerSecond: combine(rates),
+    unlinkHitRate: Math.max(0, deleted) / (UNLINK_REQUESTS * 2),
+  };
 }
 
 /** The command line for the report: long payloads abbreviated with their size. */
 function shown(command: readonly string[]): string {
   return command.map((a) => (a.length > 64 ? `${a.slice(0, 24)}…(${a.length} B)` : a)).join(' ');
-}
-
-/**
- * The pipeline's own script at its pipelined limit: one `apply-batch` call per batch (the
- * standalone/Sentinel path), each with `batchSize` products of 2 variants and a broadcast.
- */
-export async function scriptCeiling(redis: Redis, o: CeilingOptions, batchSize: number): Promise<Ceiling> {
-  const ns = `${o.namespace}:rb`;
-  const applyBatch = (await redis.script('LOAD', lua('apply-batch-n.lua'))) as string;
-  const keys: string[] = [`${ns}:{l1}:seq`];
-  const args: string[] = [`${ns}:l1`, batchBroadcastBody(), String(batchSize)];
-  for (let i = 0; i < batchSize; i++) {
-    const tag = `${ns}:{__rand_int__${i}}`;
-    keys.push(`${tag}:fence`, `${tag}:v1:en-US`, `${tag}:v1:ja-JP`);
-    args.push('2', '3600000');
-  }
-  return ceilingOf(o, [
-    {
-      name: `EVALSHA apply-batch (${batchSize} products, 1 per ${batchSize} events)`,
-      perEvent: 1 / batchSize,
-      command: ['EVALSHA', applyBatch, String(keys.length), ...keys, ...args],
-    },
-  ]);
 }
