@@ -13,7 +13,7 @@ import type { RedisClient } from '../../src/adapters/redis/redis-connection.ts';
 import type { KeyBuilder } from '../../src/core/key-builder.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createBatchHandler } from '../../src/worker/batch-handler.ts';
-import { NO_METRICS } from '../../src/worker/worker-metrics.ts';
+import { NO_METRICS, type WorkerMetrics } from '../../src/worker/worker-metrics.ts';
 
 export interface PipelineRun {
   readonly events: number;
@@ -29,6 +29,7 @@ export function benchBatchHandler(
   client: RedisClient,
   keys: KeyBuilder,
   counters: { retried: number },
+  metrics: WorkerMetrics = NO_METRICS,
 ): (messages: Message[]) => Promise<Message[]> {
   const channel = defaultL1Channel(keys.namespace);
   const recent = new RecentInvalidations();
@@ -44,7 +45,7 @@ export function benchBatchHandler(
     onApplied: (plan) => recent.record(plan.effects),
     onRedisUnavailable: () => undefined,
     backoff: { baseS: 1, maxS: 60 },
-    metrics: NO_METRICS,
+    metrics,
     logger: createLogger('bench', 'silent'),
   });
 }

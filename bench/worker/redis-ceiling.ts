@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
 import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
 import { fenceTtlMs, KEY_CONTRACT } from '../../src/core/key-contract.ts';
+import { replicaCaughtUp } from './bench-keys.ts';
 
 const run = promisify(execFile);
 
@@ -117,7 +118,7 @@ const UNLINK_REQUESTS = 20_000;
 
 const unlinkPattern = (o: CeilingOptions) => `${o.namespace}:rb:v:__rand_int__`;
 
-async function fillUnlinkKeyspace(o: CeilingOptions, setsPerKey: number): Promise<void> {
+async function fillUnlinkKeyspace(redis: Redis, o: CeilingOptions, setsPerKey: number): Promise<void> {
   // Cached values as the bench's (a) and (b) find them: a short string with a TTL.
   await rateOf(o, UNLINK_KEYSPACE * setsPerKey, UNLINK_KEYSPACE, [
     'SET',
@@ -126,18 +127,19 @@ async function fillUnlinkKeyspace(o: CeilingOptions, setsPerKey: number): Promis
     'EX',
     '1800',
   ]);
+  await replicaCaughtUp(redis);
 }
 
 /** Fills the UNLINK keyspace (a few seconds); call before anything is measured. */
-export async function prepareCeiling(o: CeilingOptions): Promise<void> {
-  await fillUnlinkKeyspace(o, 3);
+export async function prepareCeiling(redis: Redis, o: CeilingOptions): Promise<void> {
+  await fillUnlinkKeyspace(redis, o, 3);
 }
 
 /** One measurement of every command of the event (call it once per bench round). */
 export async function commandCeiling(redis: Redis, o: CeilingOptions): Promise<Ceiling> {
   const ns = `${o.namespace}:rb`;
   const channel = defaultL1Channel(o.namespace);
-  await fillUnlinkKeyspace(o, 1);
+  await fillUnlinkKeyspace(redis, o, 1);
   const before = await redis.dbsize();
   const unlinkCommand = ['UNLINK', unlinkPattern(o), unlinkPattern(o)];
   const unlinkRps = await rateOf(o, UNLINK_REQUESTS, UNLINK_KEYSPACE, unlinkCommand);
