@@ -189,6 +189,24 @@ describe('planBatch: merging duplicates across the batch', () => {
     expect(plan.broadcast?.eventIds).toEqual([e.eventId]);
   });
 
+  it('mergeEffects: distinct entities are kept as they are, in order', () => {
+    // Prepare
+    const effects = ['B08X1YRSTR', 'B000000001', 'B000000002'].map((id) =>
+      keys.entityEffect({ family: 'product', tenant: 'acme', id }),
+    );
+
+    // Act
+    const merged = mergeEffects(effects);
+
+    // Assess
+    expect(merged).toEqual(effects);
+    expect(merged.map((e) => e.slotTag)).toEqual([
+      'acme:product:B08X1YRSTR',
+      'acme:product:B000000001',
+      'acme:product:B000000002',
+    ]);
+  });
+
   it('mergeEffects: one per slot tag, union of keys, critical if any', () => {
     // Prepare
     const base = keys.entityEffect({ family: 'product', tenant: 'acme', id: 'B08X1YRSTR' });

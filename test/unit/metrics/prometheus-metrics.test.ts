@@ -24,6 +24,27 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 }
 
 describe('PrometheusMetrics', () => {
+  it('keeps each family in its own series (the labelled series are resolved once per family)', async () => {
+    // Prepare
+    const m = new PrometheusMetrics();
+    // Act
+    for (let i = 0; i < 3; i++) m.eventApplied(event(100, 'product'));
+    m.eventApplied(event(40, 'promo'));
+    for (let i = 0; i < 2; i++) m.eventApplied(event(7, 'review'));
+    const text = await m.text();
+    // Assess
+    expect(value(text, PROM.eventsProcessed, { family: 'product' })).toBe(3);
+    expect(value(text, PROM.eventsProcessed, { family: 'promo' })).toBe(1);
+    expect(value(text, PROM.eventsProcessed, { family: 'review' })).toBe(2);
+    const count = (family: string, stage: string) =>
+      value(text, `${PROM.lagHistogram}_count`, { family, stage });
+    expect(count('product', 'origin_to_delete')).toBe(3);
+    expect(count('promo', 'receive_to_delete')).toBe(1);
+    expect(count('review', 'origin_to_delete')).toBe(2);
+    expect(value(text, `${PROM.lagHistogram}_sum`, { family: 'promo', stage: 'origin_to_delete' })).toBe(40);
+    expect(value(text, PROM.lagMax, { family: 'review', stage: 'origin_to_delete' })).toBe(7);
+  });
+
   it('exposes counters, gauges, HDR quantiles and the bucketed histogram', async () => {
     // Prepare
     const m = new PrometheusMetrics();
