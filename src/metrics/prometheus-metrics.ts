@@ -8,17 +8,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FamilyName } from '../core/invalidation-plan.ts';
 import type { EventTimeline, RetryKind, WorkerMetrics } from '../worker/worker-metrics.ts';
 import { LagHistograms } from './lag-histograms.ts';
-import { LAG_STAGES, stageLags, type LagStage } from './lag-stages.ts';
+import { stageLags } from './lag-stages.ts';
 import { QUANTILES } from './lag-stats.ts';
 import type { LagStats } from './lag-stats.ts';
 import { LAG_BUCKETS_MS, MISS_PENALTY_BUCKETS_MS, PROM } from './prometheus-names.ts';
 import type { ReadSideMetrics } from './read-side-metrics.ts';
-
-/** One family's labelled series (see `#seriesOf`). */
-interface FamilySeries {
-  readonly events: { inc(): void };
-  readonly lag: Readonly<Record<LagStage, { observe(value: number): void }>>;
-}
 
 export interface PrometheusMetricsOptions {
   /** Lag histograms to record into (shared with `/lag.json`). Default: a new one. */
@@ -55,7 +49,6 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   readonly #queueDepth: Gauge<'queue'>;
   readonly #queueAge: Gauge<'queue'>;
   readonly #lagBuckets: Histogram<'family' | 'stage'>;
-  readonly #series = new Map<string, FamilySeries>();
   readonly #clamped: Counter<'stage' | 'reason'>;
   readonly #hits: Counter<'family'>;
   readonly #misses: Counter<'family'>;
@@ -237,29 +230,14 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   }
 
   eventApplied(timeline: EventTimeline): void {
-    const series = this.#seriesOf(timeline.family);
-    series.events.inc();
+    this.#events.inc({ family: timeline.family });
     const lags = stageLags(timeline);
     this.lag.recordLags(timeline.family, lags, timeline.tenant);
     this.#snapshot = undefined;
     for (const { stage, lagMs } of lags) {
-      if (Number.isFinite(lagMs)) series.lag[stage].observe(Math.max(0, lagMs));
+      if (Number.isFinite(lagMs))
+        this.#lagBuckets.observe({ family: timeline.family, stage }, Math.max(0, lagMs));
     }
-  }
-
-  /**
-   * The labelled children of one family, resolved once: prom-client hashes a label object on
-   * every call, and this runs five times per event (docs/benchmarks.md, metrics cost).
-   */
-  #seriesOf(family: string): FamilySeries {
-    let series = this.#series.get(family);
-    if (series === undefined) {
-      const lag = {} as Record<LagStage, { observe(value: number): void }>;
-      for (const stage of LAG_STAGES) lag[stage] = this.#lagBuckets.labels({ family, stage });
-      series = { events: this.#events.labels({ family }), lag };
-      this.#series.set(family, series);
-    }
-    return series;
   }
   keysDeleted(family: FamilyName, count: number): void {
     if (count > 0) this.#keys.inc({ family }, count);
