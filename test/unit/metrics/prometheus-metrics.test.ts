@@ -24,7 +24,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
 }
 
 describe('PrometheusMetrics', () => {
-  it('keeps each family in its own series (the labelled series are resolved once per family)', async () => {
+  it('keeps each family in its own series', async () => {
     // Prepare
     const m = new PrometheusMetrics();
     // Act
