@@ -2,13 +2,16 @@
  * What the worker's metrics cost per applied event: `WorkerMetrics.eventApplied` in a tight
  * loop, as the batch handler calls it once per event, for the two set-ups the worker runs:
  * Prometheus only (`npm run local`) and Prometheus + CloudWatch EMF (the deployed stack;
- * the EMF lines go to a sink here). Method and figures: docs/benchmarks.md.
+ * the EMF lines go to a sink here). Then one lag histogram's `recordValue`, packed against
+ * plain, which is why the few busy histograms are plain. Method and figures:
+ * docs/benchmarks.md.
  *
  *   node bench/metrics-cost.ts [--events 200000] [--rounds 5]
  */
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createFleetMetrics } from '../src/metrics/composite-metrics.ts';
+import { newLagHistogram } from '../src/metrics/lag-stats.ts';
 import type { WorkerMetrics } from '../src/worker/worker-metrics.ts';
 import { median } from './worker/stats.ts';
 
@@ -54,5 +57,18 @@ for (const [name, { metrics, close }] of Object.entries(setups)) {
   close();
   console.log(
     `${name}: ${median(perEventUs).toFixed(2)} µs per event (median of ${rounds} rounds of ${events})`,
+  );
+}
+
+for (const packed of [true, false]) {
+  const histogram = newLagHistogram(packed);
+  const perRecordNs: number[] = [];
+  for (let r = 0; r <= rounds; r++) {
+    const started = performance.now();
+    for (let i = 0; i < events; i++) histogram.recordValue((i * 7919) % 5000);
+    if (r > 0) perRecordNs.push(((performance.now() - started) * 1e6) / events);
+  }
+  console.log(
+    `one ${packed ? 'packed' : 'plain'} lag histogram: ${median(perRecordNs).toFixed(0)} ns per recordValue (values 0-5 000 ms)`,
   );
 }

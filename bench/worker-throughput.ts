@@ -140,6 +140,10 @@ async function pipelineRound(handle: Parameters<typeof runPipeline>[0], counters
   };
 }
 
+/** `node + primary + replica` CPU µs per event, as the round lines print it. */
+const cpuText = (a: { nodeUs: number; primaryUs: number; replicaUs: number }): string =>
+  `${a.nodeUs.toFixed(1)} + ${a.primaryUs.toFixed(1)} + ${a.replicaUs.toFixed(1)}`;
+
 interface Round {
   readonly a: number;
   readonly b: number;
@@ -178,6 +182,7 @@ try {
     namespace,
   };
   const dbsizeAtStart = await redis.dbsize();
+  // Also with --pipeline-only: (a) then runs at the same key table size as in a full run.
   await prepareCeiling(redis, ceilingOptions);
   const counters = { retried: 0 };
   const handle = benchBatchHandler(connection.client, keys, counters);
@@ -195,7 +200,7 @@ try {
     if (args['pipeline-only']) {
       const a = await pipelineRound(handle, counters);
       log(
-        `    ${String(r + 1).padStart(5)} ${int(a.run.eventsPerSecond).padStart(14)}   CPU µs/event: ${a.nodeUs.toFixed(1)} + ${a.primaryUs.toFixed(1)} + ${a.replicaUs.toFixed(1)}`,
+        `    ${String(r + 1).padStart(5)} ${int(a.run.eventsPerSecond).padStart(14)}   CPU µs/event: ${cpuText(a)}`,
       );
       continue;
     }
@@ -218,7 +223,7 @@ try {
     };
     rounds.push(round);
     log(
-      `    ${String(r + 1).padStart(5)} ${int(round.a).padStart(14)} ${int(round.b).padStart(13)} ${int(round.c).padStart(13)} ${(round.a / round.b).toFixed(1).padStart(8)} ${(round.a / round.c).toFixed(2).padStart(8)}   ${a.nodeUs.toFixed(1)} + ${a.primaryUs.toFixed(1)} + ${a.replicaUs.toFixed(1)}   ${(ceiling.unlinkHitRate * 100).toFixed(0)} %`,
+      `    ${String(r + 1).padStart(5)} ${int(round.a).padStart(14)} ${int(round.b).padStart(13)} ${int(round.c).padStart(13)} ${(round.a / round.b).toFixed(1).padStart(8)} ${(round.a / round.c).toFixed(2).padStart(8)}   ${cpuText(a)}   ${(ceiling.unlinkHitRate * 100).toFixed(0)} %`,
     );
   }
   if (args['pipeline-only']) throw new PipelineOnly();

@@ -124,7 +124,7 @@ export class EmfEmitter implements WorkerMetrics {
       if (lagMs < 0 || lagMs > MAX_TRACKABLE_LAG_MS) this.#counters.lagSamplesClamped += 1;
       let h = acc.lag.get(stage);
       if (h === undefined) {
-        // Plain, not packed: 20 histograms of 54 KB at most, and records five times faster.
+        // Plain, not packed: 20 histograms of 54 KB at most, and records 5-6 times faster.
         h = newLagHistogram(false);
         acc.lag.set(stage, h);
       }
