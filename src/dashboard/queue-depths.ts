@@ -2,8 +2,8 @@
  * Depth of the consumer queues and their dead-letter queues, read with GetQueueAttributes
  * from the queue URLs of the local stack description (`.local/env.json`).
  */
-import { readFile } from 'node:fs/promises';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { isRecord, nonEmptyString as str, readEnvFile } from '../local/env-file.ts';
 
 export interface WatchedQueue {
   readonly name: string;
@@ -26,19 +26,9 @@ export interface QueueDepths {
   readonly dlq: Record<string, number>;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
 /** Reads queue URLs, endpoint and region from a stack description file. */
 export async function readQueueSource(path: string): Promise<QueueSource> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (cause) {
-    throw new Error(`cannot read env file ${path}`, { cause });
-  }
-  if (!isRecord(json)) throw new Error(`env file ${path} is not a JSON object`);
+  const json = await readEnvFile(path);
   const queues: WatchedQueue[] = [];
   for (const [name, q] of Object.entries(isRecord(json.queues) ? json.queues : {})) {
     if (!isRecord(q)) continue;

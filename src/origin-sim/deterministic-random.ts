@@ -13,9 +13,14 @@ export function hashString(text: string): number {
   return hash >>> 0;
 }
 
-/** A mulberry32 generator seeded by `seed`: returns numbers in [0, 1). */
+/** A mulberry32 generator seeded by the string `seed`: returns numbers in [0, 1). */
 export function seededRandom(seed: string): () => number {
-  let state = hashString(seed);
+  return mulberry32(hashString(seed));
+}
+
+/** mulberry32 seeded by a 32-bit number: returns numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

@@ -1,12 +1,7 @@
 /** AWS SDK clients pointed at the local stack, and small polling helpers for tests. */
 import { SNSClient } from '@aws-sdk/client-sns';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { readQueueDepth } from '../../src/adapters/sqs/queue-depth.ts';
 import { stack } from './stack.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -60,14 +55,5 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, count: number
   return got;
 }
 
-/** Visible + in-flight messages of a queue. */
-export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const res = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  const a = res.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-}
+/** Visible + in-flight messages of a queue: the worker's own reader. */
+export const queueDepth = readQueueDepth;

@@ -1,5 +1,6 @@
 /** Builders of valid events and SQS bodies for the core unit tests (no I/O). */
 import { randomUUID } from 'node:crypto';
+import { mulberry32 } from '../../../src/origin-sim/deterministic-random.ts';
 
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:catalog-events';
 export const OCCURRED_AT = '2025-03-01T12:00:00.000Z';
@@ -49,17 +50,8 @@ export function snsBody(e: Fields, envelope: Fields = {}): string {
   });
 }
 
-/** Deterministic PRNG (mulberry32) so property-style tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Deterministic PRNG (the origin simulator's mulberry32) so property-style tests are reproducible. */
+export const seededRandom = mulberry32;
 
 /** Characters that must never reach a key unescaped, plus ordinary ones to make near-misses. */
 export const HOSTILE_ALPHABET = [
