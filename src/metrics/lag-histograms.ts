@@ -1,8 +1,10 @@
 /**
  * HDR histograms of invalidation lag per key family × stage (and per family × tenant for the
  * primary stage): cumulative totals since start, plus a rolling window made of a ring of
- * short slices (default 12 × 5 s). A window query merges the slices it covers, so "p99 over
- * the last 60 s" is exact to the histogram's precision instead of an average of averages.
+ * short slices (default 5 s). A window query merges the slices it covers, so "p99 over the
+ * last 60 s" is exact to the histogram's precision instead of an average of averages. A
+ * query of N seconds covers at least N seconds (N to N + one slice): the newest slice is
+ * partial, so covering less would empty a short window at every slice boundary.
  */
 import type { Histogram } from 'hdr-histogram-js';
 import type { EventTimeline } from '../worker/worker-metrics.ts';
@@ -77,7 +79,8 @@ export class LagHistograms {
     if (!(this.sliceMs > 0) || !(this.maxWindowMs >= this.sliceMs)) {
       throw new RangeError('sliceMs must be positive and maxWindowMs at least one slice');
     }
-    this.#slicesKept = Math.ceil(this.maxWindowMs / this.sliceMs);
+    // The full slices of the longest window, plus the partial one being filled.
+    this.#slicesKept = Math.ceil(this.maxWindowMs / this.sliceMs) + 1;
     this.#maxTenants = options.maxTenantsPerFamily ?? 100;
   }
 
@@ -107,8 +110,8 @@ export class LagHistograms {
     if (value === undefined) return;
     const key = seriesKey(family, stage);
     histogramIn(this.#total, key, false).recordValue(value);
-    // Family x stage slices are plain (54 KB each, at most 12 slices x 4 families x 5 stages =
-    // 13 MB): a packed histogram records 5-6 times slower, and this runs five times per
+    // Family x stage slices are plain (54 KB each, at most 13 slices x 4 families x 5 stages =
+    // 14 MB): a packed histogram records 5-6 times slower, and this runs five times per
     // event. The per-tenant slices, up to 100 tenants per family, stay packed.
     histogramIn(slice.byKey, key, false).recordValue(value);
     if (tenant !== undefined && stage === PRIMARY_STAGE) {
@@ -160,19 +163,21 @@ export class LagHistograms {
     return [...this.#clamped].map(([stage, counts]) => ({ stage, counts: { ...counts } }));
   }
 
-  /** The window actually covered by a `windowMs` query: whole slices, the newest partial. */
+  /** The window actually covered by a `windowMs` query now: whole slices back to `windowMs` ago. */
   effectiveWindowMs(windowMs: number): number {
-    return this.#sliceCount(windowMs) * this.sliceMs;
+    const now = this.#now();
+    return now - this.#oldestEpoch(windowMs, now) * this.sliceMs;
   }
 
-  #sliceCount(windowMs: number): number {
+  /** The epoch of the slice holding the instant `windowMs` (capped) before `now`. */
+  #oldestEpoch(windowMs: number, now: number): number {
     const capped = Math.min(Math.max(windowMs, 1), this.maxWindowMs);
-    return Math.ceil(capped / this.sliceMs);
+    return Math.floor((now - capped) / this.sliceMs);
   }
 
   #windowSlices(windowMs: number): Slice[] {
     this.#rotate();
-    const oldest = Math.floor(this.#now() / this.sliceMs) - this.#sliceCount(windowMs) + 1;
+    const oldest = this.#oldestEpoch(windowMs, this.#now());
     return this.#slices.filter((s) => s.epoch >= oldest);
   }
 

@@ -68,6 +68,37 @@ describe('rolling window', () => {
     expect(lag.effectiveWindowMs(25_000)).toBe(30_000);
     expect(lag.effectiveWindowMs(600_000)).toBe(60_000);
   });
+
+  it.each([
+    ['in the same slice', 1_000],
+    ['once the next slice has just begun', 4_999],
+    ['exactly 5 s later', 5_000],
+  ])('a 5 s window holds a sample recorded %s', (_when, elapsedMs) => {
+    // Prepare: 5 s slices; one sample 1 ms into a slice
+    let now = 10_000_001;
+    const lag = new LagHistograms({ now: () => now, sliceMs: 5_000, maxWindowMs: 60_000 });
+    lag.record('product', 'origin_to_delete', 250);
+    // Act
+    now += elapsedMs;
+    const stats = lag.windowStats('product', 'origin_to_delete', 5_000);
+    const covered = lag.effectiveWindowMs(5_000);
+    // Assess: a sample inside the window is in it; the window covers at least what was asked
+    expect(stats.count).toBe(1);
+    expect(covered).toBeGreaterThanOrEqual(5_000);
+    expect(covered).toBeLessThan(10_000);
+  });
+
+  it('a 60 s window holds samples 60 s old and drops them a slice later', () => {
+    // Prepare
+    let now = 20_002_500;
+    const lag = new LagHistograms({ now: () => now, sliceMs: 5_000, maxWindowMs: 60_000 });
+    lag.record('reco', 'origin_to_delete', 90);
+    // Act + Assess
+    now += 60_000;
+    expect(lag.windowStats('reco', 'origin_to_delete', 60_000).count).toBe(1);
+    now += 5_000;
+    expect(lag.windowStats('reco', 'origin_to_delete', 60_000).count).toBe(0);
+  });
 });
 
 describe('clamping', () => {
