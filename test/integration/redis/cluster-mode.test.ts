@@ -8,6 +8,7 @@ import type { FlushEvent } from '../../../src/adapters/redis/l1-subscriber.ts';
 import type { InvalidateMessage } from '../../../src/adapters/redis/broadcast-message.ts';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisConfig, RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
+import { KEY_CONTRACT, fenceTtlMs } from '../../../src/core/key-contract.ts';
 import { stack } from '../../support/stack.ts';
 import { cleanup, effect, eventually, keysOf, keysUnder, namespace, planOf } from './redis-test-kit.ts';
 
@@ -101,5 +102,30 @@ describe('cluster mode', () => {
     expect(
       await populate(conn.client, key, fence, await readFence(conn.client, fence), 'new', { ttlMs: 60_000 }),
     ).toBe('stored');
+  });
+
+  it('never reissues a fence value on the cluster: a fence deleted between two bumps moves forward', async () => {
+    // Prepare: the per-slot invalidate script (cluster path) bumps; a reader holds the value.
+    ns = namespace();
+    const k = keysOf(ns);
+    const key = k.product('B08X1YRSTR', 'ja-JP');
+    const fence = k.productFence('B08X1YRSTR');
+    const bump = async () => {
+      const applied = await applyInvalidationPlan(conn.client, planOf([effect('product', fence, [key])]), {
+        channel: k.channel(),
+      });
+      return applied.ok ? applied.fenceValues.get(fence) : undefined;
+    };
+    const first = await bump();
+    const held = await readFence(conn.client, fence, fenceTtlMs(KEY_CONTRACT.product));
+    expect(held).toBe(String(first));
+
+    // Act: the fence vanishes (expiry, eviction, lost replication), then the next invalidation.
+    await conn.client.del(fence);
+    const second = await bump();
+
+    // Assess
+    expect(await populate(conn.client, key, fence, held, 'old', { ttlMs: 60_000 })).toBe('refused-stale');
+    expect(second).toBeGreaterThan(Number(first));
   });
 });

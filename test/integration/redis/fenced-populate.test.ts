@@ -3,6 +3,9 @@ import { decodeVersioned, populate, readFence } from '../../../src/adapters/redi
 import { applyInvalidationPlan } from '../../../src/adapters/redis/invalidation-effects.ts';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
+import type { L1Channel } from '../../../src/adapters/redis/broadcast-message.ts';
+import type { FenceKey } from '../../../src/core/identifiers.ts';
+import { KEY_CONTRACT, fenceTtlMs } from '../../../src/core/key-contract.ts';
 import { cleanup, effect, keysOf, namespace, planOf, sentinelConfig } from './redis-test-kit.ts';
 
 describe('fenced populate (no stale resurrection)', () => {
@@ -102,5 +105,113 @@ describe('fenced populate (no stale resurrection)', () => {
         },
       ),
     ).rejects.toThrow(RangeError);
+  });
+});
+
+// DESIGN rule 8: a fence or generation key can vanish (its TTL, eviction, a failover to a
+// replica that missed the last bump). Each test DELs the key to stand in for all three.
+describe('fence and generation values are never issued twice (rule 8)', () => {
+  const PRODUCT_FENCE_TTL_MS = fenceTtlMs(KEY_CONTRACT.product);
+  const RECO_GEN_TTL_MS = fenceTtlMs(KEY_CONTRACT.reco);
+  let conn: RedisConnection;
+  let ns: string;
+
+  beforeAll(() => {
+    conn = createRedisConnection(sentinelConfig());
+  });
+  afterEach(async () => {
+    await cleanup(conn.client, ns);
+  });
+  afterAll(async () => {
+    await conn.close();
+  });
+
+  /** One invalidation of `fence` through the worker's effect path; returns the value it issued. */
+  const bump = async (family: 'product' | 'reco', fence: FenceKey, channel: L1Channel) => {
+    const applied = await applyInvalidationPlan(conn.client, planOf([effect(family, fence, [])]), {
+      channel,
+    });
+    expect(applied.ok).toBe(true);
+    return applied.ok ? applied.fenceValues.get(fence) : undefined;
+  };
+
+  it('a fence deleted between two bumps gets a value no earlier bump issued; the old token is refused', async () => {
+    // Prepare: two bumps, a reader holding the second value, then the fence vanishes.
+    ns = namespace();
+    const k = keysOf(ns);
+    const key = k.product('B08X1YRSTR', 'ja-JP');
+    const fence = k.productFence('B08X1YRSTR');
+    const issued = [await bump('product', fence, k.channel()), await bump('product', fence, k.channel())];
+    const heldToken = await readFence(conn.client, fence, PRODUCT_FENCE_TTL_MS);
+    expect(heldToken).toBe(String(issued[1]));
+    await conn.client.del(fence);
+
+    // Act: the next invalidation, then the reader's write of what it fetched before it.
+    const next = await bump('product', fence, k.channel());
+    const late = await populate(conn.client, key, fence, heldToken, 'old price', { ttlMs: 60_000 });
+
+    // Assess
+    expect(late).toBe('refused-stale');
+    expect(await conn.client.exists(key)).toBe(0);
+    expect(issued).not.toContain(next);
+    expect(next).toBeGreaterThan(Math.max(...issued.map(Number)));
+  });
+
+  it("a reco generation deleted between two sessions never brings back the first session's values", async () => {
+    // Prepare: session one, recommendations written under its generation, the key vanishes.
+    ns = namespace();
+    const k = keysOf(ns);
+    const gen = k.recoGen('user42');
+    const seeds = ['B08X1YRST1', 'B08X1YRST2'];
+    await bump('reco', gen, k.channel());
+    const first = await readFence(conn.client, gen, RECO_GEN_TTL_MS);
+    for (const seed of seeds) {
+      expect(
+        await populate(conn.client, k.reco('user42', first, seed), gen, first, 'session-1 recos', {
+          ttlMs: 60_000,
+        }),
+      ).toBe('stored');
+    }
+    await conn.client.del(gen);
+
+    // Act: session two; a reader builds its keys from the generation it reads now.
+    await bump('reco', gen, k.channel());
+    const second = await readFence(conn.client, gen, RECO_GEN_TTL_MS);
+
+    // Assess
+    for (const seed of seeds) expect(await conn.client.get(k.reco('user42', second, seed))).toBeNull();
+    expect(second).not.toBe(first);
+  });
+
+  it('a reader that read a missing fence cannot populate after an invalidation and an eviction', async () => {
+    // Prepare: the reader misses and reads the fence, which does not exist yet.
+    ns = namespace();
+    const k = keysOf(ns);
+    const key = k.product('B08X1YRSTR', 'en-US');
+    const fence = k.productFence('B08X1YRSTR');
+    const token = await readFence(conn.client, fence, PRODUCT_FENCE_TTL_MS);
+
+    // Act: an invalidation bumps the fence, the fence is evicted, then the reader writes.
+    await bump('product', fence, k.channel());
+    await conn.client.del(fence);
+    const late = await populate(conn.client, key, fence, token, 'old price', { ttlMs: 60_000 });
+
+    // Assess: a vanished fence turns the write into a refusal, never a stale fill.
+    expect(late).toBe('refused-stale');
+    expect(await conn.client.exists(key)).toBe(0);
+  });
+
+  it('a reader of a missing fence creates it with the fence TTL and never holds "0"', async () => {
+    ns = namespace();
+    const k = keysOf(ns);
+    const fence = k.productFence('B08X1YRSTR');
+
+    const token = await readFence(conn.client, fence, PRODUCT_FENCE_TTL_MS);
+
+    expect(token).not.toBe('0');
+    expect(await conn.client.get(fence)).toBe(token);
+    const pttl = await conn.client.pttl(fence);
+    expect(pttl).toBeGreaterThan(PRODUCT_FENCE_TTL_MS - 5_000);
+    expect(pttl).toBeLessThanOrEqual(PRODUCT_FENCE_TTL_MS);
   });
 });
