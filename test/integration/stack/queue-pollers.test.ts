@@ -1,0 +1,227 @@
+/**
+ * QueuePollers on a private LocalStack queue, watched through SQSClient middleware: the
+ * number of ReceiveMessage calls in flight never exceeds the configured pollers, however
+ * often the Redis gate pauses and resumes during a long poll; and close() waits for a
+ * batch in hand (its handler and its deletes) even when a heartbeat failed under it.
+ */
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { QueuePollers, type QueuePollersOptions } from '../../../src/worker/queue-pollers.ts';
+import { eventually, queueDepth, sqsClient } from '../../support/aws.ts';
+import { testPrefix } from '../../support/stack.ts';
+
+const logger = pino({ level: 'silent' });
+
+/** Calls of one SQS command, counted by a middleware on the client the pollers use. */
+interface CommandProbe {
+  inFlight: number;
+  maxInFlight: number;
+  started: number;
+  /** Time each call settled successfully, in order. */
+  readonly succeededAt: number[];
+}
+
+/**
+ * A client whose `command` calls are counted, and fail with `fail()`'s error when it returns
+ * one (the failure is injected before the request leaves, as a network error would be).
+ */
+function probedClient(command: string, fail: () => Error | undefined = () => undefined) {
+  const sqs = sqsClient();
+  const probe: CommandProbe = { inFlight: 0, maxInFlight: 0, started: 0, succeededAt: [] };
+  sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== command) return next(args);
+      probe.started++;
+      probe.inFlight++;
+      probe.maxInFlight = Math.max(probe.maxInFlight, probe.inFlight);
+      try {
+        const error = fail();
+        if (error) throw error;
+        const out = await next(args);
+        probe.succeededAt.push(Date.now());
+        return out;
+      } finally {
+        probe.inFlight--;
+      }
+    },
+    { step: 'initialize', name: `probe-${command}` },
+  );
+  return { sqs, probe };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('QueuePollers on LocalStack', () => {
+  const admin = sqsClient();
+  const clients: SQSClient[] = [];
+  const pollers: QueuePollers[] = [];
+  const releases: (() => void)[] = [];
+  let queueUrl: string;
+
+  function pollersOn(sqs: SQSClient, options: Partial<QueuePollersOptions>): QueuePollers {
+    clients.push(sqs);
+    const p = new QueuePollers({
+      name: 'probe',
+      queueUrl,
+      sqs,
+      pollers: 1,
+      batchSize: 10,
+      visibilityTimeoutS: 30,
+      heartbeatIntervalS: 10,
+      waitTimeS: 2,
+      handleBatch: (messages) => Promise.resolve(messages),
+      logger,
+      ...options,
+    });
+    pollers.push(p);
+    return p;
+  }
+
+  // A queue per test, so a message a failed test left behind cannot reach the next one.
+  beforeEach(async () => {
+    const out = await admin.send(new CreateQueueCommand({ QueueName: testPrefix('pollers') }));
+    queueUrl = out.QueueUrl!;
+  });
+  afterEach(async () => {
+    for (const release of releases.splice(0)) release();
+    await Promise.all(pollers.splice(0).map((p) => p.close(5_000)));
+    for (const c of clients.splice(0)) c.destroy();
+    await admin.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+  });
+  afterAll(() => admin.destroy());
+
+  it.each([1, 2])(
+    'keeps at most %i receive(s) in flight across 5 pause/resume cycles during a long poll, and still polls after',
+    async (configured) => {
+      // Prepare: an empty queue, so every receive is a long poll of waitTimeS.
+      const { sqs, probe } = probedClient('ReceiveMessageCommand');
+      const handled: Message[] = [];
+      const p = pollersOn(sqs, {
+        pollers: configured,
+        handleBatch: (messages) => {
+          handled.push(...messages);
+          return Promise.resolve(messages);
+        },
+      });
+      p.start();
+      await eventually(() => (probe.inFlight === configured ? true : undefined), {
+        what: 'the long polls to be in flight',
+      });
+
+      // Act: the gate flapping while those long polls wait (each lasts 2 s).
+      for (let i = 0; i < 5; i++) {
+        p.pause();
+        await sleep(20);
+        p.start();
+        await sleep(20);
+      }
+      // Long enough for the polls that were in flight to end and any extra loop to overlap.
+      await sleep(5_000);
+      const body = `after-flapping-${Math.random()}`;
+      await admin.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+
+      // Assess: never more receives than pollers, and resuming did resume.
+      const got = await eventually(() => handled.find((m) => m.Body === body), {
+        what: 'the message sent after the cycles to be handled',
+      });
+      expect(got.Body).toBe(body);
+      expect(probe.maxInFlight).toBeLessThanOrEqual(configured);
+      expect(p.running).toBe(true);
+    },
+    20_000,
+  );
+
+  it('close() waits for a batch in hand and its deletes although its heartbeat failed', async () => {
+    // Prepare: every heartbeat (ChangeMessageVisibilityBatch) fails; deletes are counted.
+    const heartbeatError = Object.assign(new Error('injected heartbeat failure'), { name: 'InternalError' });
+    const { sqs, probe: heartbeats } = probedClient(
+      'ChangeMessageVisibilityBatchCommand',
+      () => heartbeatError,
+    );
+    const deletes: CommandProbe = { inFlight: 0, maxInFlight: 0, started: 0, succeededAt: [] };
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'DeleteMessageBatchCommand') return next(args);
+        const out = await next(args);
+        deletes.succeededAt.push(Date.now());
+        return out;
+      },
+      { step: 'initialize', name: 'probe-deletes' },
+    );
+    let entered = false;
+    let finishedAt = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    releases.push(release);
+    const p = pollersOn(sqs, {
+      visibilityTimeoutS: 10,
+      heartbeatIntervalS: 1,
+      waitTimeS: 1,
+      handleBatch: async (messages) => {
+        entered = true;
+        await held;
+        finishedAt = Date.now();
+        return messages;
+      },
+    });
+    await admin.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'held' }));
+    p.start();
+    await eventually(() => (entered && heartbeats.started >= 1 ? true : undefined), {
+      what: 'the batch to be in hand and its heartbeat to have failed',
+    });
+    expect(p.inFlight).toBe(1);
+
+    // Act: close while the batch is held, and let it finish a little later.
+    let closedAt = 0;
+    const closing = p.close(10_000).then(() => (closedAt = Date.now()));
+    await sleep(500);
+    expect(closedAt).toBe(0);
+    release();
+    await closing;
+
+    // Assess: close() resolved only after the handler and its delete, and the ack landed.
+    expect(finishedAt).toBeGreaterThan(0);
+    expect(closedAt).toBeGreaterThanOrEqual(finishedAt);
+    expect(deletes.succeededAt).toHaveLength(1);
+    expect(closedAt).toBeGreaterThanOrEqual(deletes.succeededAt[0]!);
+    expect(p.inFlight).toBe(0);
+    expect(await queueDepth(admin, queueUrl)).toBe(0);
+  });
+
+  it('close() still honours its deadline when a batch is held past it', async () => {
+    // Prepare: a handler that holds its batch (as during a long Redis outage).
+    const { sqs } = probedClient('ChangeMessageVisibilityBatchCommand');
+    let entered = false;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    releases.push(release);
+    const p = pollersOn(sqs, {
+      waitTimeS: 1,
+      handleBatch: async (messages) => {
+        entered = true;
+        await held;
+        return messages;
+      },
+    });
+    await admin.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'held-forever' }));
+    p.start();
+    await eventually(() => (entered ? true : undefined), { what: 'the batch to be in hand' });
+
+    // Act
+    const started = Date.now();
+    await p.close(800);
+    const took = Date.now() - started;
+
+    // Assess: abandoned at the deadline (the message comes back later), not waited out.
+    expect(took).toBeGreaterThanOrEqual(750);
+    expect(took).toBeLessThan(2_500);
+    expect(p.inFlight).toBe(1);
+  });
+});
