@@ -3,6 +3,7 @@ import { ENVIRONMENT_DEFAULTS } from '../../../infra/lib/config/environment-conf
 import { DEFAULT_LAG_SLO_MS, resolveDashboardOptions } from '../../../src/dashboard/dashboard-options.ts';
 import { CompositeMetrics } from '../../../src/metrics/composite-metrics.ts';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus-metrics.ts';
+import { MAX_TRACKABLE_LAG_MS } from '../../../src/metrics/lag-stats.ts';
 import { PROM } from '../../../src/metrics/prometheus-names.ts';
 import { parsePrometheusText, sumBy } from '../../../src/metrics/prometheus-text.ts';
 import type { EventTimeline, WorkerMetrics } from '../../../src/worker/worker-metrics.ts';
@@ -100,6 +101,33 @@ describe('PrometheusMetrics', () => {
     m.eventApplied({ ...event(10), originAtMs: NOW + 5_000 });
     const text = await m.text();
     expect(value(text, PROM.lagClamped, { stage: 'origin_to_delete', reason: 'negative' })).toBe(1);
+  });
+
+  it('clamps the bucketed histogram like /lag.json and counts its clamped samples', async () => {
+    // Prepare: a year-old event would add 3e10 ms to _sum and make every mean absurd.
+    const m = new PrometheusMetrics();
+    const q = { family: 'product', stage: 'origin_to_delete' };
+
+    // Act
+    m.eventApplied(event(365 * 24 * 3_600_000));
+    m.eventApplied(event(100));
+    m.eventApplied({ ...event(10), originAtMs: NOW + 5_000 });
+    const text = await m.text();
+
+    // Assess
+    expect(value(text, `${PROM.lagHistogram}_count`, q)).toBe(3);
+    expect(value(text, `${PROM.lagHistogram}_sum`, q)).toBe(MAX_TRACKABLE_LAG_MS + 100);
+    const clamped = (reason: string) =>
+      value(text, 'invalidation_lag_distribution_clamped_total', { ...q, reason });
+    expect(clamped('too_large')).toBe(1);
+    expect(clamped('negative')).toBe(1);
+    expect(
+      value(text, 'invalidation_lag_distribution_clamped_total', {
+        family: 'product',
+        stage: 'receive_to_delete',
+        reason: 'too_large',
+      }),
+    ).toBeUndefined();
   });
 
   it('keeps registries apart', async () => {
