@@ -10,12 +10,13 @@
  * req/s, and the peak req/s the origin measured.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { readLocalStack } from '../src/local/env-file.ts';
 import { createOriginSimulator } from '../src/origin-sim/origin-simulator.ts';
 
 const run = promisify(execFile);
@@ -28,9 +29,7 @@ const { values } = parseArgs({
 });
 const count = Number(values.keys);
 const envPath = values['env-file'];
-const stackEnv = JSON.parse(await readFile(envPath, 'utf8')) as {
-  redis: { sentinels: { host: string; port: number }[]; sentinelName: string };
-};
+const stackEnv = readLocalStack(envPath);
 
 const sim = createOriginSimulator({ config: { latencyScale: 1 } });
 const url = await sim.listen(0);

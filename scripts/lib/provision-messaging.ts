@@ -1,11 +1,14 @@
 /**
  * Deploys the messaging stack to LocalStack (the same CDK construct as in AWS) and writes
- * `.local/env.json`, the one description of every local endpoint. Called by env.sh with the
- * ports in the environment; prints nothing on success.
+ * `.local/env.json`, the one description of every local endpoint, validated against the
+ * schema its readers use (src/local/env-file.ts) before it is written. Called by env.sh with
+ * the ports in the environment; prints nothing on success.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deployMessagingLocally } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+import { LocalStackDescriptionSchema, parseStackDescription } from '../../src/local/env-file.ts';
+import type { LocalStackDescription } from '../../src/local/env-file.ts';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -27,7 +30,9 @@ const messaging = await deployMessagingLocally({
   visibilityTimeoutSeconds: 30,
 });
 
-const description = {
+const file = env('ENV_FILE');
+// Typed, so a field the schema lacks fails to compile; parsed, so a bad port fails here.
+const draft: LocalStackDescription = {
   region,
   localstack: { endpoint },
   redis: {
@@ -41,6 +46,10 @@ const description = {
   queues: messaging.queues,
   origin: { url: `http://${host}:${env('ORIGIN_PORT')}` },
 };
-const file = env('ENV_FILE');
+const description = parseStackDescription(
+  LocalStackDescriptionSchema,
+  draft,
+  `the description about to be written to ${file}`,
+);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, `${JSON.stringify(description, null, 2)}\n`);

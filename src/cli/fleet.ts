@@ -9,7 +9,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../observability/logger.ts';
-import { localWorkerEnv, readLocalStack, type LocalRedisMode } from '../local/local-worker-env.ts';
+import { readLocalStack } from '../local/env-file.ts';
+import { localWorkerEnv, type LocalRedisMode } from '../local/local-worker-env.ts';
 
 const positiveInt = (v: string) => {
   const n = Number(v);

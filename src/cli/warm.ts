@@ -18,6 +18,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { pino } from 'pino';
 import { createRedisConnection } from '../adapters/redis/redis-connection.ts';
 import { createKeyBuilder } from '../core/key-builder.ts';
+import { readLocalStack } from '../local/env-file.ts';
+import type { LocalStackDescription } from '../local/env-file.ts';
 import { createRedisHotKeySource } from '../refresh/hot-key-source.ts';
 import { mergeHotKeys } from '../refresh/hot-keys.ts';
 import { createOriginFetcher } from '../refresh/origin-fetcher.ts';
@@ -125,19 +127,15 @@ export async function main(argv: readonly string[]): Promise<number> {
           problems.push(`cannot read --file ${raw.file}: ${e instanceof Error ? e.message : String(e)}`);
           return [];
         });
-  const envFile: unknown =
-    raw.envFile === undefined
-      ? undefined
-      : await readFile(raw.envFile, 'utf8').then(
-          (t) => JSON.parse(t) as unknown,
-          (e: unknown) => {
-            problems.push(
-              `cannot read --env-file ${raw.envFile}: ${e instanceof Error ? e.message : String(e)}`,
-            );
-            return undefined;
-          },
-        );
-  const resolved = resolveWarmOptions(raw, fileIds, envFile);
+  let stack: LocalStackDescription | undefined;
+  if (raw.envFile !== undefined) {
+    try {
+      stack = readLocalStack(raw.envFile);
+    } catch (e) {
+      problems.push(`--env-file: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const resolved = resolveWarmOptions(raw, fileIds, stack);
   if (!resolved.ok || problems.length > 0) {
     process.stderr.write(
       `warm: invalid options:\n  ${[...problems, ...(resolved.ok ? [] : resolved.errors)].join('\n  ')}\n`,

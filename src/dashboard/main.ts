@@ -32,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const { options } = resolved;
   const queues =
-    options.envFile === undefined ? undefined : new QueueDepthReader(await readQueueSource(options.envFile));
+    options.envFile === undefined ? undefined : new QueueDepthReader(readQueueSource(options.envFile));
   const server = createDashboardServer(options, { queues, logger: true });
   const url = await server.listen();
   server.app.log.info({ url, targets: options.targets }, 'dashboard listening');

@@ -3,7 +3,7 @@
  * from the queue URLs of the local stack description (`.local/env.json`).
  */
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { isRecord, nonEmptyString as str, readEnvFile } from '../local/env-file.ts';
+import { readLocalStack } from '../local/env-file.ts';
 
 export interface WatchedQueue {
   readonly name: string;
@@ -27,16 +27,13 @@ export interface QueueDepths {
 }
 
 /** Reads queue URLs, endpoint and region from a stack description file. */
-export async function readQueueSource(path: string): Promise<QueueSource> {
-  const json = await readEnvFile(path);
-  const queues: WatchedQueue[] = [];
-  for (const [name, q] of Object.entries(isRecord(json.queues) ? json.queues : {})) {
-    if (!isRecord(q)) continue;
-    const url = str(q.url);
-    if (url !== undefined) queues.push({ name, url, dlqUrl: str(q.dlqUrl) });
-  }
-  const localstack = isRecord(json.localstack) ? json.localstack : {};
-  return { queues, endpoint: str(localstack.endpoint), region: str(json.region) ?? 'us-east-1' };
+export function readQueueSource(path: string): QueueSource {
+  const stack = readLocalStack(path);
+  return {
+    queues: Object.entries(stack.queues).map(([name, q]) => ({ name, url: q.url, dlqUrl: q.dlqUrl })),
+    endpoint: stack.localstack.endpoint,
+    region: stack.region,
+  };
 }
 
 /** Polls queue depths; one client for every call. */

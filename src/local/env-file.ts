@@ -1,25 +1,70 @@
 /**
- * The local stack description (`.local/env.json`, written by `npm run env:up`) read as an
- * untyped JSON object, and the two guards its readers pick fields with. Each reader (the
- * origin simulator's topics, the dashboard's queues) keeps only the fields it needs.
+ * The local stack description, `.local/env.json`: every endpoint `npm run env:up` starts.
+ * One schema for its writer (scripts/lib/provision-messaging.ts validates before writing)
+ * and its readers (the local worker environment, the warm-up command, the origin simulator,
+ * the dashboard, test/support/stack.ts), so a field cannot mean two things.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 
-export const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const hostPort = z.object({
+  host: z.string().min(1),
+  port: z.int().min(1).max(65_535),
+});
+const httpUrl = z.url({ protocol: /^https?$/ });
+const arn = z.string().startsWith('arn:');
+const queue = z.object({ url: httpUrl, arn, dlqUrl: httpUrl, dlqArn: arn });
 
-/** The string, or undefined when it is not a non-empty string. */
-export const nonEmptyString = (value: unknown): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : undefined;
+/** SNS topic ARNs by topic name. */
+export const StackTopicsSchema = z.object({ catalog: arn, promotions: arn, sessions: arn });
 
-/** Parses the env file at `path`; throws with the path when it is missing or not a JSON object. */
-export async function readEnvFile(path: string): Promise<Record<string, unknown>> {
+/** What `.local/env.json` holds. */
+export const LocalStackDescriptionSchema = z.object({
+  region: z.string().min(1),
+  localstack: z.object({ endpoint: httpUrl }),
+  redis: z.object({
+    /** The configured primary; after a failover env.sh switches the roles back. */
+    primary: hostPort,
+    replica: hostPort,
+    sentinels: z.array(hostPort).min(1),
+    sentinelName: z.string().min(1),
+    cluster: z.array(hostPort).min(1),
+  }),
+  topics: StackTopicsSchema,
+  queues: z.object({ catalog: queue, promotions: queue, sessions: queue, reviewRefresh: queue }),
+  origin: z.object({ url: httpUrl }),
+});
+
+export type LocalStackDescription = z.infer<typeof LocalStackDescriptionSchema>;
+
+const HINT = 'start the local stack with "npm run env:up"';
+
+/**
+ * Validates `value` against `schema` (the description or a part of it); throws one error
+ * naming `source` and listing every problem.
+ */
+export function parseStackDescription<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  source: string,
+): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new Error(`${source} is not a local stack description (${HINT}):\n${z.prettifyError(parsed.error)}`);
+}
+
+/** Reads the file at `path` and validates it against `schema`; throws with the path. */
+export function readStackFile<S extends z.ZodType>(path: string, schema: S): z.infer<S> {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (cause) {
-    throw new Error(`cannot read env file ${path}`, { cause });
+    throw new Error(`cannot read ${path}: ${HINT}`, { cause });
   }
-  if (!isRecord(json)) throw new Error(`env file ${path} is not a JSON object`);
-  return json;
+  return parseStackDescription(schema, json, path);
+}
+
+/** The whole description at `path`, validated. */
+export function readLocalStack(path: string): LocalStackDescription {
+  return readStackFile(path, LocalStackDescriptionSchema);
 }

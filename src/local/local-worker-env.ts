@@ -2,31 +2,7 @@
  * The environment a worker gets when it runs against the local stack: the same variables
  * the container gets from the CDK stack in AWS, filled from `.local/env.json`.
  */
-import { readFileSync } from 'node:fs';
-
-/** The parts of `.local/env.json` a worker needs (written by scripts/lib/provision-messaging.ts). */
-export interface LocalStackDescription {
-  readonly region: string;
-  readonly localstack: { readonly endpoint: string };
-  readonly redis: {
-    readonly primary: { host: string; port: number };
-    readonly sentinels: readonly { host: string; port: number }[];
-    readonly sentinelName: string;
-    readonly cluster: readonly { host: string; port: number }[];
-  };
-  readonly queues: Readonly<
-    Record<'catalog' | 'promotions' | 'sessions' | 'reviewRefresh', { url: string; dlqUrl: string }>
-  >;
-  readonly origin: { readonly url: string };
-}
-
-export function readLocalStack(file: string): LocalStackDescription {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LocalStackDescription;
-  } catch (cause) {
-    throw new Error(`cannot read ${file}: start the local stack with "npm run env:up"`, { cause });
-  }
-}
+import type { LocalStackDescription } from './env-file.ts';
 
 export type LocalRedisMode = 'sentinel' | 'standalone' | 'cluster';
 

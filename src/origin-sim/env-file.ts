@@ -1,32 +1,24 @@
 /**
- * Reads the parts of the local stack description (`.local/env.json`, written by
- * `npm run env:up`) the simulator needs: topic ARNs, the LocalStack endpoint, the region.
+ * The parts of the local stack description (`.local/env.json`, src/local/env-file.ts) the
+ * simulator needs: topic ARNs, the LocalStack endpoint, the region. A family whose topic is
+ * missing from the file gets none (its changes answer 409).
  */
-import { isRecord, nonEmptyString as str, readEnvFile } from '../local/env-file.ts';
+import { LocalStackDescriptionSchema, StackTopicsSchema, readStackFile } from '../local/env-file.ts';
 import type { TopicArns } from './event-publisher.ts';
 
-/** What the simulator takes from the env file; every field optional. */
+const SimulatorView = LocalStackDescriptionSchema.pick({ region: true, localstack: true }).extend({
+  topics: StackTopicsSchema.partial(),
+});
+
+/** What the simulator takes from the env file. */
 export interface StackDescription {
   readonly topics: TopicArns;
-  readonly endpoint?: string;
-  readonly region?: string;
+  readonly endpoint: string;
+  readonly region: string;
 }
 
-/** Parses the env file at `path`; throws with the path when it is missing or not JSON. */
-export async function readStackDescription(path: string): Promise<StackDescription> {
-  const json = await readEnvFile(path);
-  const topics = isRecord(json.topics) ? json.topics : {};
-  const localstack = isRecord(json.localstack) ? json.localstack : {};
-  const found: Record<string, string | undefined> = {
-    catalog: str(topics.catalog),
-    promotions: str(topics.promotions),
-    sessions: str(topics.sessions),
-  };
-  const endpoint = str(localstack.endpoint);
-  const region = str(json.region);
-  return {
-    topics: Object.fromEntries(Object.entries(found).filter(([, arn]) => arn !== undefined)),
-    ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(region !== undefined ? { region } : {}),
-  };
+/** Reads the env file at `path`; throws with the path when it is missing or invalid. */
+export function readStackDescription(path: string): StackDescription {
+  const { topics, localstack, region } = readStackFile(path, SimulatorView);
+  return { topics, endpoint: localstack.endpoint, region };
 }

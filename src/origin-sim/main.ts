@@ -46,7 +46,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     .parse(argv);
 
   const raw = program.opts<RawCliOptions & { envFile?: string }>();
-  const stack = raw.envFile !== undefined ? await readStackDescription(raw.envFile) : undefined;
+  const stack = raw.envFile !== undefined ? readStackDescription(raw.envFile) : undefined;
   const resolved = resolveCliOptions(raw, stack, process.env);
   if (!resolved.ok) {
     program.error(`invalid options:\n  ${resolved.errors.join('\n  ')}`);

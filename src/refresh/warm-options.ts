@@ -5,6 +5,7 @@
  */
 import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
 import { LOCALE, NAMESPACE, TENANT, matchesRule } from '../core/identifier-rules.ts';
+import type { LocalStackDescription } from '../local/env-file.ts';
 import { DEFAULT_LOCALES, DEFAULT_NAMESPACE } from '../core/key-builder.ts';
 import { DEFAULT_TENANT } from '../core/events/event-base.ts';
 import type { FetchableFamily } from './cached-value-filter.ts';
@@ -58,32 +59,16 @@ export function parseIdList(text: string): string[] {
     .filter((id) => id.length > 0);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The parts of the local stack description the warm-up reads. */
+export type WarmStackView = Pick<LocalStackDescription, 'redis' | 'origin'>;
 
-function hostPort(v: unknown): { host: string; port: number } | undefined {
-  if (!isRecord(v) || typeof v.host !== 'string' || typeof v.port !== 'number') return undefined;
-  return { host: v.host, port: v.port };
-}
-
-/** Redis and origin from the stack description: the Sentinel group when present, else the primary. */
-function fromEnvFile(env: unknown): { redis?: RedisConfig; originUrl?: string } {
-  if (!isRecord(env)) return {};
-  const redis = isRecord(env.redis) ? env.redis : {};
-  const sentinels = Array.isArray(redis.sentinels) ? redis.sentinels.map(hostPort) : [];
-  const primary = hostPort(redis.primary);
-  const origin = isRecord(env.origin) && typeof env.origin.url === 'string' ? env.origin.url : undefined;
-  const config: RedisConfig | undefined =
-    sentinels.length > 0 && sentinels.every((s) => s !== undefined) && typeof redis.sentinelName === 'string'
-      ? {
-          mode: 'sentinel',
-          sentinels: sentinels,
-          name: redis.sentinelName,
-        }
-      : primary !== undefined
-        ? { mode: 'standalone', ...primary }
-        : undefined;
-  return { ...(config ? { redis: config } : {}), ...(origin ? { originUrl: origin } : {}) };
+/** Redis (the Sentinel group) and the origin from the stack description. */
+function fromStack(stack: WarmStackView | undefined): { redis?: RedisConfig; originUrl?: string } {
+  if (stack === undefined) return {};
+  return {
+    redis: { mode: 'sentinel', sentinels: stack.redis.sentinels, name: stack.redis.sentinelName },
+    originUrl: stack.origin.url,
+  };
 }
 
 function integer(name: string, raw: string | undefined, fallback: number, errors: string[]): number {
@@ -95,11 +80,11 @@ function integer(name: string, raw: string | undefined, fallback: number, errors
   return Number(raw);
 }
 
-/** Resolves `raw` (+ the ids of --file, + the env file's JSON) into settings or all errors. */
+/** Resolves `raw` (+ the ids of --file, + the validated env file) into settings or all errors. */
 export function resolveWarmOptions(
   raw: RawWarmOptions,
   fileIds: readonly string[],
-  envFile: unknown,
+  stack: WarmStackView | undefined,
 ): WarmResolution {
   const errors: string[] = [];
   const family = raw.family as FetchableFamily;
@@ -129,7 +114,7 @@ export function resolveWarmOptions(
   const maxAttempts = integer('--attempts', raw.attempts, 3, errors);
   if (maxAttempts < 1 || maxAttempts > 10) errors.push('--attempts must be from 1 to 10');
 
-  const env = fromEnvFile(envFile);
+  const env = fromStack(stack);
   let redis = env.redis;
   if (raw.redis !== undefined) {
     const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):(\d{1,5})$/.exec(raw.redis);

@@ -1,50 +1,22 @@
 /**
- * Endpoints of the local stack, as written by `npm run env:up` to `.local/env.json`.
+ * Endpoints of the local stack, as written by `npm run env:up` to `.local/env.json` and
+ * validated by its schema (src/local/env-file.ts).
  * Tests that claim SQS, SNS or Redis behaviour read them here; the stack is started by
  * scripts/test.sh, so a missing file is an error, never a reason to skip.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-export interface QueueEndpoints {
-  readonly url: string;
-  readonly arn: string;
-  readonly dlqUrl: string;
-  readonly dlqArn: string;
-}
-export interface StackEndpoints {
-  readonly region: string;
-  readonly localstack: { readonly endpoint: string };
-  readonly redis: {
-    readonly primary: HostPort;
-    readonly replica: HostPort;
-    readonly sentinels: readonly HostPort[];
-    readonly sentinelName: string;
-    readonly cluster: readonly HostPort[];
-  };
-  readonly topics: { readonly catalog: string; readonly promotions: string; readonly sessions: string };
-  readonly queues: {
-    readonly catalog: QueueEndpoints;
-    readonly promotions: QueueEndpoints;
-    readonly sessions: QueueEndpoints;
-    readonly reviewRefresh: QueueEndpoints;
-  };
-  readonly origin: { readonly url: string };
-}
+import { readLocalStack } from '../../src/local/env-file.ts';
+import type { LocalStackDescription } from '../../src/local/env-file.ts';
 
 export const ENV_FILE = fileURLToPath(new URL('../../.local/env.json', import.meta.url));
 
-let cached: StackEndpoints | undefined;
+let cached: LocalStackDescription | undefined;
 
-/** The running stack's endpoints; throws with the command to run when the stack is not up. */
-export function stack(): StackEndpoints {
+/** The running stack's endpoints, validated; throws with the command to run when the stack is not up. */
+export function stack(): LocalStackDescription {
   if (cached) return cached;
   try {
-    cached = JSON.parse(readFileSync(ENV_FILE, 'utf8')) as StackEndpoints;
+    cached = readLocalStack(ENV_FILE);
     return cached;
   } catch (cause) {
     throw new Error(`local stack not described at ${ENV_FILE}: run "npm run env:up" (npm test does it)`, {

@@ -32,13 +32,8 @@ export interface WorkerProcessOptions {
 }
 
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
-  const s = stack();
-  const local = {
-    ...s,
-    queues: Object.fromEntries(
-      Object.entries(options.messaging.queues).map(([k, q]) => [k, { url: q.url, dlqUrl: q.dlqUrl }]),
-    ) as never,
-  };
+  // The shared stack's Redis and LocalStack, this test's private topics and queues.
+  const local = { ...stack(), topics: options.messaging.topics, queues: options.messaging.queues };
   const env = localWorkerEnv(local, {
     redisMode: options.redisMode ?? 'sentinel',
     adminPort: 0,

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseIdList, resolveWarmOptions } from '../../../src/refresh/warm-options.ts';
+import type { WarmStackView } from '../../../src/refresh/warm-options.ts';
 
-const env = {
+const env: WarmStackView = {
   redis: {
     primary: { host: '127.0.0.1', port: 6380 },
+    replica: { host: '127.0.0.1', port: 6381 },
     sentinels: [{ host: '127.0.0.1', port: 26380 }],
     sentinelName: 'mcache',
+    cluster: [{ host: '127.0.0.1', port: 7100 }],
   },
   origin: { url: 'http://127.0.0.1:4599' },
 };
