@@ -195,6 +195,23 @@ describe('QueuePollers on LocalStack', () => {
     expect(await queueDepth(admin, queueUrl)).toBe(0);
   });
 
+  it('close() of paused pollers aborts the long poll still in flight instead of leaving it behind', async () => {
+    // Prepare: paused by the gate while its long poll (5 s) waits on an empty queue.
+    const { sqs, probe } = probedClient('ReceiveMessageCommand');
+    const p = pollersOn(sqs, { waitTimeS: 5 });
+    p.start();
+    await eventually(() => (probe.inFlight === 1 ? true : undefined), { what: 'the long poll' });
+    p.pause();
+
+    // Act
+    const started = Date.now();
+    await p.close(5_000);
+
+    // Assess: nothing was in hand, so close() neither waits out the poll nor leaves it running.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(probe.inFlight).toBe(0);
+  });
+
   it('close() still honours its deadline when a batch is held past it', async () => {
     // Prepare: a handler that holds its batch (as during a long Redis outage).
     const { sqs } = probedClient('ChangeMessageVisibilityBatchCommand');
