@@ -5,8 +5,22 @@
  *   them receive counts toward the DLQ, do not pile up during an outage);
  * - a drain that finishes batches being handled but does not wait out an idle long poll:
  *   sqs-consumer's own `pollingCompleteWaitTimeMs` waits for both, and its `abort` would
- *   also cancel the deletes of a batch that is finishing.
+ *   also cancel the heartbeats and deletes of a batch that is finishing.
+ *
+ * What sqs-consumer 15 does, and what this file does about it:
+ * - `stop()` only sets a flag: the receive (or batch) of the current iteration runs on and,
+ *   when its response holds messages, they are handled. `start()` starts a new loop without
+ *   checking for that iteration, which then also schedules its next poll: every
+ *   stop/start during a long poll adds a loop for good. So a resume never calls `start()`
+ *   while `status.isPolling` (one iteration: receive, handler, deletes) is true; it waits
+ *   for the iteration to end, which costs nothing, because that iteration is already the
+ *   poll a running poller would have in flight.
+ * - Its `'error'` event also fires for a failed heartbeat in the middle of a batch, so it
+ *   says nothing about the batch being over. The batch's end is the end of the iteration.
+ * - Idle long polls are aborted at close through a signal of our own, given to
+ *   ReceiveMessage only (the client is wrapped), never through the consumer's abort.
  */
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from 'pino';
@@ -25,10 +39,17 @@ export interface QueuePollersOptions {
   readonly logger: Logger;
 }
 
+/** How often a resume and the drain look whether an iteration has ended. */
+const ITERATION_CHECK_MS = 25;
+
 interface Poller {
   readonly consumer: Consumer;
-  /** True from the moment a batch is handed to us until its deletes are done. */
-  handling: boolean;
+  /** Aborts this poller's ReceiveMessage in flight, and only that (close). */
+  readonly receiveAbort: AbortController;
+  /** True while a ReceiveMessage of this poller is in flight. */
+  receiving: boolean;
+  /** Set while a resume waits for the previous iteration to end. */
+  resumeTimer: NodeJS.Timeout | undefined;
 }
 
 /** The pollers of one queue; `close()` is idempotent and drains within a deadline. */
@@ -46,10 +67,16 @@ export class QueuePollers {
   }
 
   #createPoller(options: QueuePollersOptions): Poller {
-    const poller: Poller = { consumer: undefined as unknown as Consumer, handling: false };
+    const receiveAbort = new AbortController();
+    const poller: Poller = {
+      consumer: undefined as unknown as Consumer,
+      receiveAbort,
+      receiving: false,
+      resumeTimer: undefined,
+    };
     const consumer = Consumer.create({
       queueUrl: options.queueUrl,
-      sqs: options.sqs,
+      sqs: receiveTracked(options.sqs, poller),
       batchSize: options.batchSize,
       visibilityTimeout: options.visibilityTimeoutS,
       heartbeatInterval: options.heartbeatIntervalS,
@@ -57,19 +84,15 @@ export class QueuePollers {
       attributeNames: [],
       messageAttributeNames: ['All'],
       messageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
-      handleMessageBatch: async (messages) => {
-        poller.handling = true;
-        return options.handleBatch(messages);
-      },
-    });
-    consumer.on('response_processed', () => {
-      poller.handling = false;
+      handleMessageBatch: (messages) => options.handleBatch(messages),
     });
     consumer.on('error', (err) => {
-      poller.handling = false;
-      // Aborting idle long polls is how close() works; that is not worth a warning.
-      if (this.#closing && /aborted/i.test(err.message)) return;
-      this.#logger.warn({ err, queue: this.name }, 'sqs poll or delete failed; the messages come back');
+      // Our abort of idle long polls is how close() works; that is not worth a warning.
+      if (this.#closing && receiveAbort.signal.aborted && /abort/i.test(err.message)) return;
+      this.#logger.warn(
+        { err, queue: this.name },
+        'sqs poll, heartbeat or delete failed; the messages come back',
+      );
     });
     consumer.on('processing_error', (err) => {
       this.#logger.error({ err, queue: this.name }, 'batch handler failed; the messages come back');
@@ -77,27 +100,45 @@ export class QueuePollers {
     return Object.assign(poller, { consumer });
   }
 
-  /** Starts (or resumes) polling. */
+  /** Starts (or resumes) polling; a poller still finishing an iteration continues after it. */
   start(): void {
     if (this.#closing) return;
     this.#running = true;
-    for (const p of this.#pollers) p.consumer.start();
+    for (const p of this.#pollers) this.#resume(p);
   }
 
-  /** Stops asking for new messages; batches being handled finish on their own. */
+  #resume(p: Poller): void {
+    clearTimeout(p.resumeTimer);
+    p.resumeTimer = undefined;
+    if (!this.#running || this.#closing || p.consumer.status.isRunning) return;
+    if (p.consumer.status.isPolling) {
+      p.resumeTimer = setTimeout(() => this.#resume(p), ITERATION_CHECK_MS);
+      return;
+    }
+    p.consumer.start();
+  }
+
+  /**
+   * Stops asking for new messages; cheap and synchronous (the Redis gate calls it). A long
+   * poll in flight is left to end: messages it returns are handled like any batch in hand.
+   */
   pause(): void {
     if (!this.#running) return;
     this.#running = false;
-    for (const p of this.#pollers) p.consumer.stop();
+    for (const p of this.#pollers) {
+      clearTimeout(p.resumeTimer);
+      p.resumeTimer = undefined;
+      p.consumer.stop();
+    }
   }
 
   get running(): boolean {
     return this.#running;
   }
 
-  /** Batches currently being handled across the pollers. */
+  /** Batches in hand across the pollers: received, and not yet handled and deleted. */
   get inFlight(): number {
-    return this.#pollers.filter((p) => p.handling).length;
+    return this.#pollers.filter(inHand).length;
   }
 
   /**
@@ -112,11 +153,19 @@ export class QueuePollers {
   async #drain(deadlineMs: number): Promise<void> {
     this.#running = false;
     const deadline = Date.now() + deadlineMs;
-    for (const p of this.#pollers) p.consumer.stop({ abort: !p.handling });
-    while (this.#pollers.some((p) => p.handling) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
+    for (const p of this.#pollers) {
+      clearTimeout(p.resumeTimer);
+      p.resumeTimer = undefined;
+      p.consumer.stop();
+      // Only a receive is aborted: a batch in hand keeps its heartbeat and its deletes.
+      p.receiveAbort.abort();
     }
-    const stuck = this.#pollers.filter((p) => p.handling);
+    // An iteration ends after its deletes; an aborted receive ends it at once. A receive
+    // answered just before the abort hands its batch over, and is waited for like the rest.
+    while (this.#pollers.some((p) => p.consumer.status.isPolling) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, ITERATION_CHECK_MS));
+    }
+    const stuck = this.#pollers.filter(inHand);
     if (stuck.length > 0) {
       this.#logger.warn(
         { queue: this.name, batches: stuck.length },
@@ -124,4 +173,31 @@ export class QueuePollers {
       );
     }
   }
+}
+
+function inHand(p: Poller): boolean {
+  return p.consumer.status.isPolling && !p.receiving;
+}
+
+/**
+ * `sqs` as the poller's consumer sees it: ReceiveMessage calls also listen to the poller's
+ * own abort signal and mark the poller as receiving; every other call passes through.
+ */
+function receiveTracked(sqs: SQSClient, poller: Poller): SQSClient {
+  type Send = (command: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
+  const send: Send = async (command, options = {}) => {
+    const original = sqs.send.bind(sqs) as Send;
+    if (!(command instanceof ReceiveMessageCommand)) return original(command, options);
+    const signals = [poller.receiveAbort.signal, options.abortSignal].filter((s) => s !== undefined);
+    poller.receiving = true;
+    try {
+      return await original(command, { ...options, abortSignal: AbortSignal.any(signals) });
+    } finally {
+      poller.receiving = false;
+    }
+  };
+  return new Proxy(sqs, {
+    get: (target, property) =>
+      property === 'send' ? send : (Reflect.get(target, property, target) as unknown),
+  });
 }
