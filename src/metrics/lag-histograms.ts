@@ -10,8 +10,8 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { EventTimeline } from '../worker/worker-metrics.ts';
 import { LAG_STAGES, PRIMARY_STAGE, stageLags } from './lag-stages.ts';
 import type { LagStage, StageLag } from './lag-stages.ts';
-import { EMPTY_STATS, MAX_TRACKABLE_LAG_MS, newLagHistogram, statsOf } from './lag-stats.ts';
-import type { LagStats } from './lag-stats.ts';
+import { EMPTY_STATS, clampLag, newLagHistogram, statsOf } from './lag-stats.ts';
+import type { LagClampReason, LagStats } from './lag-stats.ts';
 
 export interface LagHistogramsOptions {
   /** Clock, ms since epoch. Default `Date.now`. */
@@ -24,11 +24,11 @@ export interface LagHistogramsOptions {
   readonly maxTenantsPerFamily?: number;
 }
 
-/** Why samples were clamped, per stage. */
-export interface ClampCounts {
+/** Why samples were clamped, per stage (one count per {@link LagClampReason}). */
+export interface ClampCounts extends Record<LagClampReason, number> {
   /** Negative lag (the origin's clock ahead of ours): recorded as 0. */
   negative: number;
-  /** Lag above {@link MAX_TRACKABLE_LAG_MS}: recorded as that maximum. */
+  /** Lag above `MAX_TRACKABLE_LAG_MS` (lag-stats.ts): recorded as that maximum. */
   tooLarge: number;
   /** Not a finite number (a missing timestamp): dropped. */
   invalid: number;
@@ -209,18 +209,7 @@ export class LagHistograms {
   }
 
   #clamp(stage: LagStage, lagMs: number): number | undefined {
-    let reason: keyof ClampCounts | undefined;
-    let value: number | undefined = Math.round(lagMs);
-    if (!Number.isFinite(lagMs)) {
-      reason = 'invalid';
-      value = undefined;
-    } else if (lagMs < 0) {
-      reason = 'negative';
-      value = 0;
-    } else if (lagMs > MAX_TRACKABLE_LAG_MS) {
-      reason = 'tooLarge';
-      value = MAX_TRACKABLE_LAG_MS;
-    }
+    const { value, reason } = clampLag(lagMs);
     if (reason !== undefined) {
       let counts = this.#clamped.get(stage);
       if (counts === undefined) {

@@ -7,6 +7,21 @@ import type { Histogram } from 'hdr-histogram-js';
 
 /** Lags above this are clamped (and counted): an hour-old "lag" is a clock or a bug. */
 export const MAX_TRACKABLE_LAG_MS = 3_600_000;
+
+/** Why a lag sample was clamped: see {@link clampLag}. */
+export type LagClampReason = 'negative' | 'tooLarge' | 'invalid';
+
+/**
+ * The one clamp of a lag sample, shared by every exporter so they agree: negative (the
+ * origin's clock ahead of ours) becomes 0, above {@link MAX_TRACKABLE_LAG_MS} becomes that
+ * maximum, a non-number (a missing timestamp) is dropped (`value` undefined). Rounded to ms.
+ */
+export function clampLag(lagMs: number): { value: number | undefined; reason?: LagClampReason } {
+  if (!Number.isFinite(lagMs)) return { value: undefined, reason: 'invalid' };
+  if (lagMs < 0) return { value: 0, reason: 'negative' };
+  if (lagMs > MAX_TRACKABLE_LAG_MS) return { value: MAX_TRACKABLE_LAG_MS, reason: 'tooLarge' };
+  return { value: Math.round(lagMs) };
+}
 /** Three significant digits: any recorded value is within 0.1% of the true one. */
 export const SIGNIFICANT_DIGITS = 3;
 

@@ -9,10 +9,17 @@ import type { FamilyName } from '../core/invalidation-plan.ts';
 import type { EventTimeline, RetryKind, WorkerMetrics } from '../worker/worker-metrics.ts';
 import { LagHistograms } from './lag-histograms.ts';
 import { stageLags } from './lag-stages.ts';
-import { QUANTILES } from './lag-stats.ts';
+import { QUANTILES, clampLag } from './lag-stats.ts';
 import type { LagStats } from './lag-stats.ts';
 import { LAG_BUCKETS_MS, MISS_PENALTY_BUCKETS_MS, PROM } from './prometheus-names.ts';
 import type { ReadSideMetrics } from './read-side-metrics.ts';
+
+/**
+ * Samples clamped before they entered `invalidation_lag_distribution_ms`, per family, stage
+ * and reason. Its own series because the HDR clamp counter counts whatever records into a
+ * shared `LagHistograms`, and because this one says which family's `_sum` was bounded.
+ */
+export const LAG_DISTRIBUTION_CLAMPED = 'invalidation_lag_distribution_clamped_total';
 
 export interface PrometheusMetricsOptions {
   /** Lag histograms to record into (shared with `/lag.json`). Default: a new one. */
@@ -50,6 +57,7 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   readonly #queueAge: Gauge<'queue'>;
   readonly #lagBuckets: Histogram<'family' | 'stage'>;
   readonly #clamped: Counter<'stage' | 'reason'>;
+  readonly #bucketsClamped: Counter<'family' | 'stage' | 'reason'>;
   readonly #hits: Counter<'family'>;
   readonly #misses: Counter<'family'>;
   readonly #missPenalty: Histogram<'family'>;
@@ -161,6 +169,12 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
       registers,
     });
     this.lag.onClamp((stage, reason) => this.#clamped.inc({ stage, reason: snake(reason) }));
+    this.#bucketsClamped = new Counter({
+      name: LAG_DISTRIBUTION_CLAMPED,
+      help: `Samples clamped before ${PROM.lagHistogram}: negative (recorded as 0), too_large (recorded as 1 h) or invalid (dropped)`,
+      labelNames: ['family', 'stage', 'reason'],
+      registers,
+    });
 
     // Summary-like exports of the HDR window, computed at scrape time from one snapshot.
     const snapshot = (): Snapshot => this.#lagSnapshot();
@@ -235,8 +249,11 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
     this.lag.recordLags(timeline.family, lags, timeline.tenant);
     this.#snapshot = undefined;
     for (const { stage, lagMs } of lags) {
-      if (Number.isFinite(lagMs))
-        this.#lagBuckets.observe({ family: timeline.family, stage }, Math.max(0, lagMs));
+      // The same clamp as /lag.json and CloudWatch: one year-old event must not own `_sum`.
+      const { value, reason } = clampLag(lagMs);
+      if (reason !== undefined)
+        this.#bucketsClamped.inc({ family: timeline.family, stage, reason: snake(reason) });
+      if (value !== undefined) this.#lagBuckets.observe({ family: timeline.family, stage }, value);
     }
   }
   keysDeleted(family: FamilyName, count: number): void {
