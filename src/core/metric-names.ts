@@ -1,7 +1,7 @@
 /**
- * Names of the fleet's CloudWatch metrics (embedded metric format) and Prometheus series.
- * The worker's exporters and the CDK dashboard/alarms both import these, so a rename
- * cannot silently orphan an alarm.
+ * Names of the fleet's CloudWatch metrics (embedded metric format). The worker's EMF
+ * exporter and the CDK dashboard/alarms both import these, so a rename cannot silently
+ * orphan an alarm. The Prometheus series are named in src/metrics/prometheus-names.ts.
  */
 export const CLOUDWATCH_NAMESPACE = 'CacheInvalidation';
 

@@ -1,7 +1,8 @@
 /**
  * Names of the environment variables the stack sets on the worker container. They are the
  * worker's own configuration variables (src/core/config-schema.ts, the one source of truth);
- * test/infra/worker-environment.test.ts checks that every name here is one the worker reads.
+ * test/infra/fleet.test.ts ("sets only variables the worker reads") checks that every name
+ * here is one the worker reads.
  */
 import type { ConsumerName } from '../messaging/messaging-topology.ts';
 
