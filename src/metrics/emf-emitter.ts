@@ -33,9 +33,8 @@ export const EMF_LAG_METRICS: Readonly<Record<LagStage, MetricName>> = {
   receive_to_delete: METRICS.lagFromReceiveMs,
 };
 
-/** Values per metric array and metric definitions per directive, from the specification. */
+/** Values per metric array, from the specification. */
 export const EMF_MAX_VALUES_PER_ARRAY = 100;
-export const EMF_MAX_METRICS_PER_DIRECTIVE = 100;
 
 /** Where lines go: `process.stdout` or anything with `write`. */
 export interface LineSink {

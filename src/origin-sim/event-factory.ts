@@ -104,19 +104,3 @@ export function topicForChange(change: ChangeRequest): EventTopic {
       return 'sessions';
   }
 }
-
-/** The topic of an event: review summaries come from the catalog side, like products. */
-export function topicOf(event: OriginEvent): EventTopic {
-  switch (event.type) {
-    case 'catalog.product.updated':
-    case 'catalog.product.deleted':
-    case 'review.summary-changed':
-      return 'catalog';
-    case 'promotion.changed':
-    case 'promotion.activated':
-    case 'promotion.expired':
-      return 'promotions';
-    case 'session.started':
-      return 'sessions';
-  }
-}

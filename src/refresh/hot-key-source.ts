@@ -48,8 +48,3 @@ export async function recordHotness(
 ): Promise<void> {
   await client.zincrby(hotnessKey(namespace, tenant, family), by, id);
 }
-
-/** A HotKeySource with a fixed answer (configuration, tests). */
-export function staticHotKeySource(ids: readonly string[]): HotKeySource {
-  return { top: (_family, _tenant, n) => Promise.resolve(ids.slice(0, Math.max(0, n))) };
-}

@@ -119,17 +119,6 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<EnvironmentName, EnvironmentC
   },
 };
 
-/** Context keys read besides `env` (each overrides the environment default). */
-export const CONTEXT_OVERRIDES = [
-  'namePrefix',
-  'cacheNodeType',
-  'minTasks',
-  'maxTasks',
-  'alarmEmail',
-  'vpcId',
-  'reviewsOriginUrl',
-] as const;
-
 /** Raised with every problem of a configuration at once. */
 export class EnvironmentConfigError extends Error {
   public readonly problems: readonly string[];

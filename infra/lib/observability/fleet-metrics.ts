@@ -1,7 +1,8 @@
 /**
- * How the stack reads the worker's embedded metrics: which dimension set each metric is
- * published with. CloudWatch matches a metric by its exact dimension set, so the worker's
- * EMF writer must publish these sets (a mismatch leaves the alarms silently without data).
+ * How the stack reads the worker's embedded metrics: per family with the dimension set
+ * [Service, Family] (`family()`), for the whole worker with [Service] (`total()`).
+ * CloudWatch matches a metric by its exact dimension set, so the worker's EMF writer must
+ * publish these sets (a mismatch leaves the alarms silently without data).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -9,29 +10,8 @@ import {
   CLOUDWATCH_NAMESPACE,
   DIMENSION_FAMILY,
   DIMENSION_SERVICE,
-  METRICS,
   type MetricName,
 } from '../../../src/core/metric-names.ts';
-
-/** Metrics published per key family: dimension set [Service, Family]. */
-export const PER_FAMILY_METRICS: readonly MetricName[] = [
-  METRICS.lagDeleteMs,
-  METRICS.lagBroadcastMs,
-  METRICS.lagFromPublishMs,
-  METRICS.eventsProcessed,
-  METRICS.keysDeleted,
-];
-/** Metrics published for the whole worker: dimension set [Service]. */
-export const PER_SERVICE_METRICS: readonly MetricName[] = [
-  METRICS.rejected,
-  METRICS.deadLettered,
-  METRICS.retries,
-  METRICS.redisErrors,
-  METRICS.waitShortfalls,
-  METRICS.failoverReplays,
-  METRICS.refreshKeys,
-  METRICS.refreshFailures,
-];
 
 /**
  * Builds CloudWatch metric objects for the worker's EMF metrics of one service. Without
