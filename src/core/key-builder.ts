@@ -47,7 +47,10 @@ export type ValueKeyRef =
   | (EntityRef & {
       readonly family: 'reco';
       readonly seedAsin: string;
-      /** The user's current generation (read from the generation key; 0 when absent). */
+      /**
+       * The user's current generation, read with `readFence` (which creates a missing
+       * generation at the Redis clock in µs): a safe integer of about 16 digits.
+       */
       readonly generation: number;
       readonly schemaVersion?: number;
     });

@@ -212,11 +212,15 @@ export function familiesInvalidatedBy(type: EventType): Targets {
 export const MIN_FENCE_TTL_MS = 60 * 60 * 1000;
 
 /**
- * How long an entity's fence (or reco generation) lives after its last bump. Fences expire
- * so that memory does not grow with every entity ever invalidated. Safe because a fence only
- * guards writes in flight: it outlives the longest value TTL twice over and any populate by
- * hours, so an expired fence can no longer match a token read before the bump; for reco,
- * every key written under an old generation has expired before the generation resets.
+ * How long an entity's fence (or reco generation) lives after its last bump, or after a
+ * reader created it. Fences expire so that memory does not grow with every entity ever
+ * invalidated or read. Safety does not rest on this length: a fence may also vanish early
+ * (eviction, a failover that lost the last bump), and every bump is max(current + 1, the
+ * Redis clock in µs), so the value after any disappearance is one no reader ever held; a
+ * populate finding its fence missing is refused (docs/decisions/0007-fences-never-reissued.md).
+ * The length is a cost trade-off: long enough that a fence rarely vanishes under a populate
+ * in flight (a refusal, so a miss), twice the longest value TTL so a reco generation
+ * normally outlives the keys written under it.
  */
 export function fenceTtlMs(spec: CachedFamilySpec): number {
   return Math.max(MIN_FENCE_TTL_MS, 2 * (spec.ttlMs + spec.jitterMs));

@@ -22,6 +22,7 @@ import { populate, readFence } from '../adapters/redis/fenced-populate.ts';
 import type { PopulateOutcome } from '../adapters/redis/fenced-populate.ts';
 import type { RedisClient } from '../adapters/redis/redis-connection.ts';
 import type { KeyBuilder } from '../core/key-builder.ts';
+import { fenceTtlMs } from '../core/key-contract.ts';
 import type { CachedFamilySpec } from '../core/key-contract.ts';
 import { toCacheableValue } from './cached-value-filter.ts';
 import type { FetchableFamily } from './cached-value-filter.ts';
@@ -91,6 +92,8 @@ export async function runKeys(
   const queue = createBudgetQueue(deps.budget);
   const tally: RunTally = { written: 0, refused: 0, missing: 0, failed: 0, aborted: 0, originCalls: 0 };
   const spec = deps.keys.contract[deps.family] as CachedFamilySpec;
+  // A missing fence is created by the read, with the TTL the worker's bumps give it.
+  const fenceTtl = fenceTtlMs(spec);
   const locales = deps.locales ?? deps.keys.locales;
   const random = deps.random ?? Math.random;
   const signal = options.signal;
@@ -102,7 +105,7 @@ export async function runKeys(
     // The fence is read BEFORE waiting for the slot, so the slot's start is the origin call
     // itself (what the origin's rate is measured on). An invalidation during the wait only
     // turns the write into a refusal, which is the safe side.
-    const token = await readFence(deps.redis, fence);
+    const token = await readFence(deps.redis, fence, fenceTtl);
     // The abort is checked when the slot is granted, not passed to p-queue: p-queue would also
     // abandon a call already running, whose id would then be fetched again by the next run.
     const outcome = await queue.add(() => {

@@ -98,8 +98,12 @@ describe('a batch mixing valid and poison messages', () => {
     const after = await redis.snapshot();
     const expected = new Map(before);
     for (const k of targets) expected.delete(k);
-    for (const id of valid)
-      expected.set(keys.fenceKey({ family: 'product', tenant: 'default', id }), 'string:1');
+    for (const id of valid) {
+      // A new fence starts at the Redis clock in µs (16 digits), never at 1 (rule 8).
+      const fence = keys.fenceKey({ family: 'product', tenant: 'default', id });
+      expect(after.get(fence)).toMatch(/^string:[1-9]\d{15}$/);
+      expected.set(fence, after.get(fence) ?? 'missing');
+    }
     expected.set(`${namespace}:{l1}:seq`, after.get(`${namespace}:{l1}:seq`) ?? 'missing');
     expect(Object.fromEntries(after)).toEqual(Object.fromEntries(expected));
 

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
+import { KEY_CONTRACT, fenceTtlMs } from '../../src/core/key-contract.ts';
 import { populate, readFence } from '../../src/adapters/redis/fenced-populate.ts';
 import { eventually, snsClient } from '../support/aws.ts';
 import { productUpdated, publish } from '../support/events.ts';
@@ -17,6 +18,7 @@ describe('populate racing an invalidation', () => {
   const product = { family: 'product' as const, tenant: 'default', id: 'B0RACE0001' };
   const valueKey = keys.valueKey({ ...product, locale: 'en-US' });
   const fence = keys.fenceKey(product);
+  const FENCE_TTL_MS = fenceTtlMs(KEY_CONTRACT.product);
   let world: PrivateWorld;
 
   beforeAll(async () => {
@@ -32,17 +34,17 @@ describe('populate racing an invalidation', () => {
   it('refuses a populate that read the origin before the invalidation, accepts one that started after', async () => {
     const { redis, messaging } = world;
     // Prepare: a reader misses, takes the fence token, and fetches v1 from the origin (slowly).
-    const staleToken = await readFence(redis.client, fence);
+    const staleToken = await readFence(redis.client, fence, FENCE_TTL_MS);
 
     // Act: the product changes; the worker invalidates (fence bump) while the reader is away.
     await publish(sns, messaging.topics.catalog, productUpdated(product.id, { version: 2 }));
-    await eventually(async () => ((await redis.client.get(fence)) === '1' ? true : undefined), {
+    await eventually(async () => ((await redis.client.get(fence)) !== staleToken ? true : undefined), {
       what: 'the worker to bump the fence',
     });
     const late = await populate(redis.client, valueKey, fence, staleToken, 'v1 (stale)', { ttlMs: 300_000 });
 
     // A reader that starts after the invalidation.
-    const freshToken = await readFence(redis.client, fence);
+    const freshToken = await readFence(redis.client, fence, FENCE_TTL_MS);
     const fresh = await populate(redis.client, valueKey, fence, freshToken, 'v2', { ttlMs: 300_000 });
 
     // Assess

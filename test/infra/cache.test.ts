@@ -39,14 +39,14 @@ describe('RedisReplicationGroup in the stack', () => {
     expect(p.Port).not.toBe(6379);
   });
 
-  it('uses a parameter group that can only evict keys with a TTL (never fences)', () => {
+  it('evicts by LRU among keys with a TTL only (fences may go: safe; the broadcast sequence never)', () => {
+    // Decision 0007: evicting a fence or generation only causes refusals and misses, since a
+    // bump never reissues a value; the TTL-less broadcast sequence must stay.
     const params = resourcesOf(fleet.template, 'AWS::ElastiCache::ParameterGroup');
     const pg = params[referencedId(p.CacheParameterGroupName) ?? ''];
     expect(pg?.Properties.CacheParameterGroupFamily).toBe('redis7');
-    expect((pg?.Properties.Properties as Record<string, string>)['maxmemory-policy']).toBe(
-      REDIS_MAXMEMORY_POLICY,
-    );
-    expect(REDIS_MAXMEMORY_POLICY).toMatch(/^volatile-/);
+    expect((pg?.Properties.Properties as Record<string, string>)['maxmemory-policy']).toBe('volatile-lru');
+    expect(REDIS_MAXMEMORY_POLICY).toBe('volatile-lru');
   });
 
   it('lives in the isolated subnets of two AZs', () => {

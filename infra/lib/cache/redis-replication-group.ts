@@ -10,13 +10,17 @@ import { Construct } from 'constructs';
 export const REDIS_AUTH_SECRET_FIELD = 'token';
 
 /**
- * Eviction policy of the cache. Every value key the fleet caches is written with a TTL,
- * while fences, reco generations and the broadcast sequence are written without one:
- * a `volatile-*` policy can therefore only evict cache entries (a miss, refilled from the
- * origin), never a fence (losing one would reopen the stale-resurrection race). LRU over
- * TTL keeps the hot keys. When only non-volatile keys are left, writes fail loudly (OOM)
- * instead of evicting a fence silently: the memory alarm and the fleet's Redis-error alarm
- * say so.
+ * Eviction policy of the cache, chosen on purpose (docs/decisions/0007-fences-never-reissued.md).
+ * Every value key is written with a TTL, and so are fences and reco generations: every bump
+ * and every fence a reader creates sets one (bounded memory). So `volatile-lru` CAN evict a
+ * fence or a generation, and that is safe by design: the next bump is
+ * max(current + 1, server µs clock), never a value issued before, and a populate finding its
+ * fence missing is refused. An evicted fence costs refusals (misses), an evicted generation
+ * makes the user's reco keys unreachable (misses); neither serves stale data.
+ * Why volatile and not allkeys: the broadcast sequence is the one key without a TTL, and
+ * evicting it would restart the sequence and flush every L1 for nothing; LRU keeps the hot
+ * keys, and readers touch their fences on every miss. When only keys without a TTL are left,
+ * writes fail loudly (OOM): the memory alarm and the fleet's Redis-error alarm say so.
  */
 export const REDIS_MAXMEMORY_POLICY = 'volatile-lru';
 

@@ -1,12 +1,16 @@
 /**
  * The fenced populate protocol (Meta memcache leases, DESIGN rule 3). A reader:
- *   1. `readFence(fence)` BEFORE fetching from the origin -> token (0 when absent);
+ *   1. `readFence(fence, fenceTtlMs)` BEFORE fetching from the origin -> token (a missing
+ *      fence is created at the Redis clock in µs, so no reader ever holds "0");
  *   2. fetches the origin;
  *   3. `populate(valueKey, fence, token, value, ttl)`: stored only if the fence still
- *      equals the token. An invalidation in between INCRs the fence, so the (possibly old)
- *      value is refused instead of resurrected.
+ *      exists and equals the token. An invalidation in between bumps the fence to a value
+ *      never issued before (max(current + 1, µs clock), DESIGN rule 8), so the (possibly
+ *      old) value is refused instead of resurrected; a fence that vanished meanwhile also
+ *      refuses (a miss, never a stale fill). See docs/decisions/0007-fences-never-reissued.md.
  * For reco the fence is the user's generation key; the caller reads the generation, builds
- * the key with it, and passes the same generation as token.
+ * the key with it (`g<generation>`, a µs-sized integer), and passes the same generation as
+ * token.
  *
  * Versioned values (optional): a value written with a version is stored as
  * `<version>|<data>`, and a write with a LOWER version than the stored one is refused
@@ -33,9 +37,20 @@ export interface PopulateOptions {
   readonly random?: () => number;
 }
 
-/** Reads the current fence value as a token (`0` when the fence does not exist yet). */
-export async function readFence(client: RedisClient, fence: FenceKey): Promise<FenceToken> {
-  return ((await client.get(fence)) ?? '0') as FenceToken;
+/**
+ * Reads the current fence value as a token. A missing fence is created (read-fence-1.lua) at
+ * the Redis server time in µs with `fenceTtlMs` (`fenceTtlMs(spec)` of the entity's family),
+ * so the token is always a value the fence really held.
+ */
+export async function readFence(
+  client: RedisClient,
+  fence: FenceKey,
+  fenceTtlMs: number,
+): Promise<FenceToken> {
+  if (!(Number.isSafeInteger(fenceTtlMs) && fenceTtlMs > 0)) {
+    throw new RangeError(`readFence: fenceTtlMs must be a positive integer, got ${fenceTtlMs}`);
+  }
+  return String(await withScripts(client).mcReadFence(fence, fenceTtlMs)) as FenceToken;
 }
 
 /** Stores `value` only if `fence` still equals `token`; see the module header. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './redis-connection.ts';
 
-/** Reply of invalidate-n.lua: [deleted, fence value after INCR]. */
+/** Reply of invalidate-n.lua: [deleted, fence value after the bump (max(current + 1, µs clock))]. */
 export type InvalidateReply = [deleted: number, fence: number];
 /** Reply of broadcast-1.lua and heartbeat-1.lua: [seq, receivers, publishedAtMs]. */
 export type PublishReply = [seq: number, receivers: number, publishedAtMs: number];
@@ -27,6 +27,7 @@ const SCRIPTS = {
   mcBroadcast: { file: 'broadcast-1.lua', numberOfKeys: 1 },
   mcHeartbeat: { file: 'heartbeat-1.lua', numberOfKeys: 1 },
   mcPopulate: { file: 'populate-2.lua', numberOfKeys: 2 },
+  mcReadFence: { file: 'read-fence-1.lua', numberOfKeys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -58,6 +59,8 @@ export interface ScriptCommands<R> {
     ttlMs: number,
     version: string,
   ): R;
+  /** The fence value as a token; a missing fence is created at the server clock in µs. */
+  mcReadFence(fenceKey: string, fenceTtlMs: number): R;
 }
 
 /** A client with the scripts defined. */

@@ -93,14 +93,21 @@ describe('cluster mode', () => {
     const k = keysOf(ns);
     const key = k.product('B08X1YRSTR', 'ja-JP');
     const fence = k.productFence('B08X1YRSTR');
-    const token = await readFence(conn.client, fence);
+    const token = await readFence(conn.client, fence, fenceTtlMs(KEY_CONTRACT.product));
     await applyInvalidationPlan(conn.client, planOf([effect('product', fence, [key])]), {
       channel: k.channel(),
     });
 
     expect(await populate(conn.client, key, fence, token, 'old', { ttlMs: 60_000 })).toBe('refused-stale');
     expect(
-      await populate(conn.client, key, fence, await readFence(conn.client, fence), 'new', { ttlMs: 60_000 }),
+      await populate(
+        conn.client,
+        key,
+        fence,
+        await readFence(conn.client, fence, fenceTtlMs(KEY_CONTRACT.product)),
+        'new',
+        { ttlMs: 60_000 },
+      ),
     ).toBe('stored');
   });
 

@@ -8,6 +8,9 @@ import type { FenceKey } from '../../../src/core/identifiers.ts';
 import { KEY_CONTRACT, fenceTtlMs } from '../../../src/core/key-contract.ts';
 import { cleanup, effect, keysOf, namespace, planOf, sentinelConfig } from './redis-test-kit.ts';
 
+const PRODUCT_FENCE_TTL_MS = fenceTtlMs(KEY_CONTRACT.product);
+const RECO_GEN_TTL_MS = fenceTtlMs(KEY_CONTRACT.reco);
+
 describe('fenced populate (no stale resurrection)', () => {
   let conn: RedisConnection;
   let ns: string;
@@ -28,15 +31,16 @@ describe('fenced populate (no stale resurrection)', () => {
     const k = keysOf(ns);
     const key = k.product('B08X1YRSTR', 'ja-JP');
     const fence = k.productFence('B08X1YRSTR');
-    const slowToken = await readFence(conn.client, fence);
-    expect(slowToken).toBe('0');
+    const slowToken = await readFence(conn.client, fence, PRODUCT_FENCE_TTL_MS);
+    // The fence did not exist: the read created it at the server clock (µs), never "0".
+    expect(Number(slowToken)).toBeGreaterThan(1e15);
 
     // Act: the worker invalidates, then the slow reader writes back, then a fresh reader.
     const applied = await applyInvalidationPlan(conn.client, planOf([effect('product', fence, [key])]), {
       channel: k.channel(),
     });
     const stale = await populate(conn.client, key, fence, slowToken, 'old price', { ttlMs: 60_000 });
-    const freshToken = await readFence(conn.client, fence);
+    const freshToken = await readFence(conn.client, fence, PRODUCT_FENCE_TTL_MS);
     const fresh = await populate(conn.client, key, fence, freshToken, 'new price', {
       ttlMs: 60_000,
       jitterMs: 5_000,
@@ -46,7 +50,7 @@ describe('fenced populate (no stale resurrection)', () => {
     // Assess
     expect(applied.ok).toBe(true);
     expect(stale).toBe('refused-stale');
-    expect(freshToken).toBe('1');
+    expect(BigInt(freshToken)).toBeGreaterThan(BigInt(slowToken));
     expect(fresh).toBe('stored');
     expect(await conn.client.get(key)).toBe('new price');
     const ttl = await conn.client.pttl(key);
@@ -58,19 +62,19 @@ describe('fenced populate (no stale resurrection)', () => {
     ns = namespace();
     const k = keysOf(ns);
     const gen = k.recoGen('user42');
-    const before = await readFence(conn.client, gen);
+    const before = await readFence(conn.client, gen, RECO_GEN_TTL_MS);
     const oldKey = k.reco('user42', before, 'B08X1YRSTR');
 
     await applyInvalidationPlan(conn.client, planOf([effect('reco', gen, [])]), { channel: k.channel() });
     const stale = await populate(conn.client, oldKey, gen, before, 'stale recos', { ttlMs: 60_000 });
-    const after = await readFence(conn.client, gen);
+    const after = await readFence(conn.client, gen, RECO_GEN_TTL_MS);
     const fresh = await populate(conn.client, k.reco('user42', after, 'B08X1YRSTR'), gen, after, 'fresh', {
       ttlMs: 60_000,
     });
 
     expect(stale).toBe('refused-stale');
     expect(await conn.client.exists(oldKey)).toBe(0);
-    expect(after).toBe('1');
+    expect(BigInt(after)).toBeGreaterThan(BigInt(before));
     expect(fresh).toBe('stored');
   });
 
@@ -79,7 +83,7 @@ describe('fenced populate (no stale resurrection)', () => {
     const k = keysOf(ns);
     const key = k.product('B08X1YRSTR', 'en-US');
     const fence = k.productFence('B08X1YRSTR');
-    const token = await readFence(conn.client, fence);
+    const token = await readFence(conn.client, fence, PRODUCT_FENCE_TTL_MS);
 
     const v5 = await populate(conn.client, key, fence, token, '{"price":5}', { ttlMs: 60_000, version: 5 });
     const v4 = await populate(conn.client, key, fence, token, '{"price":4}', { ttlMs: 60_000, version: 4 });
@@ -98,7 +102,7 @@ describe('fenced populate (no stale resurrection)', () => {
         conn.client,
         k.product('B08X1YRSTR', 'ja-JP'),
         k.productFence('B08X1YRSTR'),
-        await readFence(conn.client, k.productFence('B08X1YRSTR')),
+        await readFence(conn.client, k.productFence('B08X1YRSTR'), PRODUCT_FENCE_TTL_MS),
         'v',
         {
           ttlMs: 0,
@@ -111,8 +115,6 @@ describe('fenced populate (no stale resurrection)', () => {
 // DESIGN rule 8: a fence or generation key can vanish (its TTL, eviction, a failover to a
 // replica that missed the last bump). Each test DELs the key to stand in for all three.
 describe('fence and generation values are never issued twice (rule 8)', () => {
-  const PRODUCT_FENCE_TTL_MS = fenceTtlMs(KEY_CONTRACT.product);
-  const RECO_GEN_TTL_MS = fenceTtlMs(KEY_CONTRACT.reco);
   let conn: RedisConnection;
   let ns: string;
 
@@ -199,6 +201,30 @@ describe('fence and generation values are never issued twice (rule 8)', () => {
     // Assess: a vanished fence turns the write into a refusal, never a stale fill.
     expect(late).toBe('refused-stale');
     expect(await conn.client.exists(key)).toBe(0);
+  });
+
+  it('bumps by one when the fence is ahead of the clock, and jumps to the clock from an old counter', async () => {
+    // Prepare: one fence ahead of the Redis clock (issued by a node whose clock ran ahead),
+    // one holding a counter of the INCR era.
+    ns = namespace();
+    const k = keysOf(ns);
+    const ahead = k.productFence('B0AHEAD001');
+    const legacy = k.productFence('B0LEGACY01');
+    const [seconds, micros] = (await conn.client.time()).map(Number) as [number, number];
+    const aheadValue = (BigInt(seconds) * 1_000_000n + BigInt(micros) + 3_600_000_000n).toString();
+    await conn.client.set(ahead, aheadValue);
+    await conn.client.set(legacy, '5');
+
+    // Act
+    const fromAhead = await bump('product', ahead, k.channel());
+    const fromLegacy = await bump('product', legacy, k.channel());
+
+    // Assess: exact to the unit (no float rounding, no scientific notation), and the TTL set.
+    expect(await conn.client.get(ahead)).toBe((BigInt(aheadValue) + 1n).toString());
+    expect(fromAhead).toBe(Number(BigInt(aheadValue) + 1n));
+    expect(await conn.client.get(legacy)).toMatch(/^[1-9]\d{15}$/);
+    expect(fromLegacy).toBeGreaterThanOrEqual(seconds * 1_000_000 + micros);
+    for (const fence of [ahead, legacy]) expect(await conn.client.pttl(fence)).toBeGreaterThan(0);
   });
 
   it('a reader of a missing fence creates it with the fence TTL and never holds "0"', async () => {

@@ -52,7 +52,8 @@ describe('applyInvalidationPlan (Sentinel-managed primary + replica)', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.deleted).toBe(2);
-    expect(result.fenceValues.get(fence)).toBe(1);
+    // A new fence starts at the Redis clock in µs, never at 1 (rule 8: never reissued).
+    expect(result.fenceValues.get(fence)).toBeGreaterThan(1e15);
     // The fence expires (bounded memory), long after any populate could still hold a token.
     const pttl = await conn.client.pttl(fence);
     expect(pttl).toBeGreaterThan(3_600_000 - 5_000);
@@ -79,7 +80,9 @@ describe('applyInvalidationPlan (Sentinel-managed primary + replica)', () => {
 
     expect(first).toMatchObject({ ok: true, deleted: 1, seq: 1 });
     expect(second).toMatchObject({ ok: true, deleted: 0, seq: 2 });
-    expect(second.ok && second.fenceValues.get(fence)).toBe(2);
+    expect(second.ok && second.fenceValues.get(fence)).toBeGreaterThan(
+      (first.ok && first.fenceValues.get(fence)) || Number.MAX_SAFE_INTEGER,
+    );
   });
 
   it('invalidates every reco key of one user by bumping the generation, and no other user', async () => {
@@ -99,10 +102,12 @@ describe('applyInvalidationPlan (Sentinel-managed primary + replica)', () => {
       },
     );
 
-    // Assess: user42's readers now build `:g1:` keys, which do not exist; user43 untouched.
+    // Assess: user42's readers now build keys under the new generation (the Redis clock in
+    // µs, rule 8), which do not exist; user43 untouched.
     expect(result).toMatchObject({ ok: true, deleted: 0 });
-    expect(await conn.client.get(k.recoGen('user42'))).toBe('1');
-    expect(await conn.client.exists(k.reco('user42', '1', 'B08X1YRSTR'))).toBe(0);
+    const generation = (await conn.client.get(k.recoGen('user42'))) ?? '0';
+    expect(Number(generation)).toBeGreaterThan(1e15);
+    expect(await conn.client.exists(k.reco('user42', generation, 'B08X1YRSTR'))).toBe(0);
     expect(await conn.client.get(k.recoGen('user43'))).toBe('7');
     expect(await conn.client.get(k.reco('user43', '0', 'B08X1YRSTR'))).toBe('other user');
   });

@@ -141,12 +141,14 @@ describe('scheduled review refresh (real Redis, origin simulator)', () => {
     await seedHotness(conn.client, ns, ids);
     const keys = createKeyBuilder({ namespace: ns });
     const entity = { family: 'review', tenant: 'default', id: victim } as const;
+    let bumpedTo: number | undefined;
     const afterFetch = async (asin: string): Promise<void> => {
       if (asin !== victim) return;
       const applied = await applyInvalidationPlan(conn.client, planOf([keys.entityEffect(entity)]), {
         channel: { channel: `${ns}:l1`, seqKey: `${ns}:{l1}:seq` },
       });
       expect(applied.ok).toBe(true);
+      bumpedTo = applied.ok ? applied.fenceValues.get(keys.fenceKey(entity)) : undefined;
     };
 
     // Act
@@ -156,7 +158,9 @@ describe('scheduled review refresh (real Redis, origin simulator)', () => {
     // Assess: the victim is not resurrected; the others are written; the victim counts as done.
     expect(result).toMatchObject({ status: 'completed', total: 10, written: 9, refused: 1, failed: 0 });
     for (const key of keys.variantKeys(entity)) expect(await conn.client.exists(key)).toBe(0);
-    expect(await conn.client.get(keys.fenceKey(entity))).toBe('1');
+    // The fence holds the invalidation's bump: nothing wrote over it afterwards.
+    expect(bumpedTo).toBeGreaterThan(1e15);
+    expect(await conn.client.get(keys.fenceKey(entity))).toBe(String(bumpedTo));
     const done = windowKeys(ns, 'default', windowOf(tick.scheduledAt)).done;
     expect(await conn.client.sismember(done, victim)).toBe(1);
   });

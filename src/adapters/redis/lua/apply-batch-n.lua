@@ -7,8 +7,8 @@
 
   Input:
     KEYS[1]     broadcast sequence key
-    KEYS[2..]   for each of the E entities, in order: its fence (or reco generation) key,
-                then its value keys to UNLINK
+    KEYS[2..]   for each of the E entities, in order: its fence (or reco generation) key
+                (bumped, see below), then its value keys to UNLINK
     ARGV[1]     broadcast channel
     ARGV[2]     broadcast body, a JSON object without "seq", "publishedAtMs", "keys" and
                 "fences", which the script adds from KEYS (the value keys and the fences of
@@ -22,7 +22,14 @@
       seq            the broadcast's sequence number (0 when there was no broadcast)
       receivers      subscribers the broadcast reached (0 without broadcast)
       publishedAtMs  Redis server time of the publish (0 without broadcast)
-      fence_i        entity i's fence value after the INCR
+      fence_i        entity i's fence value after the bump
+
+  Each fence is bumped as a hybrid logical clock, exactly as in invalidate-n.lua:
+  next = max(current + 1, Redis server time in µs), INCR when current + 1 is ahead of the
+  clock, else SET to the clock ('%.0f': never scientific notation), then PEXPIRE. WHY: a
+  fence that vanished (TTL, eviction, failover to a replica that missed the last bump) must
+  never be issued a value a reader already holds (DESIGN rule 8; the clock assumption is in
+  invalidate-n.lua and docs/decisions/0007-fences-never-reissued.md). One TIME per call.
 
   Why one script: the same atomicity as invalidate-n.lua (a delete and its fence bump are
   seen together; the broadcast follows every delete) at one command per batch instead of
@@ -34,6 +41,8 @@ local deleted = 0
 local fences = {}
 local keysJson, fencesJson = {}, {}
 local k = 2
+local time = redis.call('TIME')
+local nowUs = tonumber(time[1]) * 1000000 + tonumber(time[2])
 for i = 1, entities do
   local count = tonumber(ARGV[2 + 2 * i])
   local ttl = ARGV[3 + 2 * i]
@@ -47,7 +56,13 @@ for i = 1, entities do
   if count > 0 then
     deleted = deleted + redis.call('UNLINK', unpack(KEYS, k + 1, k + count))
   end
-  fences[i] = redis.call('INCR', fence)
+  local current = tonumber(redis.call('GET', fence) or '0')
+  if current + 1 > nowUs then
+    fences[i] = redis.call('INCR', fence)
+  else
+    fences[i] = nowUs
+    redis.call('SET', fence, string.format('%.0f', nowUs))
+  end
   redis.call('PEXPIRE', fence, ttl)
   k = k + 1 + count
 end

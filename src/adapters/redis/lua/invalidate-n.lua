@@ -5,7 +5,7 @@
   All keys share one hash tag, so in cluster mode this runs on one slot.
 
   Input:
-    KEYS[1]       fence (or reco generation) key, INCRed
+    KEYS[1]       fence (or reco generation) key, bumped (see below)
     KEYS[2..n]    value keys to UNLINK (may be none: generation-only families)
     ARGV[1]       fence TTL in ms, reset at every bump (fences expire so memory stays bounded;
                   see fenceTtlMs in src/core/key-contract.ts for why that is safe)
@@ -13,15 +13,34 @@
   Output:
     { deleted, fence }
       deleted  number of value keys that existed and were unlinked
-      fence    the fence value after the INCR (every populate holding an older token is refused)
+      fence    the fence value after the bump (every populate holding another token is refused)
+
+  The bump is a hybrid logical clock: next = max(current + 1, Redis server time in µs).
+  INCR when current + 1 is ahead of the clock, else SET to the clock. WHY (DESIGN rule 8,
+  docs/decisions/0007-fences-never-reissued.md): the fence can vanish (its TTL, eviction, a
+  failover to a replica that missed the last bump), and a plain INCR on a missing key starts
+  again at 1, reissuing a value a slow reader may still hold, whose stale populate would then
+  pass. The clock only moves forward past every value issued earlier, so the next bump is a
+  value never issued before, provided the nodes' clocks are NTP-synced to well under the
+  seconds that failure detection and promotion take. Values are ~1.7e15: exact in a Lua
+  double, written with '%.0f' so they are never in scientific notation.
 
   Why one script: the delete and the bump must be seen together. A populate that checks the
-  fence between a bare UNLINK and a bare INCR would pass and resurrect the old value.
+  fence between a bare UNLINK and a bare bump would pass and resurrect the old value.
 ]]
 local deleted = 0
 if #KEYS > 1 then
   deleted = redis.call('UNLINK', unpack(KEYS, 2))
 end
-local fence = redis.call('INCR', KEYS[1])
+local t = redis.call('TIME')
+local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local fence
+if current + 1 > nowUs then
+  fence = redis.call('INCR', KEYS[1])
+else
+  fence = nowUs
+  redis.call('SET', KEYS[1], string.format('%.0f', nowUs))
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return { deleted, fence }
