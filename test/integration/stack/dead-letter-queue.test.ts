@@ -79,4 +79,25 @@ describe('sendToDeadLetterQueue on LocalStack', () => {
     );
     expect(body.startsWith(copy?.Body ?? '-')).toBe(true);
   });
+
+  it('dead-letters a poison whose reason holds characters SQS refuses (NUL, VT, a lone surrogate)', async () => {
+    // Prepare: LocalStack, like SQS, refuses NUL and VT per entry and fails the whole call on
+    // a lone surrogate; the copy must go through whatever the reason holds.
+    const p = {
+      ...poison('nasty', '{"type":1}'),
+      reason: `bad\u0000\u000B\uD800\uFFFE ${'r'.repeat(5_000)}`,
+    };
+
+    // Act
+    const confirmed = await sendToDeadLetterQueue(sqs, dlqUrl, sourceUrl, [p]);
+
+    // Assess
+    expect([...confirmed]).toEqual(['nasty']);
+    const [copy] = await drainQueue(sqs, dlqUrl, 1);
+    const reason = copy?.MessageAttributes?.[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue ?? '';
+    expect(reason.startsWith('bad')).toBe(true);
+    expect(reason).toMatch(/^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]*$/);
+    expect(reason.length).toBeLessThanOrEqual(1_024);
+    expect(copy?.Body).toBe('{"type":1}');
+  });
 });

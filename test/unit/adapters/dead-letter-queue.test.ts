@@ -96,4 +96,24 @@ describe('sendToDeadLetterQueue: SendMessageBatch limits', () => {
     expect(body.startsWith(copy.MessageBody ?? '')).toBe(true);
     expect(copy.MessageBody).not.toContain('\uFFFD');
   });
+
+  it('keeps only XML 1.0 characters in the reason and caps its length', async () => {
+    // Prepare: SQS attribute values accept #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF.
+    const sqs = fakeSqs();
+    const reason = `a\u0000b\u000Bc\uD800d\uDC00e\uFFFEf\uFFFF\u{1F600}g${'x'.repeat(10_000)}`;
+
+    // Act
+    await sendToDeadLetterQueue(sqs.client, 'dlq', 'src', [
+      { ...poison('m1', '{'), reason, code: 'EVENT\u0000X' },
+    ]);
+
+    // Assess
+    const attrs = sqs.calls.flat()[0]?.MessageAttributes ?? {};
+    const sent = attrs[DEAD_LETTER_ATTRIBUTES.reason]?.StringValue ?? '';
+    const xml = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+    expect(sent).toMatch(xml);
+    expect(sent.startsWith('a\uFFFDb\uFFFDc\uFFFDd\uFFFDe\uFFFDf\uFFFD\u{1F600}g')).toBe(true);
+    expect(sent.length).toBeLessThanOrEqual(1_024);
+    expect(attrs[DEAD_LETTER_ATTRIBUTES.code]?.StringValue).toMatch(xml);
+  });
 });
