@@ -5,12 +5,14 @@
  * endpoints, which the dashboard and the `lag` command read.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../observability/logger.ts';
 import { readLocalStack } from '../local/env-file.ts';
 import { localWorkerEnv, type LocalRedisMode } from '../local/local-worker-env.ts';
+import { onStopSignal } from './run-main.ts';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -42,6 +44,7 @@ const children = new Map<number, ChildProcess>();
 let stopping = false;
 
 function spawnWorker(index: number): void {
+  if (stopping) return; // a restart scheduled just before Ctrl-C
   const adminPort = opts.adminPort + index;
   const env = localWorkerEnv(stack, {
     redisMode: opts.redisMode,
@@ -74,19 +77,15 @@ logger.info(
   'fleet running; Ctrl-C stops it',
 );
 
-function stop(signal: NodeJS.Signals): void {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping the fleet (each worker drains its batches)');
-  for (const child of children.values()) child.kill('SIGTERM');
-  const done = () => {
-    if (children.size > 0) return;
+onStopSignal(
+  async (signal) => {
+    stopping = true;
+    logger.info({ signal }, 'stopping the fleet (each worker drains its batches)');
+    const exits = [...children.values()].map((child) => once(child, 'exit'));
+    for (const child of children.values()) child.kill('SIGTERM');
+    await Promise.all(exits);
     rmSync(fleetFile, { force: true });
     logger.info('fleet stopped');
-    process.exit(0);
-  };
-  for (const child of children.values()) child.on('exit', done);
-  done();
-}
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+  },
+  { exitWhenStopped: true, reporter: logger },
+);

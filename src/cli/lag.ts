@@ -11,6 +11,7 @@ import { DEFAULT_TARGETS, parseTargets } from '../dashboard/dashboard-options.ts
 import { isLagReport, mergeLagReports } from '../metrics/lag-report.ts';
 import type { LagReport, MergedLagSeries } from '../metrics/lag-report.ts';
 import { LAG_STAGES, PRIMARY_STAGE, isLagStage } from '../metrics/lag-stages.ts';
+import { runMain } from './run-main.ts';
 
 export const FLEET_FILE = '.local/fleet.json';
 
@@ -133,12 +134,4 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   return reports.length === 0 ? 1 : 0;
 }
 
-if (import.meta.main) {
-  main(process.argv).then(
-    (code) => (process.exitCode = code),
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
+if (import.meta.main) runMain(main);

@@ -27,6 +27,7 @@ import { DEFAULT_KEY_RETRY } from '../refresh/retry-policy.ts';
 import { parseIdList, resolveWarmOptions } from '../refresh/warm-options.ts';
 import type { RawWarmOptions } from '../refresh/warm-options.ts';
 import { ID_RULE, runWarmUp } from '../refresh/warm-up.ts';
+import { onStopSignal, runMain } from './run-main.ts';
 import type { WarmProgress, WarmUpSummary } from '../refresh/warm-up.ts';
 
 /** Progress on a terminal (a bar) or in a log (a line per second and per quarter). */
@@ -146,9 +147,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const logger = pino({ level: raw.logLevel, base: { component: 'warm' } }, pino.destination(2));
   const connection = createRedisConnection({ ...s.redis, tuning: { connectionName: 'warm-up' } });
   const interrupt = new AbortController();
-  const onSignal = (): void => interrupt.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const releaseSignals = onStopSignal(() => interrupt.abort());
   try {
     const keys = createKeyBuilder({ namespace: s.namespace, locales: s.locales });
     const hot =
@@ -181,26 +180,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (interrupt.signal.aborted) return 130;
     return summary.failed > 0 ? 2 : 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
     await connection.close();
     logger.flush();
   }
 }
 
-if (import.meta.main) {
-  main(process.argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      // commander's own errors (--help, a missing mandatory option) carry their exit code.
-      const code = (err as { exitCode?: unknown }).exitCode;
-      if (typeof code === 'number') process.exitCode = code;
-      else {
-        console.error(err);
-        process.exitCode = 1;
-      }
-    },
-  );
-}
+if (import.meta.main) runMain(main);

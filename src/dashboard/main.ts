@@ -5,6 +5,7 @@
  * SIGTERM/SIGINT stop polling and close the server.
  */
 import { Command, Option } from 'commander';
+import { onStopSignal, runMain } from '../cli/run-main.ts';
 import { createDashboardServer } from './dashboard-server.ts';
 import { resolveDashboardOptions } from './dashboard-options.ts';
 import type { RawDashboardOptions } from './dashboard-options.ts';
@@ -37,22 +38,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const url = await server.listen();
   server.app.log.info({ url, targets: options.targets }, 'dashboard listening');
 
-  const stop = (): void => {
-    server.close().then(
-      () => (process.exitCode = 0),
-      (err: unknown) => {
-        console.error(err);
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  onStopSignal(() => server.close());
 }
 
-if (import.meta.main) {
-  main(process.argv).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+if (import.meta.main) runMain(main);

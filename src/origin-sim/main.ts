@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
+import { onStopSignal, runMain } from '../cli/run-main.ts';
 import { resolveCliOptions } from './cli-options.ts';
 import type { RawCliOptions } from './cli-options.ts';
 import { readStackDescription } from './env-file.ts';
@@ -62,28 +63,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     'origin simulator listening',
   );
 
-  const stop = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, 'stopping');
-    simulator.close().then(
-      () => {
+  onStopSignal(
+    async (signal) => {
+      logger.info({ signal }, 'stopping');
+      try {
+        await simulator.close();
         logger.info('stopped');
+      } finally {
         logger.flush();
-        process.exitCode = 0;
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'stop failed');
-        logger.flush();
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+      }
+    },
+    { reporter: logger },
+  );
 }
 
-if (import.meta.main) {
-  main(process.argv).catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
-}
+if (import.meta.main) runMain(main);
