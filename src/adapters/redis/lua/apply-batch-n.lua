@@ -25,8 +25,9 @@
       fence_i        entity i's fence value after the bump
 
   Each fence is bumped as a hybrid logical clock, exactly as in invalidate-n.lua:
-  next = max(current + 1, Redis server time in µs), INCR when current + 1 is ahead of the
-  clock, else SET to the clock ('%.0f': never scientific notation), then PEXPIRE. WHY: a
+  next = max(current + 1, Redis server time in µs) with the TTL: SET the clock PX ttl GET,
+  and SET previous + 1 PX ttl when the previous value was ahead of the clock ('%.0f': never
+  scientific notation). WHY: a
   fence that vanished (TTL, eviction, failover to a replica that missed the last bump) must
   never be issued a value a reader already holds (DESIGN rule 8; the clock assumption is in
   invalidate-n.lua and docs/decisions/0007-fences-never-reissued.md). One TIME per call.
@@ -56,14 +57,13 @@ for i = 1, entities do
   if count > 0 then
     deleted = deleted + redis.call('UNLINK', unpack(KEYS, k + 1, k + count))
   end
-  local current = tonumber(redis.call('GET', fence) or '0')
-  if current + 1 > nowUs then
-    fences[i] = redis.call('INCR', fence)
-  else
-    fences[i] = nowUs
-    redis.call('SET', fence, string.format('%.0f', nowUs))
+  local previous = redis.call('SET', fence, string.format('%.0f', nowUs), 'PX', ttl, 'GET')
+  previous = tonumber(previous or '0')
+  fences[i] = nowUs
+  if previous + 1 > nowUs then
+    fences[i] = previous + 1
+    redis.call('SET', fence, string.format('%.0f', previous + 1), 'PX', ttl)
   end
-  redis.call('PEXPIRE', fence, ttl)
   k = k + 1 + count
 end
 

@@ -15,8 +15,10 @@
       deleted  number of value keys that existed and were unlinked
       fence    the fence value after the bump (every populate holding another token is refused)
 
-  The bump is a hybrid logical clock: next = max(current + 1, Redis server time in µs).
-  INCR when current + 1 is ahead of the clock, else SET to the clock. WHY (DESIGN rule 8,
+  The bump is a hybrid logical clock: next = max(current + 1, Redis server time in µs), with
+  the TTL. One SET of the clock with PX and GET (the previous value) in the common case; a
+  second SET to previous + 1 when the previous value is ahead of the clock (the same as an
+  INCR; measured cheaper than GET + SET/INCR + PEXPIRE: docs/decisions/0007). WHY (DESIGN rule 8,
   docs/decisions/0007-fences-never-reissued.md): the fence can vanish (its TTL, eviction, a
   failover to a replica that missed the last bump), and a plain INCR on a missing key starts
   again at 1, reissuing a value a slow reader may still hold, whose stale populate would then
@@ -34,13 +36,11 @@ if #KEYS > 1 then
 end
 local t = redis.call('TIME')
 local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local fence
-if current + 1 > nowUs then
-  fence = redis.call('INCR', KEYS[1])
-else
-  fence = nowUs
-  redis.call('SET', KEYS[1], string.format('%.0f', nowUs))
+local previous = redis.call('SET', KEYS[1], string.format('%.0f', nowUs), 'PX', ARGV[1], 'GET')
+previous = tonumber(previous or '0')
+local fence = nowUs
+if previous + 1 > nowUs then
+  fence = previous + 1
+  redis.call('SET', KEYS[1], string.format('%.0f', fence), 'PX', ARGV[1])
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return { deleted, fence }
