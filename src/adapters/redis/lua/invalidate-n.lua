@@ -18,8 +18,8 @@
   The bump is a hybrid logical clock: next = max(current + 1, Redis server time in µs), with
   the TTL. One SET of the clock with PX and GET (the previous value) in the common case; a
   second SET to previous + 1 when the previous value is ahead of the clock (the same as an
-  INCR; measured cheaper than GET + SET/INCR + PEXPIRE: docs/decisions/0007). WHY (DESIGN rule 8,
-  docs/decisions/0007-fences-never-reissued.md): the fence can vanish (its TTL, eviction, a
+  INCR). One replicated write per bump; Redis CPU figures are in the decision record.
+  WHY (DESIGN rule 8, docs/decisions/0007-fences-never-reissued.md): the fence can vanish (its TTL, eviction, a
   failover to a replica that missed the last bump), and a plain INCR on a missing key starts
   again at 1, reissuing a value a slow reader may still hold, whose stale populate would then
   pass. The clock only moves forward past every value issued earlier, so the next bump is a
