@@ -8,7 +8,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
 import { applyInvalidationPlan } from '../../src/adapters/redis/invalidation-effects.ts';
-import { RecentInvalidations } from '../../src/adapters/redis/recent-invalidations.ts';
+import { RecentInvalidations } from '../../src/worker/recent-invalidations.ts';
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.ts';
 import type { KeyBuilder } from '../../src/core/key-builder.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -36,14 +36,23 @@ export function benchBatchHandler(
   return createBatchHandler({
     queue: 'catalog',
     keys,
-    applyEffects: (plan) => applyInvalidationPlan(client, plan, { channel }),
+    applyEffects: (plan, waitReplicas) => applyInvalidationPlan(client, plan, { channel, waitReplicas }),
+    replication: { state: () => 'healthy', required: 1 },
+    holdAcks: (messages) => {
+      counters.retried += messages.length;
+    },
+    onConfirmed: () => undefined,
+    shutdown: new AbortController().signal,
     deadLetter: (poison) => Promise.resolve(new Set(poison.map((p) => p.message.MessageId ?? ''))),
     retryLater: (changes) => {
       counters.retried += changes.length;
       return Promise.resolve();
     },
     onApplied: (plan) => recent.record(plan.effects),
-    onRedisUnavailable: () => undefined,
+    // Effects that fail are applied again in hand; count each attempt as a retry.
+    onRedisUnavailable: () => {
+      counters.retried++;
+    },
     backoff: { baseS: 1, maxS: 60 },
     metrics,
     logger: createLogger('bench', 'silent'),

@@ -14,9 +14,13 @@
  *   REDIS_TLS                   true | false [false]
  *   REDIS_DB                    logical database 0-15 [0]; must be 0 in cluster mode
  *   REDIS_KEY_NAMESPACE         first segment of every key [mc]
- *   REDIS_COMMAND_TIMEOUT_MS    deadline of one effects round trip [2000]
- *   REDIS_WAIT_REPLICAS         replicas WAIT must reach for critical batches, 0-5 [1]
+ *   REDIS_COMMAND_TIMEOUT_MS    client deadline of one Redis command, > REDIS_WAIT_TIMEOUT_MS [2000]
+ *   REDIS_WAIT_REPLICAS         replicas WAIT must reach for critical batches, 1-5 [1]; 0 only
+ *                               with REDIS_ALLOW_NO_WAIT=true
+ *   REDIS_ALLOW_NO_WAIT         true: accept REDIS_WAIT_REPLICAS=0 (no durable deletes) [false]
  *   REDIS_WAIT_TIMEOUT_MS       WAIT timeout, >= 1 (0 would block forever) [500]
+ *   WORKER_EFFECTS_DEADLINE_MS  deadline of one batch's effects (a guard against a client
+ *                               that queues forever), > REDIS_COMMAND_TIMEOUT_MS [10000]
  *   WORKER_LOCALES              comma-separated value-shaping locales [en-US,ja-JP]
  *   WORKER_CATALOG_QUEUE_URL, WORKER_PROMOTIONS_QUEUE_URL, WORKER_SESSIONS_QUEUE_URL,
  *   WORKER_REVIEW_REFRESH_QUEUE_URL
@@ -31,10 +35,14 @@
  *   WORKER_WAIT_TIME_S          SQS long-poll wait, 0-20 [20]
  *   WORKER_RETRY_BACKOFF_BASE_S first visibility backoff after a transient failure [2]
  *   WORKER_RETRY_BACKOFF_MAX_S  cap of the growing backoff, <= 43200 [300]
- *   WORKER_REPLAY_WINDOW_MS     how long applied invalidations are kept for failover replay [10000]
+ *   WORKER_REPLAY_WINDOW_MS     replication lag a failover replay covers, before the last moment
+ *                               writes were known to be on a replica [10000]
+ *   WORKER_REPLAY_MAX_BYTES     memory cap of the replay ring [67108864]
+ *   WORKER_DURABILITY_HOLD_MS   longest an applied critical message waits for a replica's
+ *                               confirmation before a degraded ack [120000]
  *   WORKER_DRAIN_DEADLINE_MS    how long SIGTERM waits for in-flight batches [20000]
  *   WORKER_STOP_TIMEOUT_MS      the orchestrator's stop timeout; drain must end before it [30000]
- *   WORKER_ADMIN_PORT           liveness/readiness/metrics port, 0 = ephemeral [9400]
+ *   WORKER_ADMIN_PORT           liveness/readiness/metrics port, 0 = ephemeral [9464]
  *   WORKER_LOG_LEVEL            fatal | error | warn | info | debug | trace | silent [info]
  *   WORKER_ORIGIN_URL           Reviews origin base URL; required with WORKER_REVIEW_REFRESH_QUEUE_URL
  *   WORKER_REFRESH_TOP_N        hot review keys refreshed per hourly run, 1-100000 [1000]
@@ -128,7 +136,9 @@ const VARIABLES = {
     .default('mc'),
   REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(2_000),
   REDIS_WAIT_REPLICAS: int(0, 5).default(1),
+  REDIS_ALLOW_NO_WAIT: bool.default(false),
   REDIS_WAIT_TIMEOUT_MS: int(1, 60_000).default(500),
+  WORKER_EFFECTS_DEADLINE_MS: int(100, 600_000).default(10_000),
   WORKER_LOCALES: list(
     z.string().regex(LOCALE.pattern, { error: `every locale must be ${LOCALE.description}` }),
     'locale',
@@ -153,9 +163,11 @@ const VARIABLES = {
   WORKER_RETRY_BACKOFF_BASE_S: int(1, SQS_MAX_VISIBILITY_TIMEOUT_S).default(2),
   WORKER_RETRY_BACKOFF_MAX_S: int(1, SQS_MAX_VISIBILITY_TIMEOUT_S).default(300),
   WORKER_REPLAY_WINDOW_MS: int(0, 300_000).default(10_000),
+  WORKER_REPLAY_MAX_BYTES: int(1_048_576, 4_294_967_296).default(64 * 1_048_576),
+  WORKER_DURABILITY_HOLD_MS: int(1_000, 43_200_000).default(120_000),
   WORKER_DRAIN_DEADLINE_MS: int(0, 600_000).default(20_000),
   WORKER_STOP_TIMEOUT_MS: int(1, 600_000).default(30_000),
-  WORKER_ADMIN_PORT: int(0, 65_535).default(9_400),
+  WORKER_ADMIN_PORT: int(0, 65_535).default(9_464),
   WORKER_EMF_ENABLED: bool.default(false),
   WORKER_ORIGIN_URL: httpUrl.optional(),
   WORKER_REFRESH_TOP_N: int(1, 100_000).default(1_000),
@@ -207,6 +219,7 @@ export type WorkerConfig = DeepReadonly<{
     commandTimeoutMs: number;
     waitReplicas: number;
     waitTimeoutMs: number;
+    effectsDeadlineMs: number;
   };
   keys: { namespace: string; locales: string[] };
   queues: Partial<Record<QueueName, QueueConfig>>;
@@ -219,7 +232,13 @@ export type WorkerConfig = DeepReadonly<{
     /** Fits `BackoffPolicy` of retry-backoff.ts. */
     retryBackoff: { baseS: number; maxS: number };
   };
-  replayWindowMs: number;
+  replay: {
+    /** Replication lag covered before the last moment writes were known safe, ms. */
+    windowMs: number;
+    maxBytes: number;
+    /** Longest hold of an applied critical message's ack, ms (held-acks.ts). */
+    durabilityHoldMs: number;
+  };
   lifecycle: { drainDeadlineMs: number; stopTimeoutMs: number };
   admin: { port: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -309,6 +328,30 @@ function crossFieldProblems(v: Partial<Variables>): ConfigProblem[] {
     'REDIS_WAIT_TIMEOUT_MS + REDIS_COMMAND_TIMEOUT_MS must be shorter than WORKER_VISIBILITY_TIMEOUT_S, or a batch is redelivered while still being applied',
   );
   rule(
+    both(v.REDIS_WAIT_TIMEOUT_MS, v.REDIS_COMMAND_TIMEOUT_MS, (w, c) => w < c),
+    'REDIS_WAIT_TIMEOUT_MS',
+    'must be shorter than REDIS_COMMAND_TIMEOUT_MS, or the client gives up on a WAIT that Redis still runs and a Redis error is reported instead of a replica shortfall',
+  );
+  rule(
+    both(
+      v.WORKER_EFFECTS_DEADLINE_MS,
+      v.REDIS_COMMAND_TIMEOUT_MS,
+      (d, c) => d > c + (v.REDIS_WAIT_TIMEOUT_MS ?? 0),
+    ),
+    'WORKER_EFFECTS_DEADLINE_MS',
+    'must exceed REDIS_COMMAND_TIMEOUT_MS + REDIS_WAIT_TIMEOUT_MS, or a batch is given up while its commands may still succeed',
+  );
+  rule(
+    both(v.REDIS_WAIT_REPLICAS, v.REDIS_ALLOW_NO_WAIT, (n, allow) => n > 0 || allow),
+    'REDIS_WAIT_REPLICAS',
+    'must be at least 1: promotion deletes are confirmed on a replica before the ack (set REDIS_ALLOW_NO_WAIT=true to accept 0 knowingly, e.g. a Redis without replica)',
+  );
+  rule(
+    both(v.WORKER_DURABILITY_HOLD_MS, v.WORKER_HEARTBEAT_INTERVAL_S, (h, b) => h > b * 1_000),
+    'WORKER_DURABILITY_HOLD_MS',
+    'must be longer than WORKER_HEARTBEAT_INTERVAL_S, or a held message is acked degraded before its visibility was ever extended',
+  );
+  rule(
     both(v.WORKER_DRAIN_DEADLINE_MS, v.WORKER_STOP_TIMEOUT_MS, (d, s) => d < s),
     'WORKER_DRAIN_DEADLINE_MS',
     'must be shorter than WORKER_STOP_TIMEOUT_MS, or the orchestrator kills the worker mid-drain',
@@ -372,6 +415,7 @@ function assemble(v: Variables): WorkerConfig {
       commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
       waitReplicas: v.REDIS_WAIT_REPLICAS,
       waitTimeoutMs: v.REDIS_WAIT_TIMEOUT_MS,
+      effectsDeadlineMs: v.WORKER_EFFECTS_DEADLINE_MS,
     },
     keys: { namespace: v.REDIS_KEY_NAMESPACE, locales: [...new Set(v.WORKER_LOCALES)] },
     queues,
@@ -383,7 +427,11 @@ function assemble(v: Variables): WorkerConfig {
       waitTimeS: v.WORKER_WAIT_TIME_S,
       retryBackoff: { baseS: v.WORKER_RETRY_BACKOFF_BASE_S, maxS: v.WORKER_RETRY_BACKOFF_MAX_S },
     },
-    replayWindowMs: v.WORKER_REPLAY_WINDOW_MS,
+    replay: {
+      windowMs: v.WORKER_REPLAY_WINDOW_MS,
+      maxBytes: v.WORKER_REPLAY_MAX_BYTES,
+      durabilityHoldMs: v.WORKER_DURABILITY_HOLD_MS,
+    },
     lifecycle: { drainDeadlineMs: v.WORKER_DRAIN_DEADLINE_MS, stopTimeoutMs: v.WORKER_STOP_TIMEOUT_MS },
     admin: { port: v.WORKER_ADMIN_PORT },
     logLevel: v.WORKER_LOG_LEVEL,

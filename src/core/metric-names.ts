@@ -30,6 +30,12 @@ export const METRICS = {
   redisErrors: 'RedisErrors',
   waitShortfalls: 'WaitShortfalls',
   failoverReplays: 'FailoverReplays',
+  /** Families purged because a failover replay could not be complete. Alarmed on > 0. */
+  replayEscalations: 'ReplayEscalations',
+  /** Critical messages acked without a replica's confirmation. */
+  degradedAcks: 'DegradedAcks',
+  /** Replication samples in a degraded state (lagging or no replica). Alarmed on > 0. */
+  durabilityDegraded: 'DurabilityDegradedSamples',
   refreshKeys: 'RefreshKeysWritten',
   refreshFailures: 'RefreshKeyFailures',
 } as const;

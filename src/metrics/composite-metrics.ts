@@ -5,7 +5,13 @@
  */
 import { hostname } from 'node:os';
 import type { FamilyName } from '../core/invalidation-plan.ts';
-import type { EventTimeline, RetryKind, WorkerMetrics } from '../worker/worker-metrics.ts';
+import type {
+  DegradedAckReason,
+  EventTimeline,
+  ReplicationObservation,
+  RetryKind,
+  WorkerMetrics,
+} from '../worker/worker-metrics.ts';
 import { EmfEmitter } from './emf-emitter.ts';
 import type { LineSink } from './emf-emitter.ts';
 import { PrometheusMetrics } from './prometheus-metrics.ts';
@@ -60,6 +66,24 @@ export class CompositeMetrics implements WorkerMetrics, ReadSideMetrics {
   }
   failoverReplayed(effects: number): void {
     this.#each('failoverReplayed', (s) => s.failoverReplayed(effects));
+  }
+  replayEscalated(families: readonly FamilyName[]): void {
+    this.#each('replayEscalated', (s) => s.replayEscalated(families));
+  }
+  replayRing(observation: { bytes: number; effects: number }): void {
+    this.#each('replayRing', (s) => s.replayRing(observation));
+  }
+  replicationObserved(observation: ReplicationObservation): void {
+    this.#each('replicationObserved', (s) => s.replicationObserved(observation));
+  }
+  heldAcks(count: number): void {
+    this.#each('heldAcks', (s) => s.heldAcks(count));
+  }
+  heldAcksConfirmed(queue: string, count: number): void {
+    this.#each('heldAcksConfirmed', (s) => s.heldAcksConfirmed(queue, count));
+  }
+  degradedAcks(queue: string, reason: DegradedAckReason, count: number): void {
+    this.#each('degradedAcks', (s) => s.degradedAcks(queue, reason, count));
   }
   queueObserved(queue: string, observation: { depth?: number; oldestAgeMs?: number }): void {
     this.#each('queueObserved', (s) => s.queueObserved(queue, observation));

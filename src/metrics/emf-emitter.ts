@@ -19,7 +19,13 @@ import type { Histogram, JsHistogram } from 'hdr-histogram-js';
 import type { FamilyName } from '../core/invalidation-plan.ts';
 import { CLOUDWATCH_NAMESPACE, DIMENSION_FAMILY, DIMENSION_SERVICE, METRICS } from '../core/metric-names.ts';
 import type { MetricName } from '../core/metric-names.ts';
-import type { EventTimeline, RetryKind, WorkerMetrics } from '../worker/worker-metrics.ts';
+import type {
+  DegradedAckReason,
+  EventTimeline,
+  ReplicationObservation,
+  RetryKind,
+  WorkerMetrics,
+} from '../worker/worker-metrics.ts';
 import { stageLags } from './lag-stages.ts';
 import type { LagStage } from './lag-stages.ts';
 import { MAX_TRACKABLE_LAG_MS, newLagHistogram } from './lag-stats.ts';
@@ -68,6 +74,9 @@ type ServiceCounter =
   | 'redisErrors'
   | 'waitShortfalls'
   | 'failoverReplays'
+  | 'replayEscalations'
+  | 'degradedAcks'
+  | 'durabilityDegraded'
   | 'refreshKeys'
   | 'refreshFailures'
   | 'lagSamplesClamped';
@@ -78,6 +87,9 @@ const SERVICE_COUNTERS: readonly ServiceCounter[] = [
   'redisErrors',
   'waitShortfalls',
   'failoverReplays',
+  'replayEscalations',
+  'degradedAcks',
+  'durabilityDegraded',
   'refreshKeys',
   'refreshFailures',
   'lagSamplesClamped',
@@ -150,6 +162,21 @@ export class EmfEmitter implements WorkerMetrics {
   }
   failoverReplayed(_effects: number): void {
     this.#counters.failoverReplays += 1;
+  }
+  replayEscalated(families: readonly FamilyName[]): void {
+    this.#counters.replayEscalations += families.length;
+  }
+  /** Not exported to CloudWatch: a per-task memory figure, seen on the local dashboard. */
+  replayRing(_observation: { bytes: number; effects: number }): void {}
+  replicationObserved(observation: ReplicationObservation): void {
+    if (observation.state === 'lagging' || observation.state === 'no-replica')
+      this.#counters.durabilityDegraded += 1;
+  }
+  /** Not exported to CloudWatch: DegradedAcks and DurabilityDegradedSamples carry the alarm. */
+  heldAcks(_count: number): void {}
+  heldAcksConfirmed(_queue: string, _count: number): void {}
+  degradedAcks(_queue: string, _reason: DegradedAckReason, count: number): void {
+    this.#counters.degradedAcks += count;
   }
   /** Not exported to CloudWatch: SQS publishes depth and oldest-message age itself. */
   queueObserved(_queue: string, _observation: { depth?: number; oldestAgeMs?: number }): void {}

@@ -6,7 +6,15 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FamilyName } from '../core/invalidation-plan.ts';
-import type { EventTimeline, RetryKind, WorkerMetrics } from '../worker/worker-metrics.ts';
+import type {
+  DegradedAckReason,
+  EventTimeline,
+  ReplicationObservation,
+  RetryKind,
+  WorkerMetrics,
+} from '../worker/worker-metrics.ts';
+
+const REPLICATION_STATES = ['healthy', 'lagging', 'no-replica', 'unknown'] as const;
 import { LagHistograms } from './lag-histograms.ts';
 import { stageLags } from './lag-stages.ts';
 import { QUANTILES, clampLag } from './lag-stats.ts';
@@ -49,6 +57,16 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   readonly #waitShortfalls: Counter;
   readonly #failoverReplays: Counter;
   readonly #failoverEffects: Counter;
+  readonly #replayEscalations: Counter<'family'>;
+  readonly #ringBytes: Gauge;
+  readonly #ringEffects: Gauge;
+  readonly #replicationState: Gauge<'state'>;
+  readonly #replicationReplicas: Gauge;
+  readonly #replicationLag: Gauge;
+  readonly #durabilityDegraded: Gauge;
+  readonly #heldAcks: Gauge;
+  readonly #heldAcksConfirmed: Counter<'queue'>;
+  readonly #degradedAcks: Counter<'queue' | 'reason'>;
   readonly #refreshWritten: Counter;
   readonly #refreshFailed: Counter;
   readonly #refreshPlanned: Gauge;
@@ -121,6 +139,60 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
     this.#failoverEffects = new Counter({
       name: PROM.failoverReplayedEffects,
       help: 'Effects re-applied by failover replays',
+      registers,
+    });
+    this.#replayEscalations = new Counter({
+      name: PROM.replayEscalations,
+      help: 'Families purged because the replay ring dropped effects a failover replay needed',
+      labelNames: ['family'],
+      registers,
+    });
+    this.#ringBytes = new Gauge({
+      name: PROM.replayRingBytes,
+      help: 'Estimated bytes held by the failover replay ring',
+      registers,
+    });
+    this.#ringEffects = new Gauge({
+      name: PROM.replayRingEffects,
+      help: 'Effects held by the failover replay ring',
+      registers,
+    });
+    this.#replicationState = new Gauge({
+      name: PROM.replicationState,
+      help: 'Replication as last sampled: 1 for the current state (healthy, lagging, no-replica, unknown)',
+      labelNames: ['state'],
+      registers,
+    });
+    this.#replicationReplicas = new Gauge({
+      name: PROM.replicationReplicas,
+      help: 'Online replicas of the worst primary',
+      registers,
+    });
+    this.#replicationLag = new Gauge({
+      name: PROM.replicationLag,
+      help: 'Largest replica lag reported by the primaries (whole seconds, in ms)',
+      registers,
+    });
+    this.#durabilityDegraded = new Gauge({
+      name: PROM.durabilityDegraded,
+      help: '1 while critical deletes cannot be confirmed on a replica (lagging or no replica)',
+      registers,
+    });
+    this.#heldAcks = new Gauge({
+      name: PROM.heldAcks,
+      help: 'Applied critical messages whose ack waits for a replica',
+      registers,
+    });
+    this.#heldAcksConfirmed = new Counter({
+      name: PROM.heldAcksConfirmed,
+      help: 'Held messages acked once a replica confirmed them',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.#degradedAcks = new Counter({
+      name: PROM.degradedAcks,
+      help: 'Critical messages acked without replica confirmation, by reason',
+      labelNames: ['queue', 'reason'],
       registers,
     });
     this.#refreshWritten = new Counter({
@@ -273,6 +345,31 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   }
   waitShortfall(): void {
     this.#waitShortfalls.inc();
+  }
+  replayEscalated(families: readonly FamilyName[]): void {
+    for (const family of families) this.#replayEscalations.inc({ family });
+  }
+  replayRing(observation: { bytes: number; effects: number }): void {
+    this.#ringBytes.set(observation.bytes);
+    this.#ringEffects.set(observation.effects);
+  }
+  replicationObserved(observation: ReplicationObservation): void {
+    for (const state of REPLICATION_STATES)
+      this.#replicationState.set({ state }, state === observation.state ? 1 : 0);
+    this.#replicationReplicas.set(observation.replicas);
+    this.#replicationLag.set(observation.lagMs);
+    this.#durabilityDegraded.set(
+      observation.state === 'lagging' || observation.state === 'no-replica' ? 1 : 0,
+    );
+  }
+  heldAcks(count: number): void {
+    this.#heldAcks.set(count);
+  }
+  heldAcksConfirmed(queue: string, count: number): void {
+    this.#heldAcksConfirmed.inc({ queue }, count);
+  }
+  degradedAcks(queue: string, reason: DegradedAckReason, count: number): void {
+    this.#degradedAcks.inc({ queue, reason }, count);
   }
   failoverReplayed(effects: number): void {
     this.#failoverReplays.inc();

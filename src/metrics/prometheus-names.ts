@@ -13,6 +13,18 @@ export const PROM = {
   waitShortfalls: 'invalidation_wait_shortfalls_total',
   failoverReplays: 'invalidation_failover_replays_total',
   failoverReplayedEffects: 'invalidation_failover_replayed_effects_total',
+  replayEscalations: 'invalidation_replay_escalations_total',
+  replayRingBytes: 'invalidation_replay_ring_bytes',
+  replayRingEffects: 'invalidation_replay_ring_effects',
+  /** 1 for the current replication state, 0 for the others (label `state`). */
+  replicationState: 'invalidation_replication_state',
+  replicationReplicas: 'invalidation_replication_replicas',
+  replicationLag: 'invalidation_replication_lag_ms',
+  /** 1 while critical deletes cannot be confirmed on a replica (lagging or no replica). */
+  durabilityDegraded: 'invalidation_durability_degraded',
+  heldAcks: 'invalidation_held_acks',
+  heldAcksConfirmed: 'invalidation_held_acks_confirmed_total',
+  degradedAcks: 'invalidation_degraded_acks_total',
   refreshKeysWritten: 'invalidation_refresh_keys_written_total',
   refreshKeysFailed: 'invalidation_refresh_keys_failed_total',
   refreshKeysPlanned: 'invalidation_refresh_keys_planned',

@@ -7,7 +7,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 
 export interface Readiness {
   readonly ready: boolean;
-  readonly checks: Readonly<Record<string, boolean>>;
+  /** Each check; a non-boolean value is a detail shown to operators, not a condition. */
+  readonly checks: Readonly<Record<string, boolean | string | number>>;
 }
 
 export interface AdminServerOptions {

@@ -1,9 +1,19 @@
 /**
  * One SQS batch, end to end: parse and plan (pure core), apply every effect in one Redis
- * round trip (WAIT for critical families), dead-letter the poison with its reason, then ack
- * exactly the messages whose effects are confirmed. Messages whose effects were not
- * confirmed stay in SQS and come back after a growing visibility back-off (DESIGN rules
- * 1, 2 and 6). Never throws for bad input: poison is a decision, not an exception.
+ * round trip, dead-letter the poison with its reason, then ack exactly the messages whose
+ * effects are confirmed (DESIGN rules 1, 2, 6 and 9):
+ *
+ * - Redis unreachable or failing writes (an error, READONLY, a deadline): the batch is kept
+ *   IN HAND and applied again with a growing delay until Redis confirms or shutdown begins.
+ *   sqs-consumer's heartbeat extends its visibility meanwhile, so the receive count does not
+ *   move: the state of Redis never pushes a valid event toward the DLQ. The gate pauses the
+ *   other pollers.
+ * - A critical batch (promo): WAIT for the replica when replication is healthy. When it is
+ *   not (a WAIT shortfall, a lagging or absent replica), the deletes are applied on the
+ *   primary at once, and the ack follows the durability rule (held-acks.ts,
+ *   docs/operations.md "Durable deletes"): held until a replica confirms, or acked as
+ *   degraded when there is no replica at all.
+ * Never throws for bad input: poison is a decision, not an exception.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
@@ -14,6 +24,7 @@ import { visibilityBackoffS, type BackoffPolicy } from '../core/retry-backoff.ts
 import type { EffectsApplied, EffectsResult } from '../adapters/redis/invalidation-effects.ts';
 import type { PoisonMessage } from '../adapters/sqs/dead-letter-queue.ts';
 import type { VisibilityChange } from '../adapters/sqs/message-visibility.ts';
+import type { ReplicationState } from './replication-health.ts';
 import type { RetryKind, WorkerMetrics } from './worker-metrics.ts';
 
 type ApplyDecision = Extract<MessageDecision, { kind: 'apply' }>;
@@ -24,14 +35,27 @@ type IgnoreDecision = Extract<MessageDecision, { kind: 'ignore' }>;
 export interface BatchHandlerDeps {
   readonly queue: string;
   readonly keys: KeyBuilder;
-  /** Applies a plan's effects (a bound `applyInvalidationPlan`); never rejects. */
-  readonly applyEffects: (plan: InvalidationPlan) => Promise<EffectsResult>;
+  /**
+   * Applies a plan's effects (a bound `applyInvalidationPlan`), WAITing for `waitReplicas`
+   * when the plan is critical and it is > 0; never rejects.
+   */
+  readonly applyEffects: (plan: InvalidationPlan, waitReplicas: number) => Promise<EffectsResult>;
+  /** Replication as last sampled, and the replicas a critical batch needs. */
+  readonly replication: { readonly state: () => ReplicationState; readonly required: number };
+  /** Takes over the acks of applied critical messages until a replica confirms (held-acks.ts). */
+  readonly holdAcks: (messages: readonly Message[]) => void;
+  /** A WAIT confirmed every write sent before `sentAtMs` (moves the replay anchor). */
+  readonly onConfirmed: (sentAtMs: number) => void;
+  /** Aborted when shutdown begins: a batch kept in hand is then left to SQS. */
+  readonly shutdown: AbortSignal;
+  /** Delay before applying a batch kept in hand again, by attempt (1, 2…). */
+  readonly inHandDelayMs?: (attempt: number) => number;
   /**
    * Copies poison to the DLQ with its reason; resolves with the message ids confirmed.
    * Null when no DLQ URL is configured: poison is then left to the queue's redrive policy.
    */
   readonly deadLetter: ((poison: readonly PoisonMessage[]) => Promise<Set<string>>) | null;
-  /** Hides messages for a back-off delay each. */
+  /** Hides messages for a back-off delay each (poison whose DLQ copy failed). */
   readonly retryLater: (changes: readonly VisibilityChange[]) => Promise<void>;
   /** Called with every confirmed plan (the failover replay ring records its effects). */
   readonly onApplied: (plan: InvalidationPlan) => void;
@@ -64,37 +88,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
     const ack: Message[] = [];
 
     // Effects first: they are what users wait for.
-    if (apply.length > 0) {
-      const result = plan.effects.length === 0 ? null : await deps.applyEffects(plan);
-      if (result === null || result.ok) {
-        for (const a of apply) ack.push(a.message);
-        if (result !== null) {
-          deps.onApplied(plan);
-          recordApplied(deps, plan, apply, receivedAtMs, now(), result);
-        }
-      } else {
-        const kind: RetryKind = result.error.kind;
-        if (kind === 'wait-shortfall') deps.metrics.waitShortfall();
-        else {
-          deps.metrics.redisError(kind);
-          deps.onRedisUnavailable(result.error.message);
-        }
-        deps.logger.warn(
-          {
-            err: result.error,
-            queue: deps.queue,
-            messages: apply.length,
-            eventIds: apply.map((a) => a.decision.eventId),
-          },
-          'effects not confirmed; the messages come back after a back-off',
-        );
-        await retry(
-          deps,
-          apply.map((a) => a.message),
-          kind,
-        );
-      }
-    }
+    if (apply.length > 0) ack.push(...(await applyAndDecide(deps, plan, apply, receivedAtMs, now)));
 
     if (poison.length > 0) ack.push(...(await deadLetterPoison(deps, poison)));
 
@@ -110,6 +104,110 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
 interface Decided<D extends MessageDecision> {
   readonly decision: D;
   readonly message: Message;
+}
+
+/** Default delay between in-hand attempts: 250 ms doubling to 5 s, with jitter. */
+function defaultInHandDelayMs(attempt: number): number {
+  const ceiling = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 10));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+/** Applies the plan (in hand until confirmed) and returns the messages to ack now. */
+async function applyAndDecide(
+  deps: BatchHandlerDeps,
+  plan: InvalidationPlan,
+  apply: readonly Decided<ApplyDecision>[],
+  receivedAtMs: number,
+  now: () => number,
+): Promise<Message[]> {
+  const messages = apply.map((a) => a.message);
+  if (plan.effects.length === 0) return messages;
+  const { required } = deps.replication;
+  const state = deps.replication.state();
+  // Only WAIT when the replica can answer in time: against a lagging or absent replica
+  // a WAIT only stalls the connection every other batch shares.
+  const durable = plan.critical && required > 0;
+  const waitReplicas = durable && (state === 'healthy' || state === 'unknown') ? required : 0;
+  const sentAtMs = now();
+  const result = await applyInHand(deps, plan, waitReplicas, apply);
+  if (result === null) return [];
+  const confirmed = result.ok && (!durable || waitReplicas > 0);
+  // Applied on the primary either way (applyInHand returns nothing else): the lag is
+  // measured and the replay ring keeps it.
+  const applied = result.ok ? result : result.error.kind === 'wait-shortfall' ? result.error.applied : null;
+  if (applied !== null) {
+    deps.onApplied(plan);
+    recordApplied(deps, plan, apply, receivedAtMs, now(), applied);
+  }
+  if (confirmed) {
+    if (waitReplicas > 0) deps.onConfirmed(sentAtMs);
+    return messages;
+  }
+  if (!result.ok) deps.metrics.waitShortfall();
+  if (deps.replication.state() === 'no-replica') {
+    // Nothing a failover could promote: ack now, degraded, and keep it in the replay ring.
+    deps.metrics.degradedAcks(deps.queue, 'no-replica', messages.length);
+    deps.logger.warn(
+      { queue: deps.queue, messages: messages.length },
+      'critical deletes acked without replica confirmation: no replica is attached (durability degraded)',
+    );
+    return messages;
+  }
+  deps.holdAcks(messages);
+  return [];
+}
+
+/**
+ * Applies `plan` until Redis confirms it or shutdown begins (null then). A WAIT shortfall is
+ * returned as it is: the deletes were applied, only the replica's confirmation is missing.
+ */
+async function applyInHand(
+  deps: BatchHandlerDeps,
+  plan: InvalidationPlan,
+  waitReplicas: number,
+  apply: readonly Decided<ApplyDecision>[],
+): Promise<EffectsResult | null> {
+  const delay = deps.inHandDelayMs ?? defaultInHandDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    const result = await deps.applyEffects(plan, waitReplicas);
+    if (result.ok || result.error.kind === 'wait-shortfall') return result;
+    const kind: RetryKind = result.error.kind;
+    deps.metrics.redisError(kind);
+    deps.metrics.retried(deps.queue, kind, apply.length);
+    deps.onRedisUnavailable(result.error.message);
+    if (attempt === 1)
+      deps.logger.warn(
+        {
+          err: result.error,
+          queue: deps.queue,
+          messages: apply.length,
+          eventIds: apply.map((a) => a.decision.eventId),
+        },
+        'effects not confirmed; the batch is kept in hand and applied again',
+      );
+    if (deps.shutdown.aborted || !(await sleep(delay(attempt), deps.shutdown))) {
+      deps.logger.warn(
+        { queue: deps.queue, messages: apply.length, attempts: attempt },
+        'shutdown while Redis fails: the batch is left to SQS and comes back after its visibility timeout',
+      );
+      return null;
+    }
+  }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function toIncoming(m: Message): IncomingMessage {

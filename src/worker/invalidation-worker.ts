@@ -1,32 +1,34 @@
 /**
  * The worker process: pollers on each configured queue, the batch pipeline, the Redis gate,
- * L1 heartbeats, failover replay and the admin server, with an idempotent `close()`.
- *
- * Shutdown order (docs/operations.md): 1. readiness goes 503; 2. every queue stops polling
- * and finishes the batches it holds, within the drain deadline; 3. heartbeats stop;
- * 4. Redis closes; 5. the admin server closes; 6. the SQS client is released. Every step
- * runs even when an earlier one failed.
+ * replication health and held acks, L1 heartbeats, failover replay and the admin server,
+ * with an idempotent `close()` that follows the shutdown order of docs/operations.md
+ * ("Shutdown"); every step runs even when an earlier one failed.
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { QueueName, WorkerConfig } from '../core/config-schema.ts';
+import type { QueueConfig, QueueName, WorkerConfig } from '../core/config-schema.ts';
 import type { InvalidationPlan, MessageDecision } from '../core/invalidation-plan.ts';
 import { createKeyBuilder, type KeyBuilder } from '../core/key-builder.ts';
 import { defaultL1Channel } from '../adapters/redis/broadcast-message.ts';
 import { applyInvalidationPlan } from '../adapters/redis/invalidation-effects.ts';
 import { startHeartbeats, type HeartbeatLoop } from '../adapters/redis/l1-heartbeat.ts';
-import { RecentInvalidations } from '../adapters/redis/recent-invalidations.ts';
+import { purgeFamilies } from '../adapters/redis/family-purge.ts';
+import { probeWritable, readReplication, waitForReplicas } from '../adapters/redis/replication-info.ts';
 import { createRedisConnection, type RedisConnection } from '../adapters/redis/redis-connection.ts';
 import { sendToDeadLetterQueue } from '../adapters/sqs/dead-letter-queue.ts';
+import { deleteMessages } from '../adapters/sqs/message-acks.ts';
 import { changeVisibility } from '../adapters/sqs/message-visibility.ts';
 import { readQueueDepth } from '../adapters/sqs/queue-depth.ts';
 import { createSqsClient } from '../adapters/sqs/sqs-client.ts';
 import { startAdminServer } from './admin-server.ts';
 import { createBatchHandler } from './batch-handler.ts';
 import { replayRecentInvalidations } from './failover-replay.ts';
+import { HeldAcks } from './held-acks.ts';
 import { QueuePollers } from './queue-pollers.ts';
+import { RecentInvalidations } from './recent-invalidations.ts';
 import { RedisGate } from './redis-gate.ts';
+import { ReplicationMonitor } from './replication-health.ts';
 import { redisConfigFrom } from './redis-settings.ts';
 import { NO_METRICS, type WorkerMetrics } from './worker-metrics.ts';
 
@@ -76,50 +78,108 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   const channel = defaultL1Channel(config.keys.namespace);
   const redis = createRedisConnection(redisConfigFrom(config.redis, `inval-worker-${process.pid}`));
   const sqs = createSqsClient(config.aws);
-  const recent = new RecentInvalidations({ windowMs: config.replayWindowMs });
-  const applyEffects = (plan: InvalidationPlan) =>
+  const required = config.redis.waitReplicas;
+  const monitor = new ReplicationMonitor({ read: () => readReplication(redis.client), required });
+  const recent = new RecentInvalidations({
+    windowMs: config.replay.windowMs,
+    maxBytes: config.replay.maxBytes,
+    safeSince: () => monitor.safeSinceMs,
+  });
+  const applyEffects = (plan: InvalidationPlan, waitReplicas: number) =>
     applyInvalidationPlan(redis.client, plan, {
       channel,
-      waitReplicas: config.redis.waitReplicas,
+      waitReplicas,
       waitTimeoutMs: config.redis.waitTimeoutMs,
+      deadlineMs: config.redis.effectsDeadlineMs,
     });
+  const queueUrl = (name: string) => String(config.queues[name as QueueName]?.url ?? '');
+  const held = new HeldAcks({
+    // Short: WAIT blocks the connection every batch shares; held acks retry every second.
+    confirm: async () => (await waitForReplicas(redis.client, required, 100)) >= required,
+    replicationState: () => monitor.state,
+    onConfirmed: (at) => monitor.noteConfirmed(at),
+    ack: (queue, messages) => deleteMessages(sqs, queueUrl(queue), messages),
+    extend: (queue, messages, timeoutS) =>
+      changeVisibility(
+        sqs,
+        queueUrl(queue),
+        messages.map((message) => ({ message, timeoutS })),
+      ),
+    visibilityTimeoutS: config.consumer.visibilityTimeoutS,
+    extendEveryMs: config.consumer.heartbeatIntervalS * 1_000,
+    maxHoldMs: config.replay.durabilityHoldMs,
+    metrics,
+    logger: logger.child({ component: 'held-acks' }),
+  });
 
-  const gate = new RedisGate({ probe: () => redis.client.ping() });
+  const gate = new RedisGate({ probe: () => probeWritable(redis.client, config.keys.namespace) });
   const shutdown = new AbortController();
   const pollers: QueuePollers[] = [];
   let closing = false;
+  // One replay at a time, in the order the changes were seen.
+  let replaying: Promise<unknown> = Promise.resolve();
 
   redis.events.on('error', (err) => logger.debug({ err }, 'redis connection error'));
   redis.events.on('connection-lost', () => logger.warn('redis connection lost'));
+  redis.events.on('not-primary', (node) =>
+    logger.warn({ node }, 'connected to a node that is not the primary; reconnecting'),
+  );
   redis.events.on('primary-changed', (change) => {
-    logger.warn({ change }, 'new redis primary detected; replaying recent invalidations');
-    void replayRecentInvalidations({ recent, applyEffects, metrics, logger }, change.reason);
+    const safeSinceMs = monitor.safeSinceMs;
+    logger.warn({ change, safeSinceMs }, 'new redis primary detected; replaying recent invalidations');
+    replaying = replaying.then(() =>
+      replayRecentInvalidations(
+        {
+          recent,
+          applyEffects: (plan) => applyEffects(plan, 0),
+          escalate: async (families) => {
+            const unlinked = await purgeFamilies(redis.client, {
+              namespace: config.keys.namespace,
+              families,
+              channel,
+            });
+            logger.error({ families: [...families], unlinked }, 'escalation: families purged');
+          },
+          metrics,
+          logger,
+        },
+        { reason: change.reason, safeSinceMs },
+      ),
+    );
+  });
+  monitor.on('sample', (sample) => metrics.replicationObserved(sample));
+  monitor.on('change', (sample, previous) => {
+    const level = sample.state === 'healthy' || sample.state === 'unknown' ? 'info' : 'warn';
+    logger[level]({ replication: sample, previous }, 'replication state changed');
   });
   gate.on('open', (reason) => {
-    logger.error({ reason }, 'redis unreachable: pausing every queue until it answers');
+    logger.error({ reason }, 'redis does not accept writes: pausing every queue until it does');
     for (const p of pollers) p.pause();
   });
   gate.on('close', (downForMs) => {
-    logger.warn({ downForMs }, 'redis answers again: resuming polling');
+    logger.warn({ downForMs }, 'redis accepts writes again: resuming polling');
     if (!closing) for (const p of pollers) p.start();
   });
 
   const ignored = options.ignoredEvents?.({ redis, keys, metrics, shutdown: shutdown.signal });
-  for (const [name, queue] of Object.entries(config.queues) as unknown as [
-    QueueName,
-    { url: string; dlqUrl?: string },
-  ][]) {
+  for (const [name, queue] of Object.entries(config.queues) as [QueueName, QueueConfig][]) {
     const child = logger.child({ queue: name });
+    const dlqUrl = queue.dlqUrl;
     const handleBatch = createBatchHandler({
       queue: name,
       keys,
       applyEffects,
+      replication: { state: () => monitor.state, required },
+      holdAcks: (messages) => held.hold(name, messages),
+      onConfirmed: (at) => monitor.noteConfirmed(at),
+      shutdown: shutdown.signal,
       deadLetter:
-        queue.dlqUrl === undefined
-          ? null
-          : (poison) => sendToDeadLetterQueue(sqs, queue.dlqUrl!, queue.url, poison),
+        dlqUrl === undefined ? null : (poison) => sendToDeadLetterQueue(sqs, dlqUrl, queue.url, poison),
       retryLater: (changes) => changeVisibility(sqs, queue.url, changes),
-      onApplied: (plan) => recent.record(plan.effects),
+      onApplied: (plan) => {
+        recent.record(plan.effects);
+        metrics.replayRing({ bytes: recent.bytes, effects: recent.size });
+      },
       onRedisUnavailable: (reason) => gate.reportUnavailable(reason),
       ...(ignored === undefined ? {} : { onIgnored: (m, d) => ignored(name, m, d) }),
       backoff: config.consumer.retryBackoff,
@@ -157,6 +217,11 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
         redis: redis.client.status === 'ready',
         polling: !gate.isOpen && pollers.every((p) => p.running),
         draining: closing,
+        // Not a readiness condition (the worker still applies every delete), but an operator
+        // must see it: critical deletes are not confirmed on a replica right now.
+        durability: monitor.state === 'healthy' || monitor.state === 'unknown' ? 'ok' : 'degraded',
+        replication: monitor.state,
+        heldAcks: held.size,
       };
       return { ready: checks.redis && checks.polling && !closing, checks };
     },
@@ -181,9 +246,20 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   observeDepths();
   const depthTimer = setInterval(observeDepths, options.queueDepthIntervalMs ?? 15_000);
   depthTimer.unref();
+  // One replication sample before the first batch, so its WAIT decision is informed.
+  await monitor.poll();
+  monitor.start();
+  held.start();
   for (const p of pollers) p.start();
+  if (required === 0)
+    logger.warn('REDIS_WAIT_REPLICAS=0: critical deletes are acked without any replica confirmation');
   logger.info(
-    { queues: pollers.map((p) => p.name), adminPort: admin.port, redisMode: config.redis.mode },
+    {
+      queues: pollers.map((p) => p.name),
+      adminPort: admin.port,
+      redisMode: config.redis.mode,
+      replication: monitor.sample,
+    },
     'worker started',
   );
 
@@ -197,7 +273,10 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
       await step('drain queues', () =>
         Promise.all(pollers.map((p) => p.close(config.lifecycle.drainDeadlineMs))).then(() => undefined),
       );
+      await step('settle held acks', () => held.close());
       await step('stop heartbeats', () => heartbeats.stop());
+      await step('wait for a running replay', () => replaying);
+      monitor.stop();
       gate.dispose();
       await step('close redis', () => redis.close());
       await step('close admin server', () => admin.app.close());

@@ -16,7 +16,10 @@ export function redisConfigFrom(redis: WorkerConfig['redis'], connectionName: st
     case 'cluster':
       return { mode: 'cluster', nodes: addresses, tuning };
     case 'sentinel':
-      return { mode: 'sentinel', sentinels: addresses, name: redis.sentinelName ?? 'mcache', tuning };
+      // No fallback name: the local twin's `mcache` must never be guessed in production.
+      if (redis.sentinelName === undefined)
+        throw new Error('sentinel Redis needs REDIS_SENTINEL_NAME (config validation should have said so)');
+      return { mode: 'sentinel', sentinels: addresses, name: redis.sentinelName, tuning };
     case 'standalone': {
       const first = addresses[0];
       if (!first)

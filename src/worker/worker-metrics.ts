@@ -25,6 +25,16 @@ export interface EventTimeline {
 
 export type RetryKind = 'redis-error' | 'wait-shortfall' | 'deadline-exceeded' | 'dead-letter-failed';
 
+/** Why critical deletes were acked without a replica's confirmation (held-acks.ts). */
+export type DegradedAckReason = 'no-replica' | 'hold-expired' | 'hold-full';
+
+/** Replication as sampled by the worker (replication-health.ts). */
+export interface ReplicationObservation {
+  readonly state: 'healthy' | 'lagging' | 'no-replica' | 'unknown';
+  readonly replicas: number;
+  readonly lagMs: number;
+}
+
 export interface WorkerMetrics {
   /** One event's effects are confirmed: record its lag at every stage. */
   eventApplied(timeline: EventTimeline): void;
@@ -37,6 +47,18 @@ export interface WorkerMetrics {
   redisError(kind: string): void;
   waitShortfall(): void;
   failoverReplayed(effects: number): void;
+  /** A replay found the ring incomplete and purged these families. */
+  replayEscalated(families: readonly FamilyName[]): void;
+  /** What the replay ring holds now. */
+  replayRing(observation: { bytes: number; effects: number }): void;
+  /** A replication sample (healthy, lagging, no-replica, unknown). */
+  replicationObserved(observation: ReplicationObservation): void;
+  /** Messages whose ack currently waits for a replica. */
+  heldAcks(count: number): void;
+  /** Held messages acked once a replica confirmed them. */
+  heldAcksConfirmed(queue: string, count: number): void;
+  /** Critical messages acked without a replica's confirmation (durability degraded). */
+  degradedAcks(queue: string, reason: DegradedAckReason, count: number): void;
   /** Queue depth and the age of the oldest message seen, per queue. */
   queueObserved(queue: string, observation: { depth?: number; oldestAgeMs?: number }): void;
   /** Review refresh progress. */
@@ -53,6 +75,12 @@ export const NO_METRICS: WorkerMetrics = {
   redisError: () => undefined,
   waitShortfall: () => undefined,
   failoverReplayed: () => undefined,
+  replayEscalated: () => undefined,
+  replayRing: () => undefined,
+  replicationObserved: () => undefined,
+  heldAcks: () => undefined,
+  heldAcksConfirmed: () => undefined,
+  degradedAcks: () => undefined,
   queueObserved: () => undefined,
   refreshProgress: () => undefined,
 };

@@ -34,7 +34,9 @@ export async function privateWorld(
         namespace,
         redisMode: 'standalone',
         redisAddresses: `127.0.0.1:${redis.port}`,
-        env: { REDIS_WAIT_REPLICAS: '0', ...env },
+        // No replica: the worker sees it and acks critical deletes degraded (held-acks.ts), as on
+        // an ElastiCache primary whose replica is being replaced.
+        env,
       });
       workers.push(worker);
       return worker;

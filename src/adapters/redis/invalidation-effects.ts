@@ -44,6 +44,8 @@ export type EffectsFailure =
       readonly message: string;
       readonly required: number;
       readonly acked: number;
+      /** The deletes WERE applied on the primary; only the replica's confirmation is missing. */
+      readonly applied: EffectsApplied;
     }
   | { readonly kind: 'deadline-exceeded'; readonly retryable: true; readonly message: string };
 
@@ -146,7 +148,7 @@ async function applyOnNode(
     keys.push(e.fence, ...e.unlink);
     args.push(String(e.unlink.length), String(e.fenceTtlMs));
   }
-  const critical = needsWait(plan.effects, plan.critical);
+  const critical = settings.waitReplicas > 0 && needsWait(plan.effects, plan.critical);
   let reply: number[];
   let acked: number | null = null;
   if (critical) {
@@ -194,7 +196,7 @@ async function applyOnCluster(
     [...groups.values()].map(async (effects) => {
       const pipeline = scriptedPipeline(client);
       queueEffects(pipeline, effects);
-      const critical = needsWait(effects, false);
+      const critical = settings.waitReplicas > 0 && needsWait(effects, false);
       if (critical) pipeline.call('WAIT', settings.waitReplicas, settings.waitTimeoutMs);
       const values = unwrap(await pipeline.exec());
       return {
@@ -281,16 +283,7 @@ function finish(
   effectsMs: number,
   totalMs: number,
 ): EffectsResult {
-  if (acked !== null && acked < settings.waitReplicas) {
-    return failure({
-      kind: 'wait-shortfall',
-      retryable: true,
-      message: `WAIT: ${acked} of ${settings.waitReplicas} replicas confirmed within ${settings.waitTimeoutMs} ms`,
-      required: settings.waitReplicas,
-      acked,
-    });
-  }
-  return {
+  const applied: EffectsApplied = {
     ok: true,
     deleted: effects.deleted,
     fenceValues: effects.fenceValues,
@@ -300,6 +293,17 @@ function finish(
     replicasAcked: acked,
     durations: { effectsMs, totalMs },
   };
+  if (acked !== null && acked < settings.waitReplicas) {
+    return failure({
+      kind: 'wait-shortfall',
+      retryable: true,
+      message: `WAIT: ${acked} of ${settings.waitReplicas} replicas confirmed within ${settings.waitTimeoutMs} ms`,
+      required: settings.waitReplicas,
+      acked,
+      applied,
+    });
+  }
+  return applied;
 }
 
 function emptyResult(totalMs: number): EffectsResult {

@@ -48,23 +48,34 @@ export type RedisConfig =
 /** Any client this adapter works with. */
 export type RedisClient = Redis | Cluster;
 
-/** Who the primary is: its address and run_id (a restart without persistence changes run_id too). */
+/**
+ * Who the primary is: its address, run_id (a restart without persistence changes it) and
+ * replication id (`master_replid`: a promotion, or a resync from a new primary, changes it,
+ * while run_id stays, so a node demoted and later promoted again is not taken for the same
+ * history).
+ */
 export interface PrimaryIdentity {
   readonly address: string;
   readonly runId: string;
+  readonly replId: string;
 }
 
 /** Emitted when the client now talks to a different primary than before. */
 export interface PrimaryChange {
   readonly previous: PrimaryIdentity | readonly string[];
   readonly current: PrimaryIdentity | readonly string[];
-  /** `run-id-changed` (standalone/Sentinel) or `cluster-masters-changed`. */
-  readonly reason: 'run-id-changed' | 'cluster-masters-changed';
+  /** `run-id-changed`, `repl-id-changed` (standalone/Sentinel) or `cluster-masters-changed`. */
+  readonly reason: 'run-id-changed' | 'repl-id-changed' | 'cluster-masters-changed';
 }
 
 /** Typed events of a connection. */
 export interface ConnectionEvents {
   'primary-changed': [change: PrimaryChange];
+  /**
+   * The connection reached a node that is not a primary (an ElastiCache endpoint whose DNS
+   * still names the demoted node): it reconnects after a delay instead of writing there.
+   */
+  'not-primary': [node: { address: string; role: string }];
   /** The connection dropped; commands fail or queue until `ready`. */
   'connection-lost': [];
   ready: [];
@@ -86,6 +97,16 @@ const DEFAULTS = {
   maxReconnectDelayMs: 2_000,
 } as const;
 
+/**
+ * Errors that mean "this connection is on the wrong node": a demoted primary (READONLY), a
+ * node still loading its dataset (LOADING), a replica whose primary is down (MASTERDOWN).
+ * The connection is dropped and made again, so it can reach the node the endpoint (or the
+ * Sentinels) name now; the failed command itself is rejected and retried by the caller.
+ */
+export function reconnectOnWrongNode(error: Error): boolean {
+  return /^(READONLY|LOADING|MASTERDOWN)\b/.test(error.message);
+}
+
 /** Reconnect back-off: 100 ms, 200 ms... capped; never gives up (the worker decides when to stop). */
 export function reconnectDelay(attempt: number, maxDelayMs: number = DEFAULTS.maxReconnectDelayMs): number {
   return Math.min(attempt * 100, maxDelayMs);
@@ -99,6 +120,7 @@ function redisOptions(tuning: ConnectionTuning | undefined): RedisOptions {
     commandTimeout: tuning?.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
     connectTimeout: tuning?.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     retryStrategy: (times) => reconnectDelay(times, maxDelay),
+    reconnectOnError: reconnectOnWrongNode,
     enableReadyCheck: true,
     ...(tuning?.connectionName === undefined ? {} : { connectionName: tuning.connectionName }),
     ...(tuning?.username === undefined ? {} : { username: tuning.username }),
@@ -201,17 +223,37 @@ function createNode(
   const client = nodeClient(config);
   let known: PrimaryIdentity | undefined;
   relayLifecycle(client, events, state);
+  let wrongNodeAttempts = 0;
   client.on('ready', () => {
-    // Compare run_id, not only the address: a primary restarted empty (no persistence) on
-    // the same address has lost every delete too.
+    // Compare run_id AND replication id, and check the role: a connection left on a demoted
+    // node (its run_id unchanged) must neither write there nor be taken for the same primary.
     identify(client).then(
       (current) => {
         if (current === undefined) return;
+        if (current.role !== 'master') {
+          wrongNodeAttempts++;
+          events.emit('not-primary', { address: current.address, role: current.role });
+          const timer = setTimeout(
+            () => {
+              if (!state.closing) client.disconnect(true);
+            },
+            reconnectDelay(wrongNodeAttempts, config.tuning?.maxReconnectDelayMs),
+          );
+          timer.unref();
+          return;
+        }
+        wrongNodeAttempts = 0;
         const previous = known;
         known = current;
-        if (previous !== undefined && previous.runId !== current.runId) {
-          events.emit('primary-changed', { previous, current, reason: 'run-id-changed' });
-        }
+        if (previous === undefined) return;
+        const reason =
+          previous.runId !== current.runId
+            ? 'run-id-changed'
+            : previous.replId !== current.replId
+              ? 'repl-id-changed'
+              : undefined;
+        if (reason !== undefined)
+          events.emit('primary-changed', { previous: strip(previous), current: strip(current), reason });
       },
       (error: unknown) => emitError(events, error instanceof Error ? error : new Error(String(error))),
     );
@@ -219,12 +261,21 @@ function createNode(
   return client;
 }
 
-async function identify(client: Redis): Promise<PrimaryIdentity | undefined> {
-  const info = await client.info('server');
+function strip({ address, runId, replId }: PrimaryIdentity): PrimaryIdentity {
+  return { address, runId, replId };
+}
+
+async function identify(client: Redis): Promise<(PrimaryIdentity & { role: string }) | undefined> {
+  const info = String(await client.call('INFO', 'server', 'replication'));
   const runId = /^run_id:(\S+)/m.exec(info)?.[1];
   if (runId === undefined) return undefined;
   const address = `${client.stream.remoteAddress ?? '?'}:${client.stream.remotePort ?? '?'}`;
-  return { address, runId };
+  return {
+    address,
+    runId,
+    replId: /^master_replid:(\S+)/m.exec(info)?.[1] ?? '',
+    role: /^role:(\S+)/m.exec(info)?.[1] ?? 'unknown',
+  };
 }
 
 function createCluster(

@@ -32,6 +32,7 @@ describe('loadWorkerConfig: defaults', () => {
         commandTimeoutMs: 2000,
         waitReplicas: 1,
         waitTimeoutMs: 500,
+        effectsDeadlineMs: 10_000,
       },
       keys: { namespace: 'mc', locales: ['en-US', 'ja-JP'] },
       queues: { catalog: { url: QUEUE } },
@@ -43,9 +44,10 @@ describe('loadWorkerConfig: defaults', () => {
         waitTimeS: 20,
         retryBackoff: { baseS: 2, maxS: 300 },
       },
-      replayWindowMs: 10_000,
+      replay: { windowMs: 10_000, maxBytes: 64 * 1024 * 1024, durabilityHoldMs: 120_000 },
       lifecycle: { drainDeadlineMs: 20_000, stopTimeoutMs: 30_000 },
-      admin: { port: 9400 },
+      // The port every other tool assumes (lag, dashboard, the stack's health check).
+      admin: { port: 9464 },
       logLevel: 'info',
       metricsService: 'invalidation-fleet',
       emfEnabled: false,
@@ -148,7 +150,8 @@ describe('loadWorkerConfig: every problem at once', () => {
         'WORKER_*_QUEUE_URL',
       ]),
     );
-    expect(problems).toHaveLength(13);
+    // REDIS_WAIT_TIMEOUT_MS breaks two rules (visibility and command timeout): 14 problems.
+    expect(problems).toHaveLength(14);
     expect(problems).toContain('AWS_REGION: is required (e.g. us-east-1)');
     expect(problems).toContain('WORKER_BATCH_SIZE: must be at most 10');
   });
@@ -179,12 +182,38 @@ describe('loadWorkerConfig: every problem at once', () => {
     [{ REDIS_TLS: 'yes' }, 'REDIS_TLS: must be true or false'],
     [{ WORKER_BATCH_SIZE: '1.5' }, 'WORKER_BATCH_SIZE: must be a whole number'],
     [{ AWS_REGION: 'mars' }, 'AWS_REGION: must be an AWS region such as us-east-1'],
+    [
+      { REDIS_WAIT_TIMEOUT_MS: '2000' },
+      expect.stringMatching(/^REDIS_WAIT_TIMEOUT_MS: must be shorter than REDIS_COMMAND_TIMEOUT_MS/),
+    ],
+    [
+      { WORKER_EFFECTS_DEADLINE_MS: '2400' },
+      expect.stringMatching(
+        /^WORKER_EFFECTS_DEADLINE_MS: must exceed REDIS_COMMAND_TIMEOUT_MS \+ REDIS_WAIT_TIMEOUT_MS/,
+      ),
+    ],
+    [
+      { REDIS_WAIT_REPLICAS: '0' },
+      expect.stringMatching(/^REDIS_WAIT_REPLICAS: must be at least 1: .*REDIS_ALLOW_NO_WAIT=true/),
+    ],
+    [
+      { WORKER_DURABILITY_HOLD_MS: '5000' },
+      expect.stringMatching(/^WORKER_DURABILITY_HOLD_MS: must be longer than WORKER_HEARTBEAT_INTERVAL_S/),
+    ],
   ] as const)('%j -> %s', (overrides, expected) => {
     // Act
     const problems = problemsOf({ ...minimal, ...overrides });
 
     // Assess
     expect(problems).toEqual([expected]);
+  });
+
+  it('accepts REDIS_WAIT_REPLICAS=0 only with the explicit override', () => {
+    // Act
+    const config = loadWorkerConfig({ ...minimal, REDIS_WAIT_REPLICAS: '0', REDIS_ALLOW_NO_WAIT: 'true' });
+
+    // Assess
+    expect(config.redis.waitReplicas).toBe(0);
   });
 
   it('names every problem in the error message', () => {

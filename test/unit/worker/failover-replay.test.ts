@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { EffectsResult } from '../../../src/adapters/redis/invalidation-effects.ts';
 import type { FamilyName, InvalidationPlan } from '../../../src/core/invalidation-plan.ts';
 import { replayRecentInvalidations } from '../../../src/worker/failover-replay.ts';
-import { RecentInvalidations } from '../../../src/adapters/redis/recent-invalidations.ts';
+import { RecentInvalidations } from '../../../src/worker/recent-invalidations.ts';
 import { NO_METRICS } from '../../../src/worker/worker-metrics.ts';
 import { effect, keysOf } from '../../integration/redis/redis-test-kit.ts';
 

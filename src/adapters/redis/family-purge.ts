@@ -1,0 +1,53 @@
+/**
+ * Makes every cached value of some families unreachable: the escalation of a failover
+ * replay that cannot be complete (src/worker/failover-replay.ts). It UNLINKs every key of
+ * those families in the namespace (values, fences, reco generations) with incremental
+ * `SCAN` (never `KEYS`, so Redis never blocks for long), on every primary, then bumps the
+ * L1 broadcast sequence without publishing: every L1 subscriber sees the jump on the next
+ * heartbeat and flushes (docs/l1-broadcast.md).
+ *
+ * Why deleting fences is safe: a populate whose fence is gone is refused (populate-2.lua),
+ * and the next bump is drawn from the server clock, never reissued (decision 0007).
+ * Cost: O(keys of the namespace), paid only on this rare path; a cache miss for each purged
+ * value afterwards.
+ */
+import { Cluster } from 'ioredis';
+import type { FamilyName } from '../../core/invalidation-plan.ts';
+import type { L1Channel } from './broadcast-message.ts';
+import type { RedisClient } from './redis-connection.ts';
+
+export interface FamilyPurgeOptions {
+  readonly namespace: string;
+  readonly families: ReadonlySet<FamilyName>;
+  readonly channel: L1Channel;
+  /** Keys asked per SCAN step. Default 1 000. */
+  readonly scanCount?: number;
+}
+
+/** Resolves with the number of keys unlinked. */
+export async function purgeFamilies(client: RedisClient, options: FamilyPurgeOptions): Promise<number> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  let unlinked = 0;
+  for (const family of options.families) {
+    // Every key of an entity carries the hash tag {tenant:family:id} (key-contract.ts).
+    const match = `${options.namespace}:{*:${family}:*}*`;
+    for (const node of nodes) unlinked += await purgeNode(node, match, options.scanCount ?? 1_000);
+  }
+  await client.incr(options.channel.seqKey);
+  return unlinked;
+}
+
+async function purgeNode(node: RedisClient, match: string, count: number): Promise<number> {
+  let cursor = '0';
+  let unlinked = 0;
+  do {
+    const [next, keys] = (await node.scan(cursor, 'MATCH', match, 'COUNT', count));
+    cursor = next;
+    // One UNLINK per key: in cluster mode the keys of one SCAN page span many slots.
+    if (keys.length > 0) {
+      const replies = await Promise.all(keys.map((k) => node.unlink(k)));
+      unlinked += replies.reduce((a, b) => a + b, 0);
+    }
+  } while (cursor !== '0');
+  return unlinked;
+}
