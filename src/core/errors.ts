@@ -58,7 +58,8 @@ export class UnknownEventTypeError extends InvalidEventError {
   readonly eventType: string;
 
   constructor(eventType: string) {
-    super(`unknown event type ${JSON.stringify(eventType.slice(0, 80))}`);
+    // The message never quotes the type: it is input, and reasons must not carry input.
+    super(`unknown event type (${eventType.length} characters, not one of the supported types)`);
     this.eventType = eventType;
   }
 }

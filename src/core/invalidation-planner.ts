@@ -12,6 +12,7 @@ import { errorCode, isPoison } from './errors.ts';
 import type { CacheKey, FenceKey } from './identifiers.ts';
 import type { CacheEvent } from './events/cache-event.ts';
 import { MAX_EVENT_BODY_BYTES, parseEventMessage } from './events/parse-event-message.ts';
+import { safeReason } from './events/rejection-reason.ts';
 import type { SqsSystemAttributes } from './events/parse-event-message.ts';
 import { familiesInvalidatedBy } from './key-contract.ts';
 import type { InvalidationTrigger } from './key-contract.ts';
@@ -64,7 +65,12 @@ function planMessage(message: IncomingMessage, keys: KeyBuilder, maxBodyBytes: n
     const parsed = parseEventMessage(message.body, message.attributes, maxBodyBytes);
     if (!parsed.ok) {
       return {
-        decision: { kind: 'poison', messageId, reason: parsed.error.message, code: parsed.error.code },
+        decision: {
+          kind: 'poison',
+          messageId,
+          reason: safeReason(parsed.error.message),
+          code: parsed.error.code,
+        },
         effects: [],
       };
     }
@@ -97,11 +103,21 @@ function planMessage(message: IncomingMessage, keys: KeyBuilder, maxBodyBytes: n
   } catch (error) {
     // A builder refusing an identifier is poison; anything else is a bug on this one input.
     // Either way it is deterministic, so retrying cannot help: dead-letter it with the reason.
-    const code = isPoison(error) ? errorCode(error) : PLAN_FAILED_CODE;
-    const reason = error instanceof Error ? error.message : 'planning failed';
-    return { decision: { kind: 'poison', messageId, reason, code }, effects: [] };
+    // Our poison errors carry fixed text only; a foreign error's message may quote the input,
+    // so only its class is named.
+    const poison = isPoison(error);
+    const code = poison ? errorCode(error) : PLAN_FAILED_CODE;
+    const reason = poison ? error.message : `planning failed (${builtInErrorName(error)})`;
+    return { decision: { kind: 'poison', messageId, reason: safeReason(reason), code }, effects: [] };
   }
 }
+
+const BUILT_IN_ERRORS = new Set(['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError']);
+/** The class of a built-in error, else `unexpected error`: a foreign class name is not ours to echo. */
+const builtInErrorName = (error: unknown): string =>
+  error instanceof Error && BUILT_IN_ERRORS.has(error.constructor.name)
+    ? error.constructor.name
+    : 'unexpected error';
 
 /** The entity ids an event names in the trigger's field (one id or a list). */
 function entityIdsOf(event: CacheEvent, trigger: InvalidationTrigger): readonly string[] {

@@ -17,6 +17,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { SqsOperationError } from './sqs-errors.ts';
+import { MAX_REASON_ATTRIBUTE_CHARS, toSqsAttributeText } from './sqs-text.ts';
 
 /** Attribute names carried by every dead-lettered copy (the last two only when truncated). */
 export const DEAD_LETTER_ATTRIBUTES = {
@@ -41,6 +42,10 @@ export const SQS_MAX_PAYLOAD_BYTES = 256 * 1024;
 export const SQS_MAX_BATCH_ENTRIES = 10;
 /** SQS allows 10 message attributes; the copy keeps the original ones up to that limit. */
 const MAX_ATTRIBUTES = 10;
+/** Cap of the code and message id attributes (both short by construction). */
+const MAX_SHORT_ATTRIBUTE_CHARS = 256;
+/** Cap of the source queue URL attribute (SQS queue URLs are far shorter). */
+const MAX_QUEUE_URL_CHARS = 2_048;
 /** Original attributes of a truncated copy may use at most this share of the payload. */
 const MAX_KEPT_ATTRIBUTE_BYTES = 16 * 1024;
 
@@ -127,11 +132,14 @@ function packByBytes(copies: readonly Copy[], limit: number): Copy[][] {
 
 function copyOf(p: PoisonMessage, sourceQueueUrl: string, limit: number): Copy {
   const messageId = p.message.MessageId;
+  // The last line of defence: whatever a reason holds, the copy must not be refused for it.
   const deadLetter: Attributes = {
-    [DEAD_LETTER_ATTRIBUTES.reason]: text(p.reason || p.code),
-    [DEAD_LETTER_ATTRIBUTES.code]: text(p.code),
-    [DEAD_LETTER_ATTRIBUTES.sourceQueue]: text(sourceQueueUrl),
-    [DEAD_LETTER_ATTRIBUTES.originalMessageId]: text(messageId ?? 'unknown'),
+    [DEAD_LETTER_ATTRIBUTES.reason]: text(toSqsAttributeText(p.reason || p.code, MAX_REASON_ATTRIBUTE_CHARS)),
+    [DEAD_LETTER_ATTRIBUTES.code]: text(toSqsAttributeText(p.code, MAX_SHORT_ATTRIBUTE_CHARS)),
+    [DEAD_LETTER_ATTRIBUTES.sourceQueue]: text(toSqsAttributeText(sourceQueueUrl, MAX_QUEUE_URL_CHARS)),
+    [DEAD_LETTER_ATTRIBUTES.originalMessageId]: text(
+      toSqsAttributeText(messageId ?? 'unknown', MAX_SHORT_ATTRIBUTE_CHARS),
+    ),
   };
   // An empty body is not allowed by SQS; keep a visible placeholder.
   const body = p.message.Body && p.message.Body.length > 0 ? p.message.Body : '(empty body)';

@@ -2,11 +2,11 @@
  * The edge: turns an SQS message body (an SNS envelope or a raw event) into a validated
  * {@link CacheEvent}, or into an {@link InvalidEventError} with a readable reason. It never
  * throws on input: every failure is a value, so one bad message cannot stop a batch.
+ * Reasons never quote the input (see rejection-reason.ts).
  *
  * Order of checks (cheapest first, and each gives the most precise reason):
  * size → JSON → envelope → inner JSON → `type` known → `schemaVersion` supported → schema.
  */
-import type { z } from 'zod';
 import {
   EventValidationError,
   MalformedEventError,
@@ -20,15 +20,16 @@ import type { TopicArn } from '../identifiers.ts';
 import { EVENT_SCHEMA_VERSION } from './event-base.ts';
 import { cacheEventSchema, isEventType } from './cache-event.ts';
 import type { CacheEvent } from './cache-event.ts';
+import { describeIssues, describeValue, fixedIssueText, jsonProblem } from './rejection-reason.ts';
 import { looksLikeSnsEnvelope, snsEnvelopeSchema } from './sns-envelope.ts';
+
+export { MAX_REASON_CHARS } from './rejection-reason.ts';
 
 /**
  * Largest body accepted, in UTF-8 bytes. Our events are well under 1 KiB; SQS allows far
  * more, so this is the line between "an event" and "something else that must not be parsed".
  */
 export const MAX_EVENT_BODY_BYTES = 64 * 1024;
-/** Longest reason kept; the reason travels as an SQS message attribute and into logs. */
-export const MAX_REASON_CHARS = 500;
 
 /** SQS system attributes as the SDK returns them (all strings). */
 export type SqsSystemAttributes = Readonly<Record<string, string | undefined>>;
@@ -82,9 +83,11 @@ function parseUnsafe(body: string, attributes: SqsSystemAttributes | undefined, 
   let payload: unknown = outer.value;
   let sns: Pick<ParsedEvent, 'snsPublishedAtMs' | 'snsMessageId' | 'topicArn'> | undefined;
   if (looksLikeSnsEnvelope(payload)) {
-    const envelope = snsEnvelopeSchema.safeParse(payload);
+    const envelope = snsEnvelopeSchema.safeParse(payload, ZOD_PARAMS);
     if (!envelope.success) {
-      return reject(new MalformedEventError(`bad SNS envelope: ${summarise(envelope.error.issues)}`));
+      return reject(
+        new MalformedEventError(`bad SNS envelope: ${describeIssues(envelope.error.issues).join('; ')}`),
+      );
     }
     const inner = parseJson(envelope.data.Message);
     if (!inner.ok) return reject(new MalformedEventError(`the SNS Message is not JSON: ${inner.reason}`));
@@ -104,18 +107,19 @@ function parseUnsafe(body: string, attributes: SqsSystemAttributes | undefined, 
   if (!isEventType(type)) return reject(new UnknownEventTypeError(type));
   const schemaVersion = (payload as Record<string, unknown>).schemaVersion;
   if (schemaVersion !== undefined && schemaVersion !== EVENT_SCHEMA_VERSION) {
+    // `type` is one of ours by now; the version is named only when it is a small integer.
     return reject(
       new UnsupportedSchemaVersionError(
-        `schemaVersion ${JSON.stringify(schemaVersion).slice(0, 20)} of ${type} is not supported (expected ${EVENT_SCHEMA_VERSION})`,
+        `schemaVersion ${describeValue(schemaVersion)} of ${type} is not supported (expected ${EVENT_SCHEMA_VERSION})`,
       ),
     );
   }
 
-  const parsed = cacheEventSchema.safeParse(payload);
+  const parsed = cacheEventSchema.safeParse(payload, ZOD_PARAMS);
   if (!parsed.success) {
     const issues = parsed.error.issues;
     const badIdentifier = issues.some((i) => i.code === 'invalid_format' && i.format === 'regex');
-    return reject(new EventValidationError(summariseEach(issues), { cause: parsed.error, badIdentifier }));
+    return reject(new EventValidationError(describeIssues(issues), { cause: parsed.error, badIdentifier }));
   }
 
   const sentAt = attributes?.SentTimestamp;
@@ -132,48 +136,13 @@ function parseUnsafe(body: string, attributes: SqsSystemAttributes | undefined, 
 
 const reject = (error: InvalidEventError): RejectedEvent => ({ ok: false, error });
 
+/** Zod falls back to this map, never to its locale messages, some of which quote the input. */
+const ZOD_PARAMS = { error: fixedIssueText } as const;
+
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message.slice(0, 100) : 'unparseable' };
+    return { ok: false, reason: jsonProblem(text, error) };
   }
 }
-
-/** Field names we echo back; anything else is hidden so input cannot inject itself into reasons. */
-const PRINTABLE_KEY = /^[A-Za-z0-9_.-]{1,40}$/;
-
-function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(event)';
-  return path
-    .map((p) =>
-      typeof p === 'number' ? `[${p}]` : PRINTABLE_KEY.test(String(p)) ? `.${String(p)}` : '.<key>',
-    )
-    .join('')
-    .replace(/^\./, '');
-}
-
-/** One line per zod issue: `path: message`, unknown keys listed (safely). */
-function summariseEach(issues: readonly z.core.$ZodIssue[]): string[] {
-  const lines = issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const keys = issue.keys.map((k) => (PRINTABLE_KEY.test(k) ? k : '<key>')).join(', ');
-      return `${formatPath(issue.path)}: unknown field(s) ${keys} (events are strict)`;
-    }
-    return `${formatPath(issue.path)}: ${issue.message}`;
-  });
-  // Keep the reason bounded: an event with 10,000 bad locales must not make a 1 MB reason.
-  const kept: string[] = [];
-  let length = 0;
-  for (const line of lines) {
-    if (length + line.length > MAX_REASON_CHARS) {
-      kept.push(`... and ${lines.length - kept.length} more`);
-      break;
-    }
-    kept.push(line);
-    length += line.length + 2;
-  }
-  return kept;
-}
-
-const summarise = (issues: readonly z.core.$ZodIssue[]): string => summariseEach(issues).join('; ');

@@ -105,11 +105,18 @@ describe('parseEventMessage: rejected messages never throw and say why', () => {
       /schemaVersion/,
     ],
     [
-      'unknown field (strict)',
+      'unknown field (strict), counted but not named: the name is input',
       raw(event('session.started', { userIds: ['u'] })),
       EventValidationError,
       'EVENT_INVALID',
-      /unknown field\(s\) userIds/,
+      /^\(event\): 1 unknown field; events are strict$/,
+    ],
+    [
+      'a field of another event type, named: the name is one of ours',
+      raw(event('session.started', { asin: 'B08X1YRSTR', userIds: ['u'] })),
+      EventValidationError,
+      'EVENT_INVALID',
+      /2 unknown fields \(asin and 1 more\)/,
     ],
     [
       'version zero',

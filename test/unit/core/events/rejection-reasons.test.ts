@@ -6,11 +6,12 @@
  * no effect of a message that was applied may leave its entity.
  */
 import { describe, expect, it } from 'vitest';
+import { InvalidIdentifierError } from '../../../../src/core/errors.ts';
 import { createKeyBuilder } from '../../../../src/core/key-builder.ts';
-import type { KeyBuilder } from '../../../../src/core/key-builder.ts';
+import type { EntityRef, KeyBuilder } from '../../../../src/core/key-builder.ts';
 import { hashTagOf, parseKey } from '../../../../src/core/key-parser.ts';
 import { planBatch } from '../../../../src/core/invalidation-planner.ts';
-import type { IncomingMessage } from '../../../../src/core/invalidation-planner.ts';
+import type { InvalidationPlan } from '../../../../src/core/invalidation-plan.ts';
 import { HOSTILE_ALPHABET, event, raw, seededRandom, snsBody } from '../fixtures.ts';
 
 const keys = createKeyBuilder({ namespace: 'mc', locales: ['en-US', 'ja-JP'] });
@@ -125,8 +126,7 @@ function mutatedBody(random: Random, marker: string): string {
 }
 
 /** Every key an applied effect names stays in its family and its entity's hash slot. */
-function expectEffectsInTheirEntity(builder: KeyBuilder, messages: readonly IncomingMessage[]): void {
-  const plan = planBatch(messages, builder);
+function expectEffectsInTheirEntity(plan: InvalidationPlan): void {
   for (const effect of plan.effects) {
     for (const key of [...effect.unlink, effect.fence]) {
       expect(parseKey(key, 'mc')).toMatchObject({ family: effect.family });
@@ -162,7 +162,7 @@ describe('property: rejection reasons never carry input', () => {
           leaks.push({ body: messages[i]?.body ?? '', reason: d.reason });
         }
       });
-      expectEffectsInTheirEntity(keys, messages);
+      expectEffectsInTheirEntity(plan);
     }
 
     expect(poison).toBeGreaterThan(CASES * 0.8);
@@ -190,5 +190,33 @@ describe('property: rejection reasons never carry input', () => {
     expect(decision).toMatchObject({ kind: 'poison', code: 'PLAN_FAILED' });
     expect(decision?.kind === 'poison' && decision.reason).not.toContain('ZQXJKWVBNM');
     expect(decision?.kind === 'poison' && decision.reason).toMatch(SAFE_REASON);
+  });
+
+  it.each([
+    ['product', 'id'],
+    ['promo', 'id'],
+    ['reco', 'id'],
+    ['review', 'tenant'],
+    ['price', 'id'],
+  ] as const)('a key builder refusing a %s %s never quotes it', (family, field) => {
+    // Prepare: the builders are the planner's second line; their messages reach reasons too.
+    const hostile = 'ZQXJKWVBNM}:{\u0000\n*';
+    // `price` is not a cached family: the cast stands in for an event naming it.
+    const entity = { family, tenant: 'default', id: 'B08X1YRSTR', [field]: hostile } as EntityRef;
+
+    // Act
+    const thrown = (() => {
+      try {
+        keys.entityEffect(entity);
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })();
+
+    // Assess
+    expect(thrown).toBeInstanceOf(InvalidIdentifierError);
+    expect(thrown instanceof Error && thrown.message).not.toContain('ZQXJK');
+    expect(thrown instanceof Error && thrown.message).toMatch(SAFE_REASON);
   });
 });
