@@ -1,19 +1,15 @@
 import { spawn } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
+import { describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import { createRedisHotKeySource } from '../../../src/refresh/hot-key-source.ts';
 import { createReviewRefresher } from '../../../src/refresh/review-refresher.ts';
-import type { SimHarness } from '../origin-sim/sim-harness.ts';
 import { eventually } from '../redis/redis-test-kit.ts';
 import {
   asins,
-  cleanup,
-  namespace,
   reviewCalls,
   reviewStats,
   seedHotness,
-  startRefreshEnv,
+  useRefreshEnv,
   testLogger,
   tickAt,
 } from './refresh-harness.ts';
@@ -21,46 +17,30 @@ import {
 const CHILD = new URL('./refresh-child.ts', import.meta.url).pathname;
 
 describe('a refresh worker killed with SIGKILL mid-run', () => {
-  let env: Awaited<ReturnType<typeof startRefreshEnv>>;
-  let sim: SimHarness;
-  let conn: RedisConnection;
-  let ns: string;
-
-  beforeAll(async () => {
-    env = await startRefreshEnv(0.01);
-    sim = env.sim;
-    conn = env.conn;
-  });
-  afterEach(async () => {
-    await cleanup(conn.client, ns);
-  });
-  afterAll(async () => {
-    await env.close();
-  });
+  const env = useRefreshEnv();
 
   it('is resumed by the redelivered tick: done keys are not fetched again', async () => {
     // Prepare
-    ns = namespace();
     const ids = asins(500, 20_000);
-    await seedHotness(conn.client, ns, ids);
-    await sim.post('/_sim/reset');
+    await seedHotness(env.conn.client, env.ns, ids);
+    await env.sim.post('/_sim/reset');
     const tick = tickAt();
 
     // Act: kill -9 after ~150 origin calls (no signal handler, no lock release, no cleanup).
-    const child = spawn(process.execPath, [CHILD, ns, sim.url, tick.scheduledAt, tick.eventId], {
+    const child = spawn(process.execPath, [CHILD, env.ns, env.sim.url, tick.scheduledAt, tick.eventId], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    await eventually(async () => (await reviewStats(sim)).calls >= 150, 15_000, '150 origin calls');
+    await eventually(async () => (await reviewStats(env.sim)).calls >= 150, 15_000, '150 origin calls');
     child.kill('SIGKILL');
     await exited;
-    const callsAtKill = (await reviewStats(sim)).calls;
+    const callsAtKill = (await reviewStats(env.sim)).calls;
     // The redelivered tick (same message) waits out the dead worker's lock, then resumes.
     const resumed = await createReviewRefresher({
-      redis: conn.client,
-      keys: createKeyBuilder({ namespace: ns }),
-      originBaseUrl: sim.url,
-      hotKeys: createRedisHotKeySource(conn.client, ns),
+      redis: env.conn.client,
+      keys: createKeyBuilder({ namespace: env.ns }),
+      originBaseUrl: env.sim.url,
+      hotKeys: createRedisHotKeySource(env.conn.client, env.ns),
       limits: { concurrency: 8, ratePerSecond: 300 },
       logger: testLogger,
       lock: { ttlMs: 1_000, renewEveryMs: 250, waitMs: 2_000 },
@@ -72,7 +52,7 @@ describe('a refresh worker killed with SIGKILL mid-run', () => {
     expect(resumed.status).toBe('completed');
     expect(resumed.skippedAlreadyDone).toBeGreaterThan(100);
     expect(resumed.skippedAlreadyDone + resumed.written).toBe(500);
-    const calls = await reviewCalls(sim);
+    const calls = await reviewCalls(env.sim);
     expect(calls.size).toBe(500);
     const twice = ids.filter((id) => (calls.get(id) ?? 0) > 1);
     expect(twice.length).toBeLessThanOrEqual(16);

@@ -1,10 +1,12 @@
 /**
- * Shared set-up of the refresh tests: an origin simulator on a random port, a Redis
- * connection (through the Sentinels, so a failover test elsewhere cannot leave us writing to
- * a replica), a random namespace per test, ASIN lists, hotness seeding and clean-up.
+ * Shared set-up of the refresh tests (`useRefreshEnv`): an origin simulator on a random port,
+ * a Redis connection (through the Sentinels, so a failover test elsewhere cannot leave us
+ * writing to a replica), a random namespace per test cleaned up after it; ASIN lists and
+ * hotness seeding.
  */
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { Logger } from 'pino';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisClient, RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
@@ -14,8 +16,6 @@ import type { FetchableFamily } from '../../../src/refresh/cached-value-filter.t
 import { cleanup, namespace, sentinelConfig } from '../redis/redis-test-kit.ts';
 import { startSim } from '../origin-sim/sim-harness.ts';
 import type { SimHarness } from '../origin-sim/sim-harness.ts';
-
-export { cleanup, namespace };
 
 /** `count` distinct ASINs, `B` + 9 digits, starting at `from`. */
 export function asins(count: number, from = 0): string[] {
@@ -66,19 +66,61 @@ export async function reviewStats(sim: SimHarness): Promise<{ calls: number; max
 /** A quiet logger (set LOG_LEVEL=info to watch a run). */
 export const testLogger: Logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
-/** A simulator at `latencyScale` plus a Redis connection; `close()` releases both. */
-export async function startRefreshEnv(latencyScale = 0.01): Promise<{
-  sim: SimHarness;
-  conn: RedisConnection;
-  close(): Promise<void>;
-}> {
-  const sim = await startSim({ config: { latencyScale } });
-  const conn = createRedisConnection(sentinelConfig());
-  return {
-    sim,
-    conn,
-    close: async () => {
-      await Promise.allSettled([sim.sim.close(), conn.close()]);
+/** What a refresh test works with; read inside hooks and tests only. */
+export interface RefreshEnv {
+  /** The origin simulator (random port). */
+  readonly sim: SimHarness;
+  /** Redis through the Sentinels. */
+  readonly conn: RedisConnection;
+  /** This test's namespace: fresh for each test, its keys deleted after it. */
+  readonly ns: string;
+}
+
+export interface RefreshEnvOptions {
+  /** The simulator's latency scale. Default 0.01. */
+  readonly latencyScale?: number;
+  /** Runs after each test, after its keys are deleted (e.g. reset the simulator's config). */
+  readonly afterEach?: (env: RefreshEnv) => Promise<unknown>;
+}
+
+/**
+ * The set-up every refresh test file shares, registered as vitest hooks of the calling
+ * `describe`: a simulator and a Redis connection for the file, a namespace per test whose
+ * keys are deleted after it, everything closed at the end.
+ */
+export function useRefreshEnv(options: RefreshEnvOptions = {}): RefreshEnv {
+  let sim: SimHarness | undefined;
+  let conn: RedisConnection | undefined;
+  let ns: string | undefined;
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the refresh env's ${what} is read outside a test`);
+    return value;
+  };
+  const env: RefreshEnv = {
+    get sim() {
+      return need(sim, 'simulator');
+    },
+    get conn() {
+      return need(conn, 'connection');
+    },
+    get ns() {
+      return need(ns, 'namespace');
     },
   };
+  beforeAll(async () => {
+    sim = await startSim({ config: { latencyScale: options.latencyScale ?? 0.01 } });
+    conn = createRedisConnection(sentinelConfig());
+  });
+  beforeEach(() => {
+    ns = namespace();
+  });
+  afterEach(async () => {
+    if (conn !== undefined && ns !== undefined) await cleanup(conn.client, ns);
+    ns = undefined;
+    await options.afterEach?.(env);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([sim?.sim.close(), conn?.close()]);
+  });
+  return env;
 }

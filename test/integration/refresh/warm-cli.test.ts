@@ -3,14 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeVersioned } from '../../../src/adapters/redis/fenced-populate.ts';
-import type { RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import { KEY_CONTRACT } from '../../../src/core/key-contract.ts';
-import type { SimHarness } from '../origin-sim/sim-harness.ts';
 import { stack } from '../../support/stack.ts';
-import { asins, cleanup, namespace, reviewStats, seedHotness, startRefreshEnv } from './refresh-harness.ts';
+import { asins, reviewStats, seedHotness, useRefreshEnv } from './refresh-harness.ts';
 
 const run = promisify(execFile);
 const WARM = new URL('../../../src/cli/warm.ts', import.meta.url).pathname;
@@ -27,36 +25,26 @@ async function warm(args: string[]): Promise<{ code: number; stdout: string; std
 }
 
 describe('warm-up command (child process, real Redis, origin simulator)', () => {
-  let env: Awaited<ReturnType<typeof startRefreshEnv>>;
-  let sim: SimHarness;
-  let conn: RedisConnection;
-  let ns: string;
   let dir: string;
   let envFile: string;
 
+  const env = useRefreshEnv();
   beforeAll(async () => {
-    env = await startRefreshEnv(0.01);
-    sim = env.sim;
-    conn = env.conn;
     dir = await mkdtemp(join(tmpdir(), 'warm-'));
     // The stack description, pointing at this test's simulator.
     envFile = join(dir, 'env.json');
-    await writeFile(envFile, JSON.stringify({ ...stack(), origin: { url: sim.url } }));
-  });
-  afterEach(async () => {
-    await cleanup(conn.client, ns);
+    await writeFile(envFile, JSON.stringify({ ...stack(), origin: { url: env.sim.url } }));
   });
   afterAll(async () => {
-    await Promise.allSettled([env.close(), rm(dir, { recursive: true, force: true })]);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('prefills 200 review keys from a file, with progress and a summary, within the budget', async () => {
     // Prepare
-    ns = namespace();
     const ids = asins(200, 7_000);
     const file = join(dir, 'ids.txt');
     await writeFile(file, `# flash sale list\n${ids.join('\n')}\n`);
-    await sim.post('/_sim/reset');
+    await env.sim.post('/_sim/reset');
 
     // Act
     const out = await warm([
@@ -71,7 +59,7 @@ describe('warm-up command (child process, real Redis, origin simulator)', () => 
       '--env-file',
       envFile,
       '--namespace',
-      ns,
+      env.ns,
     ]);
 
     // Assess: output (not a TTY: plain progress lines), budget, keys with the family TTL.
@@ -82,14 +70,14 @@ describe('warm-up command (child process, real Redis, origin simulator)', () => 
     expect(out.stdout).toMatch(/keys\s+200\n/);
     expect(out.stdout).toMatch(/written\s+200 \(400 values\)/);
     expect(out.stdout).toMatch(/origin\s+200 calls, [\d.]+ req\/s \(budget 400 req\/s, concurrency 16\)/);
-    const stats = await reviewStats(sim);
+    const stats = await reviewStats(env.sim);
     expect(stats.calls).toBe(200);
     expect(stats.maxPerSecond).toBeLessThanOrEqual(400);
-    const keys = createKeyBuilder({ namespace: ns });
+    const keys = createKeyBuilder({ namespace: env.ns });
     const spec = KEY_CONTRACT.review;
     for (const id of ids)
       for (const key of keys.variantKeys({ family: 'review', tenant: 'default', id })) {
-        const ttl = await conn.client.pttl(key);
+        const ttl = await env.conn.client.pttl(key);
         expect(ttl, key).toBeGreaterThan(spec.ttlMs - 30_000);
         expect(ttl, key).toBeLessThanOrEqual(spec.ttlMs + spec.jitterMs);
       }
@@ -97,9 +85,8 @@ describe('warm-up command (child process, real Redis, origin simulator)', () => 
 
   it('warms the top N products of the hotness set, every configured locale, with the product TTL', async () => {
     // Prepare
-    ns = namespace();
     const hot = asins(30, 8_000);
-    await seedHotness(conn.client, ns, hot, 'product');
+    await seedHotness(env.conn.client, env.ns, hot, 'product');
 
     // Act
     const out = await warm([
@@ -112,7 +99,7 @@ describe('warm-up command (child process, real Redis, origin simulator)', () => 
       '--env-file',
       envFile,
       '--namespace',
-      ns,
+      env.ns,
       '--locales',
       'en-US,ja-JP,de-DE',
       '--json',
@@ -122,17 +109,17 @@ describe('warm-up command (child process, real Redis, origin simulator)', () => 
     expect(out.code, out.stderr).toBe(0);
     const summary = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
     expect(summary).toMatchObject({ family: 'product', keys: 20, written: 20, valuesWritten: 60, failed: 0 });
-    const keys = createKeyBuilder({ namespace: ns, locales: ['en-US', 'ja-JP', 'de-DE'] });
+    const keys = createKeyBuilder({ namespace: env.ns, locales: ['en-US', 'ja-JP', 'de-DE'] });
     const spec = KEY_CONTRACT.product;
     for (const [i, id] of hot.entries()) {
       for (const key of keys.variantKeys({ family: 'product', tenant: 'default', id })) {
-        const raw = await conn.client.get(key);
+        const raw = await env.conn.client.get(key);
         if (i >= 20) {
           expect(raw).toBeNull();
           continue;
         }
         expect(decodeVersioned(raw ?? '')?.data).toContain(`"asin":"${id}"`);
-        const ttl = await conn.client.pttl(key);
+        const ttl = await env.conn.client.pttl(key);
         expect(ttl).toBeGreaterThan(spec.ttlMs - 30_000);
         expect(ttl).toBeLessThanOrEqual(spec.ttlMs + spec.jitterMs);
       }
@@ -140,7 +127,6 @@ describe('warm-up command (child process, real Redis, origin simulator)', () => 
   });
 
   it('reports every bad option at once and exits 1', async () => {
-    ns = namespace();
     const out = await warm(['--family', 'review', '--ids', 'not-an-asin', '--rate', '0']);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('not valid asins');
