@@ -14,8 +14,8 @@ import type { Redis } from 'ioredis';
 import { parseBroadcast } from './broadcast-message.ts';
 import type { InvalidateMessage, L1Channel } from './broadcast-message.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from './l1-heartbeat.ts';
-import { createSubscriberClient } from './redis-connection.ts';
 import type { RedisConfig } from './redis-connection.ts';
+import { createSubscriberClient } from './subscriber-client.ts';
 
 /** The part of an L1 cache this helper needs: a Map fits. */
 export interface L1Store {
@@ -264,6 +264,10 @@ export class L1Subscriber extends EventEmitter<L1SubscriberEvents> {
       this.#silent = true;
       this.#flush({ reason: 'heartbeat-missed' });
       this.#armWatchdog();
+      // In cluster mode the node in use may hang with its socket open (or have left the
+      // cluster bus): reconnect, which takes the next node (subscriber-client.ts). Elsewhere
+      // there is only one address to go to, and Sentinel moves the client on its own.
+      if (this.#options.redis.mode === 'cluster') this.#client.disconnect(true);
     }, this.#silenceMs);
     this.#watchdog.unref();
   }

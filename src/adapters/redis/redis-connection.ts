@@ -158,25 +158,6 @@ async function quit(client: RedisClient): Promise<void> {
   client.disconnect();
 }
 
-/**
- * A dedicated pub/sub client. It does NOT resubscribe by itself: the L1 subscriber does it
- * on every `ready` so that it knows the exact moment it is subscribed again. Cluster mode
- * uses one node: classic PUBLISH is forwarded to every node of a cluster.
- */
-export function createSubscriberClient(config: RedisConfig): Redis {
-  const node: Exclude<RedisConfig, { mode: 'cluster' }> =
-    config.mode === 'cluster'
-      ? { mode: 'standalone', ...firstNode(config.nodes), tuning: config.tuning }
-      : config;
-  return nodeClient(node, { autoResubscribe: false });
-}
-
-function firstNode(nodes: readonly HostPort[]): HostPort {
-  const node = nodes[0];
-  if (node === undefined) throw new RangeError('cluster config needs at least one node');
-  return { host: node.host, port: node.port };
-}
-
 function nodeClient(config: Exclude<RedisConfig, { mode: 'cluster' }>, extra: RedisOptions = {}): Redis {
   const base = { ...redisOptions(config.tuning), ...extra };
   const maxDelay = config.tuning?.maxReconnectDelayMs ?? DEFAULTS.maxReconnectDelayMs;
