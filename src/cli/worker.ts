@@ -10,6 +10,7 @@ import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startWorker } from '../worker/invalidation-worker.ts';
 import { createRefreshTickHandler } from '../worker/refresh-tick-handler.ts';
+import { onStopSignal } from './run-main.ts';
 
 let config;
 try {
@@ -42,29 +43,15 @@ const worker = await startWorker({
   process.exit(1);
 });
 
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) {
-    logger.warn({ signal }, 'second signal: exiting without draining');
-    process.exit(1);
-  }
-  stopping = true;
-  logger.info({ signal, drainDeadlineMs: config.lifecycle.drainDeadlineMs }, 'stopping');
-  const hardStop = setTimeout(() => {
-    logger.error('stop timeout passed; exiting');
-    process.exit(1);
-  }, config.lifecycle.stopTimeoutMs);
-  hardStop.unref();
-  void worker
-    .close()
-    .then(() => fleetMetrics.close())
-    .then(() => {
-      logger.flush();
-      process.exit(0);
-    });
-};
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
+onStopSignal(
+  async (signal) => {
+    logger.info({ signal, drainDeadlineMs: config.lifecycle.drainDeadlineMs }, 'stopping');
+    await worker.close();
+    await fleetMetrics.close();
+    logger.flush();
+  },
+  { exitWhenStopped: true, timeoutMs: config.lifecycle.stopTimeoutMs, reporter: logger },
+);
 process.on('uncaughtException', (err) => {
   // Messages in hand are not acked, so they come back: crashing is safe, hiding a bug is not.
   logger.fatal({ err }, 'uncaught exception');

@@ -27,7 +27,6 @@ import type { ReadSideMetrics } from './read-side-metrics.ts';
  * and reason. Its own series because the HDR clamp counter counts whatever records into a
  * shared `LagHistograms`, and because this one says which family's `_sum` was bounded.
  */
-export const LAG_DISTRIBUTION_CLAMPED = 'invalidation_lag_distribution_clamped_total';
 
 export interface PrometheusMetricsOptions {
   /** Lag histograms to record into (shared with `/lag.json`). Default: a new one. */
@@ -242,7 +241,7 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
     });
     this.lag.onClamp((stage, reason) => this.#clamped.inc({ stage, reason: snake(reason) }));
     this.#bucketsClamped = new Counter({
-      name: LAG_DISTRIBUTION_CLAMPED,
+      name: PROM.lagDistributionClamped,
       help: `Samples clamped before ${PROM.lagHistogram}: negative (recorded as 0), too_large (recorded as 1 h) or invalid (dropped)`,
       labelNames: ['family', 'stage', 'reason'],
       registers,

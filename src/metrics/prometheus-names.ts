@@ -40,6 +40,8 @@ export const PROM = {
   /** Bucketed lag: aggregatable across the fleet with `histogram_quantile`. */
   lagHistogram: 'invalidation_lag_distribution_ms',
   lagClamped: 'invalidation_lag_samples_clamped_total',
+  /** Samples clamped before `lagHistogram` recorded them (its `_sum` stays meaningful). */
+  lagDistributionClamped: 'invalidation_lag_distribution_clamped_total',
   readHits: 'cache_read_hits_total',
   readMisses: 'cache_read_misses_total',
   missPenalty: 'cache_miss_penalty_ms',
