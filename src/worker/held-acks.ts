@@ -80,8 +80,8 @@ export class HeldAcks {
   /** Holds the acks of `messages` (their deletes are applied on the primary). */
   hold(queue: string, messages: readonly Message[]): void {
     const at = this.#now();
-    // extendedAtMs 0: the first tick extends at once (the time left since the receive is unknown).
-    for (const message of messages) this.#held.push({ queue, message, heldAtMs: at, extendedAtMs: 0 });
+    // Never extended yet: the first tick extends at once (the time left since the receive is unknown).
+    for (const message of messages) this.#held.push({ queue, message, heldAtMs: at, extendedAtMs: Number.NEGATIVE_INFINITY });
     this.#deps.metrics.heldAcks(this.#held.length);
   }
 

@@ -1,0 +1,286 @@
+/**
+ * The batch policy at unit speed (powertools' packages/batch is the model): fakes for Redis,
+ * SQS and replication; one table of situations; each asserts exactly which messages are
+ * acked, held, retried or dead-lettered. If the ack policy changes, one of these fails.
+ */
+import type { Message } from '@aws-sdk/client-sqs';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { EffectsApplied, EffectsResult } from '../../../src/adapters/redis/invalidation-effects.ts';
+import type { PoisonMessage } from '../../../src/adapters/sqs/dead-letter-queue.ts';
+import type { VisibilityChange } from '../../../src/adapters/sqs/message-visibility.ts';
+import { createKeyBuilder } from '../../../src/core/key-builder.ts';
+import type { InvalidationPlan } from '../../../src/core/invalidation-plan.ts';
+import { createBatchHandler, type BatchHandlerDeps } from '../../../src/worker/batch-handler.ts';
+import type { ReplicationState } from '../../../src/worker/replication-health.ts';
+import { NO_METRICS, type DegradedAckReason } from '../../../src/worker/worker-metrics.ts';
+import { event, raw } from '../core/fixtures.ts';
+
+const keys = createKeyBuilder({ namespace: 'mc', locales: ['en-US'] });
+const logger = pino({ level: 'silent' });
+
+let nextId = 0;
+function message(body: string): Message {
+  nextId++;
+  return {
+    MessageId: `m${nextId}`,
+    ReceiptHandle: `r${nextId}`,
+    Body: body,
+    Attributes: { ApproximateReceiveCount: '1' },
+  };
+}
+const product = () =>
+  message(raw(event('catalog.product.updated', { asin: `B0UNIT${String(nextId).padStart(4, '0')}` })));
+const promo = () => message(raw(event('promotion.changed', { storeSections: [`section-${nextId}`] })));
+const poison = () => message('{"type": "nope"');
+const tick = () => message(raw(event('refresh.tick')));
+
+function applied(): EffectsApplied {
+  return {
+    ok: true,
+    deleted: 1,
+    fenceValues: new Map(),
+    seq: 1,
+    receivers: 0,
+    publishedAtMs: Date.now(),
+    replicasAcked: null,
+    durations: { effectsMs: 1, totalMs: 1 },
+  };
+}
+const redisError = (): EffectsResult => ({
+  ok: false,
+  error: { kind: 'redis-error', retryable: true, message: 'connection lost', cause: new Error('x') },
+});
+const shortfall = (): EffectsResult => ({
+  ok: false,
+  error: {
+    kind: 'wait-shortfall',
+    retryable: true,
+    message: 'WAIT 0 of 1',
+    required: 1,
+    acked: 0,
+    applied: applied(),
+  },
+});
+
+interface Harness {
+  readonly handle: (messages: Message[]) => Promise<Message[]>;
+  readonly calls: {
+    waitReplicas: number[];
+    held: Message[];
+    confirmed: number;
+    unavailable: number;
+    retried: VisibilityChange[];
+    dlq: PoisonMessage[];
+    recorded: number;
+    degraded: { reason: DegradedAckReason; count: number }[];
+  };
+  readonly shutdown: AbortController;
+}
+
+function harness(options: {
+  results: (() => EffectsResult)[];
+  state?: ReplicationState;
+  dlq?: 'confirm' | 'fail';
+  ignoredAck?: boolean;
+}): Harness {
+  const calls: Harness['calls'] = {
+    waitReplicas: [],
+    held: [],
+    confirmed: 0,
+    unavailable: 0,
+    retried: [],
+    dlq: [],
+    recorded: 0,
+    degraded: [],
+  };
+  const shutdown = new AbortController();
+  const results = [...options.results];
+  const deps: BatchHandlerDeps = {
+    queue: 'q',
+    keys,
+    applyEffects: (_plan: InvalidationPlan, waitReplicas: number) => {
+      calls.waitReplicas.push(waitReplicas);
+      const next = results.length > 1 ? results.shift()! : results[0]!;
+      return Promise.resolve(next());
+    },
+    replication: { state: () => options.state ?? 'healthy', required: 1 },
+    holdAcks: (messages) => calls.held.push(...messages),
+    onConfirmed: () => calls.confirmed++,
+    shutdown: shutdown.signal,
+    inHandDelayMs: () => 1,
+    deadLetter: (items) => {
+      calls.dlq.push(...items);
+      return options.dlq === 'fail'
+        ? Promise.reject(new Error('SQS down'))
+        : Promise.resolve(new Set(items.map((p) => p.message.MessageId ?? '')));
+    },
+    retryLater: (changes) => {
+      calls.retried.push(...changes);
+      return Promise.resolve();
+    },
+    onApplied: () => calls.recorded++,
+    onRedisUnavailable: () => calls.unavailable++,
+    onIgnored: () => Promise.resolve(options.ignoredAck ?? true),
+    backoff: { baseS: 1, maxS: 60 },
+    metrics: { ...NO_METRICS, degradedAcks: (_q, reason, count) => calls.degraded.push({ reason, count }) },
+    logger,
+  };
+  return { handle: createBatchHandler(deps), calls, shutdown };
+}
+
+const ids = (messages: readonly Message[]) => messages.map((m) => m.MessageId);
+
+describe('batch handler: which messages are acked', () => {
+  it.each([
+    {
+      situation: 'all applied (not critical)',
+      batch: () => [product(), product()],
+      results: [applied],
+      state: 'healthy' as const,
+      acked: [0, 1],
+      held: [],
+      waits: [0],
+    },
+    {
+      situation: 'critical, replica healthy, WAIT confirmed',
+      batch: () => [promo(), promo()],
+      results: [applied],
+      state: 'healthy' as const,
+      acked: [0, 1],
+      held: [],
+      waits: [1],
+    },
+    {
+      situation: 'critical, WAIT shortfall while a replica is attached: held, not acked',
+      batch: () => [promo()],
+      results: [shortfall],
+      state: 'healthy' as const,
+      acked: [],
+      held: [0],
+      waits: [1],
+    },
+    {
+      situation: 'critical, replica lagging: no WAIT (it would stall the connection), held',
+      batch: () => [promo()],
+      results: [applied],
+      state: 'lagging' as const,
+      acked: [],
+      held: [0],
+      waits: [0],
+    },
+    {
+      situation: 'critical, no replica attached: acked once applied on the primary (degraded)',
+      batch: () => [promo(), promo()],
+      results: [applied],
+      state: 'no-replica' as const,
+      acked: [0, 1],
+      held: [],
+      waits: [0],
+    },
+    {
+      situation: 'Redis fails twice, then applies: kept in hand, acked, never sent back to SQS',
+      batch: () => [product()],
+      results: [redisError, redisError, applied],
+      state: 'unknown' as const,
+      acked: [0],
+      held: [],
+      waits: [0, 0, 0],
+    },
+  ])('$situation', async ({ batch, results, state, acked, held, waits }) => {
+    // Prepare
+    const h = harness({ results, state });
+    const messages = batch();
+
+    // Act
+    const ack = await h.handle(messages);
+
+    // Assess
+    expect(ids(ack)).toEqual(acked.map((i) => messages[i]!.MessageId));
+    expect(ids(h.calls.held)).toEqual(held.map((i) => messages[i]!.MessageId));
+    expect(h.calls.waitReplicas).toEqual(waits);
+    expect(h.calls.retried).toEqual([]);
+    expect(h.calls.recorded).toBe(1);
+  });
+
+  it('counts a degraded ack when no replica is attached, and confirms nothing', async () => {
+    const h = harness({ results: [applied], state: 'no-replica' });
+
+    await h.handle([promo(), promo()]);
+
+    expect(h.calls.degraded).toEqual([{ reason: 'no-replica', count: 2 }]);
+    expect(h.calls.confirmed).toBe(0);
+  });
+
+  it('moves the replay anchor only when a WAIT confirmed', async () => {
+    const confirmed = harness({ results: [applied], state: 'healthy' });
+    const notCritical = harness({ results: [applied], state: 'healthy' });
+
+    await confirmed.handle([promo()]);
+    await notCritical.handle([product()]);
+
+    expect(confirmed.calls.confirmed).toBe(1);
+    expect(notCritical.calls.confirmed).toBe(0);
+  });
+
+  it('reports Redis unavailable on each failed attempt (the gate pauses the other pollers)', async () => {
+    const h = harness({ results: [redisError, redisError, applied] });
+
+    await h.handle([product()]);
+
+    expect(h.calls.unavailable).toBe(2);
+  });
+
+  it('leaves a batch kept in hand to SQS when shutdown begins, acking nothing', async () => {
+    // Prepare: Redis never answers.
+    const h = harness({ results: [redisError] });
+    const handling = h.handle([product(), product()]);
+
+    // Act
+    setTimeout(() => h.shutdown.abort(), 20);
+    const ack = await handling;
+
+    // Assess
+    expect(ack).toEqual([]);
+    expect(h.calls.recorded).toBe(0);
+    expect(h.calls.retried).toEqual([]);
+  });
+
+  it.each([
+    { dlq: 'confirm' as const, acked: true, retried: 0 },
+    { dlq: 'fail' as const, acked: false, retried: 1 },
+  ])('poison with the DLQ copy $dlq: acked=$acked', async ({ dlq, acked, retried }) => {
+    const h = harness({ results: [applied], dlq });
+    const bad = poison();
+    const good = product();
+
+    const ack = await h.handle([bad, good]);
+
+    // The valid message is never held back by the poison beside it.
+    expect(ids(ack)).toEqual(acked ? [good.MessageId, bad.MessageId] : [good.MessageId]);
+    expect(h.calls.dlq.map((p) => p.message.MessageId)).toEqual([bad.MessageId]);
+    expect(h.calls.retried).toHaveLength(retried);
+  });
+
+  it.each([
+    { ignoredAck: true, acked: 1 },
+    { ignoredAck: false, acked: 0 },
+  ])('an ignored event is acked when its consumer says so ($ignoredAck)', async ({ ignoredAck, acked }) => {
+    const h = harness({ results: [applied], ignoredAck });
+
+    const ack = await h.handle([tick()]);
+
+    expect(ack).toHaveLength(acked);
+    expect(h.calls.waitReplicas).toEqual([]);
+  });
+
+  it('a mixed batch: applied, poison and ignored each get their own answer', async () => {
+    const h = harness({ results: [shortfall], state: 'healthy' });
+    const batch = [promo(), poison(), tick()];
+
+    const ack = await h.handle(batch);
+
+    expect(ids(h.calls.held)).toEqual([batch[0]!.MessageId]);
+    expect(ids(ack)).toEqual([batch[1]!.MessageId, batch[2]!.MessageId]);
+  });
+});
