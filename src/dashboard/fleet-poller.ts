@@ -34,6 +34,16 @@ export interface DashboardPoint {
   readonly queueAgeS: Record<string, number>;
   /** Read-side hit ratio per family (0..1) over the rate window; absent without reads. */
   readonly hitRatio: Record<string, number>;
+  /**
+   * Durability of critical deletes (decision 0008): workers whose replication is degraded,
+   * acks held for a replica, degraded acks per second, the largest replay ring (MiB).
+   */
+  readonly durability: {
+    degradedWorkers: number;
+    heldAcks: number;
+    degradedAcks: number;
+    replayRingMiB: number;
+  };
 }
 
 export interface FleetPollerOptions {
@@ -73,6 +83,7 @@ const COUNTERS: readonly { name: string; label?: string; prefix: string }[] = [
   { name: PROM.retries, prefix: 'retries' },
   { name: PROM.readHits, label: 'family', prefix: 'hits' },
   { name: PROM.readMisses, label: 'family', prefix: 'misses' },
+  { name: PROM.degradedAcks, prefix: 'degradedAcks' },
 ];
 
 /** Polls the fleet; `tick()` returns the next point. */
@@ -136,7 +147,19 @@ export class FleetPoller {
 
     const queueAgeS: Record<string, number> = {};
     const workerDepth: Record<string, number> = {};
+    const durability = {
+      degradedWorkers: 0,
+      heldAcks: 0,
+      degradedAcks: round2(sumRate('degradedAcks')),
+      replayRingMiB: 0,
+    };
     for (const r of results) {
+      for (const s of r.samples ?? []) {
+        if (s.name === PROM.durabilityDegraded && s.value > 0) durability.degradedWorkers += 1;
+        else if (s.name === PROM.heldAcks) durability.heldAcks += s.value;
+        else if (s.name === PROM.replayRingBytes)
+          durability.replayRingMiB = Math.max(durability.replayRingMiB, round2(s.value / 1_048_576));
+      }
       for (const [queue, ms] of sumBy(r.samples ?? [], PROM.queueOldestAge, 'queue')) {
         queueAgeS[queue] = Math.max(queueAgeS[queue] ?? 0, round2(ms / 1000));
       }
@@ -162,6 +185,7 @@ export class FleetPoller {
       dlqDepth: queues?.dlq ?? {},
       queueAgeS,
       hitRatio,
+      durability,
     };
   }
 

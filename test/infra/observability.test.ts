@@ -37,6 +37,22 @@ describe('FleetObservability in the stack', () => {
     expect(alarm?.Dimensions).toContainEqual({ Name: DIMENSION_FAMILY, Value: family });
   });
 
+  it.each([
+    { suffix: 'durability-degraded', metric: METRICS.durabilityDegraded, periods: 5 },
+    { suffix: 'replay-escalations', metric: METRICS.replayEscalations, periods: 1 },
+  ])('alarms on $metric (decision 0008)', ({ suffix, metric, periods }) => {
+    const alarm = byName(suffix) as (AlarmProps & { EvaluationPeriods?: number }) | undefined;
+    expect(alarm).toMatchObject({
+      Namespace: CLOUDWATCH_NAMESPACE,
+      MetricName: metric,
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: periods,
+    });
+    expect(JSON.stringify(alarm?.AlarmActions)).toContain(topicId);
+  });
+
   it('alarms as soon as any DLQ (consumer or schedule) is not empty', () => {
     const dlqAlarms = alarms.filter((a) => a.AlarmName.includes('-dlq-not-empty-'));
     expect(dlqAlarms.map((a) => a.AlarmName.split('-dlq-not-empty-')[1]).sort()).toEqual([

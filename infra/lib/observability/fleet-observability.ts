@@ -70,6 +70,10 @@ export class FleetObservability extends Construct {
   /** Oldest-message-age alarms by queue name. */
   public readonly oldestMessageAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   public readonly redisErrorAlarm: cloudwatch.Alarm;
+  /** Replication lagging or absent for five periods (critical deletes not confirmed on a replica). */
+  public readonly durabilityDegradedAlarm: cloudwatch.Alarm;
+  /** A failover replay had to purge whole families (its ring was incomplete). */
+  public readonly replayEscalationAlarm: cloudwatch.Alarm;
   /** Memory alarms by cache node id. */
   public readonly cacheMemoryAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Every alarm created here. */
@@ -181,13 +185,42 @@ export class FleetObservability extends Construct {
       }),
     );
 
+    // Critical deletes applied but not confirmed on a replica (decision 0008). Expected for
+    // minutes after a failover, while the replacement replica syncs: worth knowing, so it
+    // alarms after five periods, not on a one-minute blip.
+    this.durabilityDegradedAlarm = track(
+      new cloudwatch.Alarm(this, 'DurabilityDegraded', {
+        alarmName: `${props.namePrefix}-durability-degraded`,
+        alarmDescription:
+          'Replication lagging or no replica attached for 5 periods: promotion deletes are applied on the primary but not confirmed on a replica (held or acked degraded). Expected after a failover until the replacement replica has synced.',
+        metric: m.total(METRICS.durabilityDegraded, 'Sum', period),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    this.replayEscalationAlarm = track(
+      new cloudwatch.Alarm(this, 'ReplayEscalations', {
+        alarmName: `${props.namePrefix}-replay-escalations`,
+        alarmDescription:
+          'A failover replay found its ring incomplete and purged whole key families: expect a burst of cache misses; raise WORKER_REPLAY_MAX_BYTES',
+        metric: m.total(METRICS.replayEscalations, 'Sum', period),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+
     const cacheMemoryAlarms: Record<string, cloudwatch.Alarm> = {};
     for (const nodeId of props.cache?.nodeIds ?? []) {
       const percent = props.cache?.memoryAlarmPercent ?? 80;
       cacheMemoryAlarms[nodeId] = track(
         new cloudwatch.Alarm(this, `CacheMemory${pascal(nodeId.slice(-3))}`, {
           alarmName: `${props.namePrefix}-cache-memory-${nodeId.slice(-3)}`,
-          alarmDescription: `Cache node ${nodeId} uses over ${percent}% of its memory: volatile-lru evicts cache entries; past that, writes fail`,
+          alarmDescription: `Cache node ${nodeId} uses over ${percent}% of its memory: volatile-lru evicts cache entries and fences (safe: a missing fence refuses fills), and past that, writes fail`,
           metric: cacheMetric('DatabaseMemoryUsagePercentage', nodeId, 'Maximum', Duration.minutes(5)),
           threshold: percent,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -251,6 +284,16 @@ export class FleetObservability extends Construct {
           METRICS.waitShortfalls,
           METRICS.failoverReplays,
         ].map((name) => m.total(name, 'Sum', period).with({ label: name })),
+        leftYAxis: { min: 0 },
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Durability of promotion deletes',
+        width: 24,
+        left: [METRICS.durabilityDegraded, METRICS.degradedAcks, METRICS.replayEscalations].map((name) =>
+          m.total(name, 'Sum', period).with({ label: name }),
+        ),
         leftYAxis: { min: 0 },
       }),
     );

@@ -162,6 +162,21 @@ function buildFleetCharts() {
     value: (p) => p.queueAgeS,
     format: secs,
   });
+  addChart(
+    c,
+    'durability',
+    'Durability of promotion deletes',
+    'held acks · degraded acks/s · degraded workers',
+    {
+      fixedSeries: [
+        { key: 'heldAcks', label: 'acks held for a replica', color: '#2563eb' },
+        { key: 'degradedAcks', label: 'degraded acks/s', color: '#dc2626' },
+        { key: 'degradedWorkers', label: 'workers degraded', color: '#ea580c' },
+      ],
+      value: (p) => p.durability ?? {},
+      format: count,
+    },
+  );
   addChart(c, 'hit-ratio', 'Read-side hit ratio', '% of reads (when clients report)', {
     keys: keysOf('hitRatio'),
     value: (p) => Object.fromEntries(Object.entries(p.hitRatio).map(([k, v]) => [k, v * 100])),
@@ -187,6 +202,13 @@ function renderTiles() {
   }
   const dlq = last ? Object.values(last.dlqDepth).reduce((a, b) => a + b, 0) : 0;
   tiles.push({ label: 'Dead letters', value: count(dlq), bad: dlq > 0 });
+  const degraded = last?.durability?.degradedWorkers ?? 0;
+  tiles.push({
+    label: 'Promotion deletes',
+    value: degraded > 0 ? `degraded (${degraded})` : 'durable',
+    bad: degraded > 0,
+    id: 'durability',
+  });
   document.getElementById('tiles').innerHTML = tiles
     .map(
       (t) =>
