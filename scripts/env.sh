@@ -2,7 +2,10 @@
 # The local stack: LocalStack (SNS, SQS, CloudFormation...), Redis primary + replica +
 # three Sentinels, a 6-node Redis cluster, the messaging topology deployed from the CDK
 # construct, and the origin simulator.
-#   env.sh up              start what is not running (idempotent, quiet when all is up)
+#   env.sh up [--profile fast|elasticache]
+#                          start what is not running (idempotent, quiet when all is up);
+#                          the Redis Sentinels' failover timings (default: $REDIS_PROFILE,
+#                          else fast) are applied to running Sentinels too (scripts/lib/redis.sh)
 #   env.sh down            stop everything the stack runs; no process remains
 #   env.sh status [--json] say what runs; --json prints the endpoints (.local/env.json)
 set -euo pipefail
@@ -51,10 +54,18 @@ origin_down() {
 }
 
 up() {
-  local t0; t0=$(now_ms)
+  local t0; t0=$(now_ms) profile="${REDIS_PROFILE:-fast}"
+  while (( $# )); do
+    case "$1" in
+      --profile) profile="${2:-}"; shift 2 || die "--profile needs a value (fast | elasticache)" ;;
+      --profile=*) profile="${1#--profile=}"; shift ;;
+      *) die "usage: env.sh up [--profile fast|elasticache]" ;;
+    esac
+  done
+  [[ "$profile" == fast || "$profile" == elasticache ]] || die "unknown Redis profile '$profile' (fast | elasticache)"
   ensure_node_modules
   localstack_up
-  redis_up
+  redis_up "$profile"
   messaging_up
   origin_up
   local took=$(( $(now_ms) - t0 ))
@@ -89,19 +100,21 @@ status() {
   if (( json )); then
     [[ -f "$ENV_FILE" ]] || die "no $ENV_FILE: run npm run env:up"
     local master; master="$(redis-cli -h "$HOST" -p "${SENTINEL_PORTS[0]}" sentinel get-master-addr-by-name "$SENTINEL_NAME" 2>/dev/null | paste -sd: || true)"
-    node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); e.healthy=process.argv[2]==="0"; e.redis.currentPrimary=process.argv[3]||null; console.log(JSON.stringify(e,null,2))' \
-      "$ENV_FILE" "$bad" "$master"
+    local profile; profile="$(redis_profile_status | awk '{print $3}')"
+    node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); e.healthy=process.argv[2]==="0"; e.redis.currentPrimary=process.argv[3]||null; e.redis.profile=process.argv[4]||null; console.log(JSON.stringify(e,null,2))' \
+      "$ENV_FILE" "$bad" "$master" "$profile"
   else
     printf '%s\n' "${lines[@]}"
     local master; master="$(redis-cli -h "$HOST" -p "${SENTINEL_PORTS[0]}" sentinel get-master-addr-by-name "$SENTINEL_NAME" 2>/dev/null | paste -sd: || true)"
     [[ -n "$master" ]] && printf 'current primary (per Sentinel): %s\n' "$master"
+    redis_profile_status
   fi
   return $bad
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) shift; up "$@" ;;
   down) down ;;
   status) shift; status "$@" ;;
-  *) die "usage: env.sh up | down | status [--json]" ;;
+  *) die "usage: env.sh up [--profile fast|elasticache] | down | status [--json]" ;;
 esac

@@ -3,6 +3,19 @@
 
 REDIS_DIR="$STATE/redis"
 
+# Failover timing profiles of the Sentinels (docs/decisions/0009-elasticache-like-twin.md):
+#   fast         down-after 1000 ms, failover-timeout 5000 ms: the default, fast tests
+#   elasticache  down-after drawn in [15000, 30000] ms (fixed with REDIS_DOWN_AFTER_MS),
+#                failover-timeout 2 x down-after: ElastiCache's tens of seconds
+# `env.sh up` applies the profile asked for (--profile, else $REDIS_PROFILE, else fast) to
+# running Sentinels with SENTINEL SET: no restart, no failover.
+REDIS_FAST_DOWN_AFTER_MS=1000
+REDIS_FAST_FAILOVER_TIMEOUT_MS=5000
+REDIS_EC_DOWN_AFTER_MIN_MS=15000
+REDIS_EC_DOWN_AFTER_MAX_MS=30000
+REDIS_WANT_DOWN_AFTER_MS=$REDIS_FAST_DOWN_AFTER_MS      # set by redis_choose_profile
+REDIS_WANT_FAILOVER_TIMEOUT_MS=$REDIS_FAST_FAILOVER_TIMEOUT_MS
+
 redis_ping() { redis-cli -h "$HOST" -p "$1" ping 2>/dev/null | grep -q PONG; }
 
 # start_redis NAME PORT ARGS...: starts one redis-server unless the port already answers.
@@ -30,8 +43,8 @@ pidfile $dir/sentinel.pid
 logfile $LOGS/sentinel-$port.log
 sentinel resolve-hostnames no
 sentinel monitor $SENTINEL_NAME $HOST $REDIS_PRIMARY_PORT 2
-sentinel down-after-milliseconds $SENTINEL_NAME 1000
-sentinel failover-timeout $SENTINEL_NAME 5000
+sentinel down-after-milliseconds $SENTINEL_NAME $REDIS_WANT_DOWN_AFTER_MS
+sentinel failover-timeout $SENTINEL_NAME $REDIS_WANT_FAILOVER_TIMEOUT_MS
 sentinel parallel-syncs $SENTINEL_NAME 1
 CONF
   redis-sentinel "$dir/sentinel.conf" || die "redis-sentinel on :$port failed to start"
@@ -72,12 +85,75 @@ redis_normalize_roles() {
   wait_until 30 "redis :$REDIS_REPLICA_PORT to resync as a replica" replica_in_sync "$REDIS_REPLICA_PORT"
 }
 
+# sentinel_timings PORT: "<down-after-ms> <failover-timeout-ms>" of a running Sentinel.
+sentinel_timings() {
+  redis-cli -h "$HOST" -p "$1" sentinel master "$SENTINEL_NAME" 2>/dev/null \
+    | awk 'prev=="down-after-milliseconds"{d=$0} prev=="failover-timeout"{f=$0} {prev=$0} END{if (d!="" && f!="") print d, f}'
+}
+
+# profile_of DOWN_AFTER FAILOVER_TIMEOUT: fast, elasticache, or custom.
+profile_of() {
+  if (( $1 == REDIS_FAST_DOWN_AFTER_MS && $2 == REDIS_FAST_FAILOVER_TIMEOUT_MS )); then echo fast
+  elif (( $1 >= REDIS_EC_DOWN_AFTER_MIN_MS && $1 <= REDIS_EC_DOWN_AFTER_MAX_MS && $2 == 2 * $1 )); then echo elasticache
+  else echo custom; fi
+}
+
+# redis_choose_profile PROFILE: sets REDIS_WANT_*. For elasticache, Sentinels already running
+# it keep their drawn value (so `up` stays a no-op), unless REDIS_DOWN_AFTER_MS asks otherwise.
+redis_choose_profile() {
+  case "$1" in
+    fast)
+      REDIS_WANT_DOWN_AFTER_MS=$REDIS_FAST_DOWN_AFTER_MS REDIS_WANT_FAILOVER_TIMEOUT_MS=$REDIS_FAST_FAILOVER_TIMEOUT_MS ;;
+    elasticache)
+      local d="${REDIS_DOWN_AFTER_MS:-}" t
+      if [[ -n "$d" ]]; then
+        [[ "$d" =~ ^[0-9]+$ ]] && (( d >= 100 )) || die "REDIS_DOWN_AFTER_MS must be a number of ms >= 100, got '$d'"
+      elif t="$(sentinel_timings "${SENTINEL_PORTS[0]}")" && [[ -n "$t" && "$(profile_of $t)" == elasticache ]]; then
+        d="${t%% *}"
+      else
+        d=$(( REDIS_EC_DOWN_AFTER_MIN_MS + RANDOM % (REDIS_EC_DOWN_AFTER_MAX_MS - REDIS_EC_DOWN_AFTER_MIN_MS + 1) ))
+      fi
+      REDIS_WANT_DOWN_AFTER_MS=$d REDIS_WANT_FAILOVER_TIMEOUT_MS=$(( 2 * d )) ;;
+    *) die "unknown Redis profile '$1' (fast | elasticache)" ;;
+  esac
+}
+
+# Reconfigures running Sentinels whose timings differ from the wanted ones (SENTINEL SET:
+# applied at once, no restart, no failover). Quiet when nothing changes.
+redis_apply_profile() {
+  local p changed=0
+  for p in "${SENTINEL_PORTS[@]}"; do
+    [[ "$(sentinel_timings "$p")" == "$REDIS_WANT_DOWN_AFTER_MS $REDIS_WANT_FAILOVER_TIMEOUT_MS" ]] && continue
+    redis-cli -h "$HOST" -p "$p" sentinel set "$SENTINEL_NAME" down-after-milliseconds "$REDIS_WANT_DOWN_AFTER_MS" \
+      failover-timeout "$REDIS_WANT_FAILOVER_TIMEOUT_MS" | grep -qx OK || die "SENTINEL SET on :$p failed"
+    changed=1
+  done
+  (( changed )) && say "redis sentinels: profile $(profile_of "$REDIS_WANT_DOWN_AFTER_MS" "$REDIS_WANT_FAILOVER_TIMEOUT_MS") (down-after ${REDIS_WANT_DOWN_AFTER_MS} ms, failover-timeout ${REDIS_WANT_FAILOVER_TIMEOUT_MS} ms)"
+  return 0
+}
+
+# redis_profile_status: one line on the profile the Sentinels run ("mixed" if they disagree).
+redis_profile_status() {
+  local p t seen=""
+  for p in "${SENTINEL_PORTS[@]}"; do
+    t="$(sentinel_timings "$p")" || true
+    [[ -n "$t" ]] || continue
+    [[ -z "$seen" || "$seen" == "$t" ]] || { echo "redis profile: mixed (the Sentinels disagree; npm run env:up fixes it)"; return 0; }
+    seen="$t"
+  done
+  [[ -n "$seen" ]] || return 0
+  echo "redis profile: $(profile_of $seen) (down-after ${seen% *} ms, failover-timeout ${seen#* } ms)"
+}
+
+# redis_up [PROFILE]: PROFILE defaults to $REDIS_PROFILE, else fast.
 redis_up() {
   command -v redis-server >/dev/null && command -v redis-sentinel >/dev/null && command -v redis-cli >/dev/null \
     || ensure_apt_packages redis-server redis-sentinel redis-tools
+  redis_choose_profile "${1:-${REDIS_PROFILE:-fast}}"
   start_redis primary "$REDIS_PRIMARY_PORT"
   start_redis replica "$REDIS_REPLICA_PORT" --replicaof "$HOST" "$REDIS_PRIMARY_PORT"
   local p; for p in "${SENTINEL_PORTS[@]}"; do start_sentinel "$p"; done
+  redis_apply_profile
   redis_normalize_roles || die "could not restore the primary/replica roles"
   start_cluster
 }
