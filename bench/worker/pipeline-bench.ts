@@ -36,23 +36,32 @@ export function benchBatchHandler(
   return createBatchHandler({
     queue: 'catalog',
     keys,
-    applyEffects: (plan, waitReplicas) => applyInvalidationPlan(client, plan, { channel, waitReplicas }),
-    replication: { state: () => 'healthy', required: 1 },
-    holdAcks: (messages) => {
-      counters.retried += messages.length;
+    effects: {
+      apply: (plan, waitReplicas) => applyInvalidationPlan(client, plan, { channel, waitReplicas }),
     },
-    onConfirmed: () => undefined,
+    durability: {
+      required: 1,
+      state: () => 'healthy',
+      hold: (messages) => {
+        counters.retried += messages.length;
+      },
+      confirmed: () => undefined,
+    },
+    deadLetters: { send: (poison) => Promise.resolve(new Set(poison.map((p) => p.message.MessageId ?? ''))) },
+    visibility: {
+      retryLater: (changes) => {
+        counters.retried += changes.length;
+        return Promise.resolve();
+      },
+    },
+    observer: {
+      applied: (plan) => recent.record(plan.effects),
+      // Effects that fail are applied again in hand; count each attempt as a retry.
+      redisUnavailable: () => {
+        counters.retried++;
+      },
+    },
     shutdown: new AbortController().signal,
-    deadLetter: (poison) => Promise.resolve(new Set(poison.map((p) => p.message.MessageId ?? ''))),
-    retryLater: (changes) => {
-      counters.retried += changes.length;
-      return Promise.resolve();
-    },
-    onApplied: (plan) => recent.record(plan.effects),
-    // Effects that fail are applied again in hand; count each attempt as a retry.
-    onRedisUnavailable: () => {
-      counters.retried++;
-    },
     backoff: { baseS: 1, maxS: 60 },
     metrics,
     logger: createLogger('bench', 'silent'),

@@ -3,6 +3,7 @@
  * This file is the contract between `core/` (which builds plans) and `adapters/redis/`
  * (which applies them in one round trip). It holds types only.
  */
+import type { CacheEvent } from './events/cache-event.ts';
 import type { CacheKey, FenceKey } from './identifiers.ts';
 
 /** Key families of the cache contract. `price` is declared but never cached. */
@@ -54,9 +55,18 @@ export type MessageDecision =
       readonly originTimeMs?: number;
       /** SNS publish time, ms since epoch, when the message came through SNS. */
       readonly snsPublishedAtMs?: number;
+      /** SQS `SentTimestamp`, ms since epoch, when the attribute was received. */
+      readonly sqsSentAtMs?: number;
     }
   | { readonly kind: 'poison'; readonly messageId: string; readonly reason: string; readonly code: string }
-  | { readonly kind: 'ignore'; readonly messageId: string; readonly eventId: string; readonly why: string };
+  | {
+      readonly kind: 'ignore';
+      readonly messageId: string;
+      readonly eventId: string;
+      readonly why: string;
+      /** The parsed event, so its consumer (the refresh tick handler) need not parse it again. */
+      readonly event: CacheEvent;
+    };
 
 /** The plan for one batch: merged, deduplicated effects plus one decision per message. */
 export interface InvalidationPlan {

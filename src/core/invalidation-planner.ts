@@ -79,7 +79,7 @@ function planMessage(message: IncomingMessage, keys: KeyBuilder, maxBodyBytes: n
     const first = targets[0];
     if (first === undefined) {
       const why = `${event.type} is not an invalidation (consumed by another component)`;
-      return { decision: { kind: 'ignore', messageId, eventId: event.eventId, why }, effects: [] };
+      return { decision: { kind: 'ignore', messageId, eventId: event.eventId, why, event }, effects: [] };
     }
     const extraLocales = 'locales' in event ? event.locales : undefined;
     const effects = targets.flatMap(({ spec, trigger }) =>
@@ -96,6 +96,7 @@ function planMessage(message: IncomingMessage, keys: KeyBuilder, maxBodyBytes: n
         tenant: event.tenant,
         originTimeMs: parsed.originTimeMs,
         ...(parsed.snsPublishedAtMs === undefined ? {} : { snsPublishedAtMs: parsed.snsPublishedAtMs }),
+        ...(parsed.sqsSentAtMs === undefined ? {} : { sqsSentAtMs: parsed.sqsSentAtMs }),
       },
       effects,
       originTimeMs: parsed.originTimeMs,

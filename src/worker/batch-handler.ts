@@ -31,38 +31,65 @@ type ApplyDecision = Extract<MessageDecision, { kind: 'apply' }>;
 type PoisonDecision = Extract<MessageDecision, { kind: 'poison' }>;
 type IgnoreDecision = Extract<MessageDecision, { kind: 'ignore' }>;
 
+/** Redis effects: a bound `applyInvalidationPlan`. */
+export interface EffectsPort {
+  /** Applies `plan`, WAITing for `waitReplicas` when it is critical and that is > 0; never rejects. */
+  apply(plan: InvalidationPlan, waitReplicas: number): Promise<EffectsResult>;
+}
+
+/** Replication and the acks that wait for it (replication-health.ts, held-acks.ts). */
+export interface DurabilityPort {
+  /** Replicas a critical batch needs (REDIS_WAIT_REPLICAS). */
+  readonly required: number;
+  /** Replication as last sampled. */
+  state(): ReplicationState;
+  /** Takes over the acks of applied critical messages until a replica confirms them. */
+  hold(messages: readonly Message[]): void;
+  /** A WAIT confirmed every write sent before `sentAtMs` (moves the replay anchor). */
+  confirmed(sentAtMs: number): void;
+}
+
+/** Where poison goes: copied to the DLQ with its reason (dead-letter-queue.ts). */
+export interface DeadLetterPort {
+  /** Resolves with the message ids whose copy SQS confirmed. */
+  send(poison: readonly PoisonMessage[]): Promise<Set<string>>;
+}
+
+/** SQS visibility: hides messages for a back-off each (poison whose DLQ copy failed). */
+export interface VisibilityPort {
+  retryLater(changes: readonly VisibilityChange[]): Promise<void>;
+}
+
+/** What else hears about a batch: the replay ring, the Redis gate. */
+export interface BatchObserver {
+  /** A plan applied on the primary (the failover replay ring records its effects). */
+  applied(plan: InvalidationPlan): void;
+  /** Redis did not take the effects (the gate pauses the other pollers). */
+  redisUnavailable(reason: string): void;
+}
+
+/** Consumes valid events that are not invalidations (the refresh tick). */
+export interface IgnoredEventsPort {
+  /** Resolves true to ack. */
+  consume(message: Message, decision: IgnoreDecision): Promise<boolean>;
+}
+
 /** What the handler needs from the outside world; every port is injectable for tests. */
 export interface BatchHandlerDeps {
   readonly queue: string;
   readonly keys: KeyBuilder;
-  /**
-   * Applies a plan's effects (a bound `applyInvalidationPlan`), WAITing for `waitReplicas`
-   * when the plan is critical and it is > 0; never rejects.
-   */
-  readonly applyEffects: (plan: InvalidationPlan, waitReplicas: number) => Promise<EffectsResult>;
-  /** Replication as last sampled, and the replicas a critical batch needs. */
-  readonly replication: { readonly state: () => ReplicationState; readonly required: number };
-  /** Takes over the acks of applied critical messages until a replica confirms (held-acks.ts). */
-  readonly holdAcks: (messages: readonly Message[]) => void;
-  /** A WAIT confirmed every write sent before `sentAtMs` (moves the replay anchor). */
-  readonly onConfirmed: (sentAtMs: number) => void;
+  readonly effects: EffectsPort;
+  readonly durability: DurabilityPort;
+  /** Null when no DLQ URL is configured: poison is then left to the queue's redrive policy. */
+  readonly deadLetters: DeadLetterPort | null;
+  readonly visibility: VisibilityPort;
+  readonly observer: BatchObserver;
+  /** Absent: ignored events are acked. */
+  readonly ignored?: IgnoredEventsPort;
   /** Aborted when shutdown begins: a batch kept in hand is then left to SQS. */
   readonly shutdown: AbortSignal;
   /** Delay before applying a batch kept in hand again, by attempt (1, 2…). */
   readonly inHandDelayMs?: (attempt: number) => number;
-  /**
-   * Copies poison to the DLQ with its reason; resolves with the message ids confirmed.
-   * Null when no DLQ URL is configured: poison is then left to the queue's redrive policy.
-   */
-  readonly deadLetter: ((poison: readonly PoisonMessage[]) => Promise<Set<string>>) | null;
-  /** Hides messages for a back-off delay each (poison whose DLQ copy failed). */
-  readonly retryLater: (changes: readonly VisibilityChange[]) => Promise<void>;
-  /** Called with every confirmed plan (the failover replay ring records its effects). */
-  readonly onApplied: (plan: InvalidationPlan) => void;
-  /** Called when Redis looks unreachable (the gate pauses polling). */
-  readonly onRedisUnavailable: (reason: string) => void;
-  /** Consumes valid events that are not invalidations (the refresh tick); resolves true to ack. */
-  readonly onIgnored?: (message: Message, decision: IgnoreDecision) => Promise<boolean>;
   readonly backoff: BackoffPolicy;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
@@ -93,7 +120,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
     if (poison.length > 0) ack.push(...(await deadLetterPoison(deps, poison)));
 
     for (const { decision, message } of ignored) {
-      const consumed = deps.onIgnored ? await deps.onIgnored(message, decision) : true;
+      const consumed = deps.ignored ? await deps.ignored.consume(message, decision) : true;
       if (consumed) ack.push(message);
     }
     return ack;
@@ -122,8 +149,8 @@ async function applyAndDecide(
 ): Promise<Message[]> {
   const messages = apply.map((a) => a.message);
   if (plan.effects.length === 0) return messages;
-  const { required } = deps.replication;
-  const state = deps.replication.state();
+  const { required } = deps.durability;
+  const state = deps.durability.state();
   // Only WAIT when the replica can answer in time: against a lagging or absent replica
   // a WAIT only stalls the connection every other batch shares.
   const durable = plan.critical && required > 0;
@@ -136,15 +163,15 @@ async function applyAndDecide(
   // measured and the replay ring keeps it.
   const applied = result.ok ? result : result.error.kind === 'wait-shortfall' ? result.error.applied : null;
   if (applied !== null) {
-    deps.onApplied(plan);
+    deps.observer.applied(plan);
     recordApplied(deps, plan, apply, receivedAtMs, now(), applied);
   }
   if (confirmed) {
-    if (waitReplicas > 0) deps.onConfirmed(sentAtMs);
+    if (waitReplicas > 0) deps.durability.confirmed(sentAtMs);
     return messages;
   }
   if (!result.ok) deps.metrics.waitShortfall();
-  if (deps.replication.state() === 'no-replica') {
+  if (deps.durability.state() === 'no-replica') {
     // Nothing a failover could promote: ack now, degraded, and keep it in the replay ring.
     deps.metrics.degradedAcks(deps.queue, 'no-replica', messages.length);
     deps.logger.warn(
@@ -153,7 +180,7 @@ async function applyAndDecide(
     );
     return messages;
   }
-  deps.holdAcks(messages);
+  deps.durability.hold(messages);
   return [];
 }
 
@@ -169,12 +196,12 @@ async function applyInHand(
 ): Promise<EffectsResult | null> {
   const delay = deps.inHandDelayMs ?? defaultInHandDelayMs;
   for (let attempt = 1; ; attempt++) {
-    const result = await deps.applyEffects(plan, waitReplicas);
+    const result = await deps.effects.apply(plan, waitReplicas);
     if (result.ok || result.error.kind === 'wait-shortfall') return result;
     const kind: RetryKind = result.error.kind;
     deps.metrics.redisError(kind);
     deps.metrics.retried(deps.queue, kind, apply.length);
-    deps.onRedisUnavailable(result.error.message);
+    deps.observer.redisUnavailable(result.error.message);
     if (attempt === 1)
       deps.logger.warn(
         {
@@ -227,15 +254,14 @@ function recordApplied(
   result: EffectsApplied,
 ): void {
   const deleteConfirmedAtMs = receivedAtMs + result.durations.effectsMs;
-  for (const { decision: d, message } of apply) {
-    const sent = Number(message.Attributes?.SentTimestamp);
+  for (const { decision: d } of apply) {
     deps.metrics.eventApplied({
       family: d.family,
       tenant: d.tenant,
       queue: deps.queue,
       originAtMs: d.originTimeMs ?? receivedAtMs,
       snsPublishedAtMs: d.snsPublishedAtMs,
-      sqsSentAtMs: Number.isFinite(sent) ? sent : undefined,
+      sqsSentAtMs: d.sqsSentAtMs,
       receivedAtMs,
       deleteConfirmedAtMs: Math.min(deleteConfirmedAtMs, confirmedAtMs),
       broadcastAtMs: result.publishedAtMs ?? undefined,
@@ -263,7 +289,7 @@ async function retry(deps: BatchHandlerDeps, messages: readonly Message[], kind:
     timeoutS: visibilityBackoffS(Number(message.Attributes?.ApproximateReceiveCount ?? 1), deps.backoff),
   }));
   try {
-    await deps.retryLater(changes);
+    await deps.visibility.retryLater(changes);
   } catch (err) {
     // Not fatal: the messages simply come back after the queue's own visibility timeout.
     deps.logger.warn({ err, queue: deps.queue }, 'could not set the retry back-off');
@@ -281,7 +307,7 @@ async function deadLetterPoison(
       'poison message',
     );
   }
-  if (deps.deadLetter === null) {
+  if (deps.deadLetters === null) {
     // Without a DLQ URL the redrive policy moves it after maxReceiveCount; hide it meanwhile.
     await retry(
       deps,
@@ -293,7 +319,7 @@ async function deadLetterPoison(
   const items = poison.map(({ decision: d, message }) => ({ message, code: d.code, reason: d.reason }));
   let confirmed: Set<string>;
   try {
-    confirmed = await deps.deadLetter(items);
+    confirmed = await deps.deadLetters.send(items);
   } catch (err) {
     deps.logger.error(
       { err, queue: deps.queue },

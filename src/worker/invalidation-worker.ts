@@ -22,7 +22,14 @@ import { changeVisibility } from '../adapters/sqs/message-visibility.ts';
 import { readQueueDepth } from '../adapters/sqs/queue-depth.ts';
 import { createSqsClient } from '../adapters/sqs/sqs-client.ts';
 import { startAdminServer } from './admin-server.ts';
-import { createBatchHandler } from './batch-handler.ts';
+import {
+  createBatchHandler,
+  type BatchObserver,
+  type DeadLetterPort,
+  type DurabilityPort,
+  type EffectsPort,
+  type VisibilityPort,
+} from './batch-handler.ts';
 import { replayRecentInvalidations } from './failover-replay.ts';
 import { HeldAcks } from './held-acks.ts';
 import { QueuePollers } from './queue-pollers.ts';
@@ -162,26 +169,39 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   });
 
   const ignored = options.ignoredEvents?.({ redis, keys, metrics, shutdown: shutdown.signal });
+  // The ports every queue's handler shares (BatchHandlerDeps); the per-queue ones follow.
+  const effects: EffectsPort = { apply: applyEffects };
+  const observer: BatchObserver = {
+    applied: (plan) => {
+      recent.record(plan.effects);
+      metrics.replayRing({ bytes: recent.bytes, effects: recent.size });
+    },
+    redisUnavailable: (reason) => gate.reportUnavailable(reason),
+  };
   for (const [name, queue] of Object.entries(config.queues) as [QueueName, QueueConfig][]) {
     const child = logger.child({ queue: name });
     const dlqUrl = queue.dlqUrl;
+    const durability: DurabilityPort = {
+      required,
+      state: () => monitor.state,
+      hold: (messages) => held.hold(name, messages),
+      confirmed: (at) => monitor.noteConfirmed(at),
+    };
+    const deadLetters: DeadLetterPort | null =
+      dlqUrl === undefined
+        ? null
+        : { send: (poison) => sendToDeadLetterQueue(sqs, dlqUrl, queue.url, poison) };
+    const visibility: VisibilityPort = { retryLater: (changes) => changeVisibility(sqs, queue.url, changes) };
     const handleBatch = createBatchHandler({
       queue: name,
       keys,
-      applyEffects,
-      replication: { state: () => monitor.state, required },
-      holdAcks: (messages) => held.hold(name, messages),
-      onConfirmed: (at) => monitor.noteConfirmed(at),
+      effects,
+      durability,
+      deadLetters,
+      visibility,
+      observer,
+      ...(ignored === undefined ? {} : { ignored: { consume: (m, d) => ignored(name, m, d) } }),
       shutdown: shutdown.signal,
-      deadLetter:
-        dlqUrl === undefined ? null : (poison) => sendToDeadLetterQueue(sqs, dlqUrl, queue.url, poison),
-      retryLater: (changes) => changeVisibility(sqs, queue.url, changes),
-      onApplied: (plan) => {
-        recent.record(plan.effects);
-        metrics.replayRing({ bytes: recent.bytes, effects: recent.size });
-      },
-      onRedisUnavailable: (reason) => gate.reportUnavailable(reason),
-      ...(ignored === undefined ? {} : { onIgnored: (m, d) => ignored(name, m, d) }),
       backoff: config.consumer.retryBackoff,
       metrics,
       logger: child,

@@ -6,7 +6,6 @@
  */
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../core/config-schema.ts';
-import { parseEventMessage } from '../core/events/parse-event-message.ts';
 import type { KeyBuilder } from '../core/key-builder.ts';
 import type { RedisClient } from '../adapters/redis/redis-connection.ts';
 import { createRedisHotKeySource } from '../refresh/hot-key-source.ts';
@@ -43,23 +42,21 @@ export function createRefreshTickHandler(deps: RefreshTickDeps): IgnoredEventHan
           logger: logger.child({ component: 'review-refresh' }),
         });
 
-  return async (queue, message) => {
-    const parsed = parseEventMessage(message.Body ?? '', message.Attributes);
-    // Anything valid that is not a tick, or a tick on another queue, needs nothing from us.
-    if (queue !== 'reviewRefresh' || !parsed.ok || parsed.event.type !== 'refresh.tick') return true;
+  return async (queue, message, decision) => {
+    // The planner parsed it already. Anything valid that is not a tick, or a tick on another
+    // queue, needs nothing from us.
+    const { event } = decision;
+    if (queue !== 'reviewRefresh' || event.type !== 'refresh.tick') return true;
     if (refresher === null) {
       logger.error('refresh tick received but WORKER_ORIGIN_URL is not set; leaving it in the queue');
       return false;
     }
     try {
-      const result = await refresher.handleTick(parsed.event, { signal: deps.signal });
-      logger.info(
-        { eventId: parsed.event.eventId, messageId: message.MessageId, result },
-        'refresh tick handled',
-      );
+      const result = await refresher.handleTick(event, { signal: deps.signal });
+      logger.info({ eventId: event.eventId, messageId: message.MessageId, result }, 'refresh tick handled');
       return isAckable(result);
     } catch (err) {
-      logger.error({ err, eventId: parsed.event.eventId }, 'refresh run failed; the tick comes back');
+      logger.error({ err, eventId: event.eventId }, 'refresh run failed; the tick comes back');
       return false;
     }
   };

@@ -105,6 +105,20 @@ describe('planBatch: one message of each kind', () => {
     ]);
   });
 
+  it('carries the SQS send time on the apply decision (the lag is measured from it, not re-read)', () => {
+    // Prepare
+    const e = event('catalog.product.updated');
+
+    // Act
+    const plan = planBatch(
+      [{ messageId: 'm1', body: raw(e), attributes: { SentTimestamp: '1740830400123' } }],
+      keys,
+    );
+
+    // Assess
+    expect(plan.decisions[0]).toMatchObject({ kind: 'apply', sqsSentAtMs: 1_740_830_400_123 });
+  });
+
   it('ignores a refresh tick: valid, but not an invalidation', () => {
     // Prepare
     const e = event('refresh.tick');
@@ -119,6 +133,8 @@ describe('planBatch: one message of each kind', () => {
         messageId: 'm1',
         eventId: e.eventId,
         why: expect.stringMatching(/not an invalidation/) as unknown,
+        // The parsed event travels with the decision: its consumer does not parse it again.
+        event: expect.objectContaining({ type: 'refresh.tick', eventId: e.eventId }) as unknown,
       },
     ]);
     expect(plan.effects).toEqual([]);

@@ -99,29 +99,37 @@ function harness(options: {
   const deps: BatchHandlerDeps = {
     queue: 'q',
     keys,
-    applyEffects: (_plan: InvalidationPlan, waitReplicas: number) => {
-      calls.waitReplicas.push(waitReplicas);
-      const next = results.length > 1 ? results.shift()! : results[0]!;
-      return Promise.resolve(next());
+    effects: {
+      apply: (_plan: InvalidationPlan, waitReplicas: number) => {
+        calls.waitReplicas.push(waitReplicas);
+        const next = results.length > 1 ? results.shift()! : results[0]!;
+        return Promise.resolve(next());
+      },
     },
-    replication: { state: () => options.state ?? 'healthy', required: 1 },
-    holdAcks: (messages) => calls.held.push(...messages),
-    onConfirmed: () => calls.confirmed++,
+    durability: {
+      required: 1,
+      state: () => options.state ?? 'healthy',
+      hold: (messages) => calls.held.push(...messages),
+      confirmed: () => calls.confirmed++,
+    },
+    deadLetters: {
+      send: (items) => {
+        calls.dlq.push(...items);
+        return options.dlq === 'fail'
+          ? Promise.reject(new Error('SQS down'))
+          : Promise.resolve(new Set(items.map((p) => p.message.MessageId ?? '')));
+      },
+    },
+    visibility: {
+      retryLater: (changes) => {
+        calls.retried.push(...changes);
+        return Promise.resolve();
+      },
+    },
+    observer: { applied: () => calls.recorded++, redisUnavailable: () => calls.unavailable++ },
+    ignored: { consume: () => Promise.resolve(options.ignoredAck ?? true) },
     shutdown: shutdown.signal,
     inHandDelayMs: () => 1,
-    deadLetter: (items) => {
-      calls.dlq.push(...items);
-      return options.dlq === 'fail'
-        ? Promise.reject(new Error('SQS down'))
-        : Promise.resolve(new Set(items.map((p) => p.message.MessageId ?? '')));
-    },
-    retryLater: (changes) => {
-      calls.retried.push(...changes);
-      return Promise.resolve();
-    },
-    onApplied: () => calls.recorded++,
-    onRedisUnavailable: () => calls.unavailable++,
-    onIgnored: () => Promise.resolve(options.ignoredAck ?? true),
     backoff: { baseS: 1, maxS: 60 },
     metrics: { ...NO_METRICS, degradedAcks: (_q, reason, count) => calls.degraded.push({ reason, count }) },
     logger,
