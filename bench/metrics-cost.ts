@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createFleetMetrics } from '../src/metrics/composite-metrics.ts';
 import { newLagHistogram } from '../src/metrics/lag-stats.ts';
-import type { WorkerMetrics } from '../src/worker/worker-metrics.ts';
+import type { WorkerMetrics } from '../src/metrics/worker-metrics.ts';
 import { median } from './worker/stats.ts';
 
 const { values: args } = parseArgs({

@@ -13,7 +13,7 @@ import type { RedisClient } from '../../src/adapters/redis/redis-connection.ts';
 import type { KeyBuilder } from '../../src/core/key-builder.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { createBatchHandler } from '../../src/worker/batch-handler.ts';
-import { NO_METRICS, type WorkerMetrics } from '../../src/worker/worker-metrics.ts';
+import { NO_METRICS, type WorkerMetrics } from '../../src/metrics/worker-metrics.ts';
 
 export interface PipelineRun {
   readonly events: number;

@@ -11,7 +11,7 @@ import type {
   ReplicationObservation,
   RetryKind,
   WorkerMetrics,
-} from '../worker/worker-metrics.ts';
+} from './worker-metrics.ts';
 import { EmfEmitter } from './emf-emitter.ts';
 import type { LineSink } from './emf-emitter.ts';
 import { PrometheusMetrics } from './prometheus-metrics.ts';

@@ -25,7 +25,7 @@ import type {
   ReplicationObservation,
   RetryKind,
   WorkerMetrics,
-} from '../worker/worker-metrics.ts';
+} from './worker-metrics.ts';
 import { stageLags } from './lag-stages.ts';
 import type { LagStage } from './lag-stages.ts';
 import { clampLag, newLagHistogram } from './lag-stats.ts';

@@ -7,7 +7,7 @@
  * partial, so covering less would empty a short window at every slice boundary.
  */
 import type { Histogram } from 'hdr-histogram-js';
-import type { EventTimeline } from '../worker/worker-metrics.ts';
+import type { EventTimeline } from './worker-metrics.ts';
 import { LAG_STAGES, PRIMARY_STAGE, stageLags } from './lag-stages.ts';
 import type { LagStage, StageLag } from './lag-stages.ts';
 import { EMPTY_STATS, clampLag, newLagHistogram, statsOf } from './lag-stats.ts';

@@ -3,7 +3,7 @@
  * delete is confirmed (or the broadcast published) and starts at a point further up the
  * pipeline, so comparing stages shows where time is spent.
  */
-import type { EventTimeline } from '../worker/worker-metrics.ts';
+import type { EventTimeline } from './worker-metrics.ts';
 
 export const LAG_STAGES = [
   'origin_to_delete',

@@ -12,7 +12,7 @@ import type {
   ReplicationObservation,
   RetryKind,
   WorkerMetrics,
-} from '../worker/worker-metrics.ts';
+} from './worker-metrics.ts';
 
 const REPLICATION_STATES = ['healthy', 'lagging', 'no-replica', 'unknown'] as const;
 import { LagHistograms } from './lag-histograms.ts';

@@ -23,7 +23,6 @@ import type { ConfigProblem } from '../core/errors.ts';
 import type { RefreshTick } from '../core/events/review-events.ts';
 import { ASIN } from '../core/identifier-rules.ts';
 import type { KeyBuilder } from '../core/key-builder.ts';
-import type { WorkerMetrics } from '../worker/worker-metrics.ts';
 import type { KeyOutcome, RunTally } from './fenced-refresh.ts';
 import { runKeys } from './fenced-refresh.ts';
 import type { HotKeySource } from './hot-key-source.ts';
@@ -32,6 +31,7 @@ import { budgetProblems } from './origin-budget.ts';
 import type { OriginBudget } from './origin-budget.ts';
 import { createOriginFetcher } from './origin-fetcher.ts';
 import type { OriginFetcher } from './origin-fetcher.ts';
+import type { RefreshProgress } from './refresh-progress.ts';
 import type { RefreshResult, RefreshStatus } from './refresh-result.ts';
 import { windowKeys, windowOf, WINDOW_MS } from './refresh-window.ts';
 import { DEFAULT_KEY_RETRY } from './retry-policy.ts';
@@ -62,7 +62,8 @@ export interface ReviewRefresherDeps {
   readonly configuredAsins?: readonly string[];
   /** Per-key retries within a run. Default DEFAULT_KEY_RETRY (3 attempts). */
   readonly retry?: KeyRetryPolicy;
-  readonly metrics?: WorkerMetrics;
+  /** Where progress goes (the worker passes its metrics). Default nowhere. */
+  readonly metrics?: RefreshProgress;
   readonly clock?: Clock;
   /** Run lock timing. Default DEFAULT_LOCK_TIMING (30 s TTL, renew every 10 s, wait 30 s). */
   readonly lock?: RunLockTiming;

@@ -25,7 +25,7 @@ import type { EffectsApplied, EffectsResult } from '../adapters/redis/invalidati
 import type { PoisonMessage } from '../adapters/sqs/dead-letter-queue.ts';
 import type { VisibilityChange } from '../adapters/sqs/message-visibility.ts';
 import type { ReplicationState } from './replication-health.ts';
-import type { RetryKind, WorkerMetrics } from './worker-metrics.ts';
+import type { RetryKind, WorkerMetrics } from '../metrics/worker-metrics.ts';
 
 type ApplyDecision = Extract<MessageDecision, { kind: 'apply' }>;
 type PoisonDecision = Extract<MessageDecision, { kind: 'poison' }>;

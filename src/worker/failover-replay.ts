@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { FamilyName, InvalidationPlan } from '../core/invalidation-plan.ts';
 import type { EffectsResult } from '../adapters/redis/invalidation-effects.ts';
 import type { RecentInvalidations } from './recent-invalidations.ts';
-import type { WorkerMetrics } from './worker-metrics.ts';
+import type { WorkerMetrics } from '../metrics/worker-metrics.ts';
 
 export interface FailoverReplayDeps {
   readonly recent: RecentInvalidations;

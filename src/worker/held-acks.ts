@@ -23,7 +23,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import type { ReplicationState } from './replication-health.ts';
-import type { DegradedAckReason, WorkerMetrics } from './worker-metrics.ts';
+import type { DegradedAckReason, WorkerMetrics } from '../metrics/worker-metrics.ts';
 
 export interface HeldAcksDeps {
   /** One short WAIT on every connection that carried the held writes; true when confirmed. */

@@ -37,7 +37,7 @@ import { RecentInvalidations } from './recent-invalidations.ts';
 import { RedisGate } from './redis-gate.ts';
 import { ReplicationMonitor } from './replication-health.ts';
 import { redisConfigFrom } from './redis-settings.ts';
-import { NO_METRICS, type WorkerMetrics } from './worker-metrics.ts';
+import { NO_METRICS, type WorkerMetrics } from '../metrics/worker-metrics.ts';
 
 /** Handles valid non-invalidation events (the review refresh tick); resolves true to ack. */
 export type IgnoredEventHandler = (

@@ -12,7 +12,7 @@ import { createRedisHotKeySource } from '../refresh/hot-key-source.ts';
 import { isAckable } from '../refresh/refresh-result.ts';
 import { createReviewRefresher } from '../refresh/review-refresher.ts';
 import type { IgnoredEventHandler } from './invalidation-worker.ts';
-import type { WorkerMetrics } from './worker-metrics.ts';
+import type { WorkerMetrics } from '../metrics/worker-metrics.ts';
 
 export interface RefreshTickDeps {
   readonly config: WorkerConfig;

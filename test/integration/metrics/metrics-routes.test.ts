@@ -13,7 +13,7 @@ import { registerMetricsRoutes } from '../../../src/metrics/metrics-routes.ts';
 import { PrometheusMetrics } from '../../../src/metrics/prometheus-metrics.ts';
 import { PROM } from '../../../src/metrics/prometheus-names.ts';
 import { parsePrometheusText } from '../../../src/metrics/prometheus-text.ts';
-import type { EventTimeline } from '../../../src/worker/worker-metrics.ts';
+import type { EventTimeline } from '../../../src/metrics/worker-metrics.ts';
 
 interface Worker {
   app: FastifyInstance;

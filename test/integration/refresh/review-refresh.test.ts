@@ -7,7 +7,7 @@ import { createRedisHotKeySource } from '../../../src/refresh/hot-key-source.ts'
 import { createReviewRefresher } from '../../../src/refresh/review-refresher.ts';
 import type { ReviewRefresherDeps } from '../../../src/refresh/review-refresher.ts';
 import { windowKeys, windowOf } from '../../../src/refresh/refresh-window.ts';
-import { NO_METRICS } from '../../../src/worker/worker-metrics.ts';
+import { NO_METRICS } from '../../../src/metrics/worker-metrics.ts';
 import { planOf } from '../redis/redis-test-kit.ts';
 import {
   asins,

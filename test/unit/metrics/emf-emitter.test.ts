@@ -6,7 +6,7 @@ import {
   METRICS,
 } from '../../../src/core/metric-names.ts';
 import { EmfEmitter } from '../../../src/metrics/emf-emitter.ts';
-import type { EventTimeline } from '../../../src/worker/worker-metrics.ts';
+import type { EventTimeline } from '../../../src/metrics/worker-metrics.ts';
 import { validateEmfLine } from './emf-spec-validator.ts';
 import { exactPercentile, seededRandom } from './seeded-random.ts';
 

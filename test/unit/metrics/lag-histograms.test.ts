@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LagHistograms, OTHER_TENANTS } from '../../../src/metrics/lag-histograms.ts';
 import { stageLags } from '../../../src/metrics/lag-stages.ts';
-import type { EventTimeline } from '../../../src/worker/worker-metrics.ts';
+import type { EventTimeline } from '../../../src/metrics/worker-metrics.ts';
 import { exactPercentile, seededRandom } from './seeded-random.ts';
 
 const SAMPLES = 100_000;

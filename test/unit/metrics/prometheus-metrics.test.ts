@@ -6,7 +6,7 @@ import { PrometheusMetrics } from '../../../src/metrics/prometheus-metrics.ts';
 import { MAX_TRACKABLE_LAG_MS } from '../../../src/metrics/lag-stats.ts';
 import { PROM } from '../../../src/metrics/prometheus-names.ts';
 import { parsePrometheusText, sumBy } from '../../../src/metrics/prometheus-text.ts';
-import type { EventTimeline, WorkerMetrics } from '../../../src/worker/worker-metrics.ts';
+import type { EventTimeline, WorkerMetrics } from '../../../src/metrics/worker-metrics.ts';
 
 const NOW = Date.now();
 const event = (lagMs: number, family: EventTimeline['family'] = 'product'): EventTimeline => ({

@@ -13,7 +13,7 @@ import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import type { InvalidationPlan } from '../../../src/core/invalidation-plan.ts';
 import { createBatchHandler, type BatchHandlerDeps } from '../../../src/worker/batch-handler.ts';
 import type { ReplicationState } from '../../../src/worker/replication-health.ts';
-import { NO_METRICS, type DegradedAckReason } from '../../../src/worker/worker-metrics.ts';
+import { NO_METRICS, type DegradedAckReason } from '../../../src/metrics/worker-metrics.ts';
 import { event, raw } from '../core/fixtures.ts';
 
 const keys = createKeyBuilder({ namespace: 'mc', locales: ['en-US'] });

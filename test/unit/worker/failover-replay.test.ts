@@ -10,7 +10,7 @@ import type { EffectsResult } from '../../../src/adapters/redis/invalidation-eff
 import type { FamilyName, InvalidationPlan } from '../../../src/core/invalidation-plan.ts';
 import { replayRecentInvalidations } from '../../../src/worker/failover-replay.ts';
 import { RecentInvalidations } from '../../../src/worker/recent-invalidations.ts';
-import { NO_METRICS } from '../../../src/worker/worker-metrics.ts';
+import { NO_METRICS } from '../../../src/metrics/worker-metrics.ts';
 import { effect, keysOf } from '../../integration/redis/redis-test-kit.ts';
 
 const k = keysOf('mc');

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { HeldAcks } from '../../../src/worker/held-acks.ts';
 import type { ReplicationState } from '../../../src/worker/replication-health.ts';
-import { NO_METRICS } from '../../../src/worker/worker-metrics.ts';
+import { NO_METRICS } from '../../../src/metrics/worker-metrics.ts';
 
 const msg = (id: string): Message => ({ MessageId: id, ReceiptHandle: `rh-${id}` });
 

@@ -1,6 +1,8 @@
 /**
  * What the worker reports, as a port: the batch pipeline calls these methods and knows
- * nothing of Prometheus, HDR histograms or CloudWatch. `src/metrics/` implements it.
+ * nothing of Prometheus, HDR histograms or CloudWatch. The rest of `src/metrics/` implements
+ * it. The refresh reports through its own narrow port (src/refresh/refresh-progress.ts),
+ * which a WorkerMetrics satisfies.
  */
 import type { FamilyName } from '../core/invalidation-plan.ts';
 
