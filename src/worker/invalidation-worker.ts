@@ -8,6 +8,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { QueueConfig, QueueName, WorkerConfig } from '../core/config-schema.ts';
+import type { QueueUrl } from '../core/identifiers.ts';
 import type { InvalidationPlan, MessageDecision } from '../core/invalidation-plan.ts';
 import { createKeyBuilder, type KeyBuilder } from '../core/key-builder.ts';
 import { defaultL1Channel } from '../adapters/redis/broadcast-message.ts';
@@ -99,7 +100,12 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
       waitTimeoutMs: config.redis.waitTimeoutMs,
       deadlineMs: config.redis.effectsDeadlineMs,
     });
-  const queueUrl = (name: string) => String(config.queues[name as QueueName]?.url ?? '');
+  // Held acks name their queue; only configured queues ever hold (the handler of each).
+  const queueUrl = (name: string): QueueUrl => {
+    const queue = config.queues[name as QueueName];
+    if (queue === undefined) throw new Error(`held acks for an unconfigured queue: ${name}`);
+    return queue.url;
+  };
   const held = new HeldAcks({
     // Short: WAIT blocks the connection every batch shares; held acks retry every second.
     confirm: async () => (await waitForReplicas(redis.client, required, 100)) >= required,
@@ -257,7 +263,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   // Depth feeds the `invalidation_queue_depth` gauge; a failed read only skips one sample.
   const observeDepths = () => {
     for (const [name, queue] of Object.entries(config.queues)) {
-      readQueueDepth(sqs, String(queue.url)).then(
+      readQueueDepth(sqs, queue.url).then(
         (depth) => metrics.queueObserved(name, { depth }),
         (err: unknown) => logger.debug({ err, queue: name }, 'queue depth not read'),
       );

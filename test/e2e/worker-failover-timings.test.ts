@@ -138,17 +138,25 @@ describe.each([
       return depths.every((d) => d === 0) ? true : undefined;
     };
     await eventually(drained, { what: 'every queue to drain', timeoutMs: 120_000 });
+    const dlq = await Promise.all(Object.values(messaging.queues).map((q) => queueDepth(sqs, q.dlqUrl)));
+    // The replay runs once the new primary is reached, beside the batches applied again: the
+    // queues can drain a moment before it is logged.
+    const replay = await eventually(
+      () => worker.logs.find((l) => l.msg === 'replayed recent invalidations after failover'),
+      { what: 'the replay to be logged', timeoutMs: 30_000 },
+    ).catch(() => undefined);
+    const trail = worker.logs
+      .filter((l) => /primary|replay|redis|replication/.test(String(l.msg)))
+      .map((l) => String(l.msg));
     const fresh = primaryClient();
     const left = await countExisting(fresh, valueKeys);
     const gens = await Promise.all(genKeys.map((g) => fresh.get(g)));
-    const dlq = await Promise.all(Object.values(messaging.queues).map((q) => queueDepth(sqs, q.dlqUrl)));
-    const replay = worker.logs.find((l) => l.msg === 'replayed recent invalidations after failover');
     fresh.disconnect();
     console.log(
       `${profile}: ${unreplicated} deletes applied while the replica was frozen; promoted ` +
         `${promotion.promotedAt - killedAt} ms after the kill; replay ${JSON.stringify(
           replay && { effects: replay.effects, fromMs: replay.fromMs, safeSinceMs: replay.safeSinceMs },
-        )}`,
+        )}${replay ? '' : `; worker log: ${JSON.stringify(trail.slice(-15))}`}`,
     );
     expect(left).toBe(0);
     expect(gens.filter((g) => g === '7')).toEqual([]);
