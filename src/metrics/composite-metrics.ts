@@ -15,7 +15,7 @@ import type {
 import { EmfEmitter } from './emf-emitter.ts';
 import type { LineSink } from './emf-emitter.ts';
 import { PrometheusMetrics } from './prometheus-metrics.ts';
-import type { ReadSideMetrics } from './read-side-metrics.ts';
+import type { ReadSideMetrics } from '../client/read-side-metrics.ts';
 
 /** An exporter: the worker port, and the read-side methods when it has them. */
 export type MetricsSink = WorkerMetrics & Partial<ReadSideMetrics>;

@@ -20,7 +20,7 @@ import { stageLags } from './lag-stages.ts';
 import { QUANTILES, clampLag } from './lag-stats.ts';
 import type { LagStats } from './lag-stats.ts';
 import { LAG_BUCKETS_MS, MISS_PENALTY_BUCKETS_MS, PROM } from './prometheus-names.ts';
-import type { ReadSideMetrics } from './read-side-metrics.ts';
+import type { ReadSideMetrics } from '../client/read-side-metrics.ts';
 
 /**
  * Samples clamped before they entered `invalidation_lag_distribution_ms`, per family, stage

@@ -18,8 +18,8 @@
  */
 import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { populate, readFence } from '../adapters/redis/fenced-populate.ts';
-import type { PopulateOutcome } from '../adapters/redis/fenced-populate.ts';
+import { populate, readFence } from '../client/fenced-populate.ts';
+import type { PopulateOutcome } from '../client/fenced-populate.ts';
 import type { RedisClient } from '../adapters/redis/redis-connection.ts';
 import type { KeyBuilder } from '../core/key-builder.ts';
 import { fenceTtlMs } from '../core/key-contract.ts';

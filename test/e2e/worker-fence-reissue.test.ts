@@ -6,7 +6,7 @@
  * reco keys under which none of the first session's values exist.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { populate, readFence } from '../../src/adapters/redis/fenced-populate.ts';
+import { populate, readFence } from '../../src/client/fenced-populate.ts';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { KEY_CONTRACT, fenceTtlMs } from '../../src/core/key-contract.ts';
 import { eventually, snsClient } from '../support/aws.ts';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { KEY_CONTRACT, fenceTtlMs } from '../../src/core/key-contract.ts';
-import { populate, readFence } from '../../src/adapters/redis/fenced-populate.ts';
+import { populate, readFence } from '../../src/client/fenced-populate.ts';
 import { eventually, snsClient } from '../support/aws.ts';
 import { productUpdated, publish } from '../support/events.ts';
 import { privateWorld, type PrivateWorld } from '../support/private-world.ts';

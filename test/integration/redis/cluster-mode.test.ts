@@ -1,10 +1,10 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf } from '../../../src/adapters/redis/cluster-slot.ts';
-import { populate, readFence } from '../../../src/adapters/redis/fenced-populate.ts';
+import { populate, readFence } from '../../../src/client/fenced-populate.ts';
 import { applyInvalidationPlan } from '../../../src/adapters/redis/invalidation-effects.ts';
-import { L1Subscriber } from '../../../src/adapters/redis/l1-subscriber.ts';
-import type { FlushEvent } from '../../../src/adapters/redis/l1-subscriber.ts';
+import { L1Subscriber } from '../../../src/client/l1-subscriber.ts';
+import type { FlushEvent } from '../../../src/client/l1-subscriber.ts';
 import type { InvalidateMessage } from '../../../src/adapters/redis/broadcast-message.ts';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisConfig, RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';

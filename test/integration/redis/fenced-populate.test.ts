@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeVersioned, populate, readFence } from '../../../src/adapters/redis/fenced-populate.ts';
+import { decodeVersioned, populate, readFence } from '../../../src/client/fenced-populate.ts';
 import { applyInvalidationPlan } from '../../../src/adapters/redis/invalidation-effects.ts';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';

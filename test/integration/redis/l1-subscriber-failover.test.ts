@@ -7,10 +7,10 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { L1Channel } from '../../../src/adapters/redis/broadcast-message.ts';
-import { L1Subscriber } from '../../../src/adapters/redis/l1-subscriber.ts';
-import type { FlushEvent, L1SubscriberOptions } from '../../../src/adapters/redis/l1-subscriber.ts';
+import { L1Subscriber } from '../../../src/client/l1-subscriber.ts';
+import type { FlushEvent, L1SubscriberOptions } from '../../../src/client/l1-subscriber.ts';
 import type { InvalidateMessage } from '../../../src/adapters/redis/broadcast-message.ts';
-import { createSubscriberClient } from '../../../src/adapters/redis/subscriber-client.ts';
+import { createSubscriberClient } from '../../../src/client/subscriber-client.ts';
 import type { HostPort } from '../../../src/adapters/redis/redis-connection.ts';
 import { startPrivateCluster, type PrivateCluster } from '../../support/private-cluster.ts';
 import { closedPort } from './closed-port.ts';

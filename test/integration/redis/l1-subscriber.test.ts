@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyInvalidationPlan } from '../../../src/adapters/redis/invalidation-effects.ts';
 import { publishHeartbeat } from '../../../src/adapters/redis/l1-heartbeat.ts';
-import { L1Subscriber } from '../../../src/adapters/redis/l1-subscriber.ts';
-import type { FlushEvent, L1SubscriberOptions } from '../../../src/adapters/redis/l1-subscriber.ts';
+import { L1Subscriber } from '../../../src/client/l1-subscriber.ts';
+import type { FlushEvent, L1SubscriberOptions } from '../../../src/client/l1-subscriber.ts';
 import type { InvalidateMessage } from '../../../src/adapters/redis/broadcast-message.ts';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { L1Subscriber } from '../../../src/adapters/redis/l1-subscriber.ts';
-import type { FlushReason } from '../../../src/adapters/redis/l1-subscriber.ts';
+import { L1Subscriber } from '../../../src/client/l1-subscriber.ts';
+import type { FlushReason } from '../../../src/client/l1-subscriber.ts';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type {
   PrimaryChange,

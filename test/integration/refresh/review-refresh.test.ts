@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeVersioned } from '../../../src/adapters/redis/fenced-populate.ts';
+import { decodeVersioned } from '../../../src/client/fenced-populate.ts';
 import { applyInvalidationPlan } from '../../../src/adapters/redis/invalidation-effects.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import { KEY_CONTRACT } from '../../../src/core/key-contract.ts';

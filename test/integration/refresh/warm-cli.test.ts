@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeVersioned } from '../../../src/adapters/redis/fenced-populate.ts';
+import { decodeVersioned } from '../../../src/client/fenced-populate.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import { KEY_CONTRACT } from '../../../src/core/key-contract.ts';
 import { stack } from '../../support/stack.ts';

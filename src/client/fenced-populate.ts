@@ -1,4 +1,7 @@
 /**
+ * Read side (src/client/): what every writer of a cached value calls, the Orchestrator's
+ * cache client and the hourly refresh alike; the worker never populates.
+ *
  * The fenced populate protocol (Meta memcache leases, DESIGN rule 3). A reader:
  *   1. `readFence(fence, fenceTtlMs)` BEFORE fetching from the origin -> token (a missing
  *      fence is created at the Redis clock in µs, so no reader ever holds "0");
@@ -16,10 +19,10 @@
  * `<version>|<data>`, and a write with a LOWER version than the stored one is refused
  * (versions decide anything that writes). Read such values with `decodeVersioned`.
  */
-import type { CacheKey, FenceKey } from '../../core/identifiers.ts';
-import { withScripts } from './lua-scripts.ts';
-import type { PopulateReply } from './lua-scripts.ts';
-import type { RedisClient } from './redis-connection.ts';
+import type { CacheKey, FenceKey } from '../core/identifiers.ts';
+import { withScripts } from '../adapters/redis/lua-scripts.ts';
+import type { PopulateReply } from '../adapters/redis/lua-scripts.ts';
+import type { RedisClient } from '../adapters/redis/redis-connection.ts';
 
 /** A fence value read before an origin fetch. Decimal string: exact for any counter. */
 export type FenceToken = string & { readonly __fenceToken: true };

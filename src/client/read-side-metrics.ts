@@ -1,4 +1,6 @@
 /**
+ * Read side (src/client/).
+ *
  * What a read-side client (the Orchestrator's cache client) reports, so the fleet's
  * dashboards show hit ratio, miss penalty and origin load per key family next to the
  * invalidation lag. Separate from `WorkerMetrics`: the worker never reads the cache.

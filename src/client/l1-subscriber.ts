@@ -1,4 +1,6 @@
 /**
+ * Read side (src/client/: what an Orchestrator runs beside its cache, never the worker).
+ *
  * Keeps an in-process L1 cache coherent with the worker fleet's broadcasts (DESIGN rule 5).
  * Pub/sub is fire-and-forget, so this helper assumes loss and FLUSHES the whole L1 whenever
  * it cannot prove it saw every broadcast: on a sequence gap, on (re)subscribe, on a
@@ -11,10 +13,10 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
-import { parseBroadcast } from './broadcast-message.ts';
-import type { InvalidateMessage, L1Channel } from './broadcast-message.ts';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS } from './l1-heartbeat.ts';
-import type { RedisConfig } from './redis-connection.ts';
+import { parseBroadcast } from '../adapters/redis/broadcast-message.ts';
+import type { InvalidateMessage, L1Channel } from '../adapters/redis/broadcast-message.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../adapters/redis/l1-heartbeat.ts';
+import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
 import { createSubscriberClient } from './subscriber-client.ts';
 
 /** The part of an L1 cache this helper needs: a Map fits. */

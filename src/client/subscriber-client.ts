@@ -1,4 +1,6 @@
 /**
+ * Read side (src/client/): used only by the L1 subscriber.
+ *
  * The dedicated pub/sub connection of an L1 subscriber. It does NOT resubscribe by itself:
  * the L1 subscriber does it on every `ready`, so that it knows the exact moment it is
  * subscribed again (and flushes then, rule 5).
@@ -14,8 +16,8 @@ import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AbstractConnector, Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import { reconnectDelay } from './redis-connection.ts';
-import type { ConnectionTuning, HostPort, RedisConfig } from './redis-connection.ts';
+import { reconnectDelay } from '../adapters/redis/redis-connection.ts';
+import type { ConnectionTuning, HostPort, RedisConfig } from '../adapters/redis/redis-connection.ts';
 
 /** The same defaults as the command connections of redis-connection.ts. */
 const DEFAULTS = {
