@@ -41,27 +41,18 @@ export interface HeartbeatMessage {
 
 export type BroadcastMessage = InvalidateMessage | HeartbeatMessage;
 
-/** The JSON body sent to broadcast-1.lua, which adds `seq` and `publishedAtMs` in front. */
+/**
+ * The one writer of an `invalidate` message: the whole message but `seq` and
+ * `publishedAtMs`, which only Redis can assign (atomically with the PUBLISH). Both paths send
+ * this body: apply-batch-n.lua (standalone/Sentinel) and broadcast-1.lua (cluster) splice
+ * those two fields in front and write nothing else, so the format lives here alone.
+ */
 export function encodeInvalidateBody(draft: BroadcastDraft): string {
   return JSON.stringify({
     v: BROADCAST_FORMAT_VERSION,
     type: 'invalidate',
     keys: draft.keys,
     fences: draft.fences,
-    eventIds: draft.eventIds,
-    originTimeMs: draft.originTimeMs,
-  });
-}
-
-/**
- * The body for apply-batch-n.lua, which adds `seq`, `publishedAtMs`, `keys` and `fences`
- * itself from the script's KEYS (the planner's draft lists exactly the effects' keys and
- * fences), so each key crosses the wire once, not twice.
- */
-export function encodeInvalidateBodyWithoutKeys(draft: BroadcastDraft): string {
-  return JSON.stringify({
-    v: BROADCAST_FORMAT_VERSION,
-    type: 'invalidate',
     eventIds: draft.eventIds,
     originTimeMs: draft.originTimeMs,
   });

@@ -1,19 +1,19 @@
 /**
- * Applies an InvalidationPlan to Redis, all or nothing. Standalone/Sentinel: ONE script call
- * for the whole batch (apply-batch-n.lua: per entity UNLINK the variants + INCR the fence,
- * then the broadcast), plus `WAIT` in the same pipeline when the plan is critical: one round
- * trip. Cluster: one pipeline per node in parallel, an `invalidate` script per entity (its
- * keys share a slot) and WAIT inside each, so it reaches the primary that holds the
- * deletes; then the broadcast. Any error is a retryable failure.
+ * Applies an InvalidationPlan to Redis, all or nothing, within a deadline. The mode picks
+ * the path: standalone/Sentinel runs the whole batch as one script call plus WAIT in the
+ * same pipeline (invalidation-effects-node.ts); a cluster runs one pipeline per node, then
+ * the broadcast (invalidation-effects-cluster.ts). Both report raw facts; this file turns
+ * them into the tagged result. Any error is a retryable failure.
  */
 import { Cluster } from 'ioredis';
-import type { EntityEffect, InvalidationPlan } from '../../core/invalidation-plan.ts';
+import type { InvalidationPlan } from '../../core/invalidation-plan.ts';
 import type { FenceKey } from '../../core/identifiers.ts';
-import { encodeInvalidateBody, encodeInvalidateBodyWithoutKeys } from './broadcast-message.ts';
 import type { L1Channel } from './broadcast-message.ts';
-import { slotOf } from './cluster-slot.ts';
-import { scriptedPipeline, withScripts } from './lua-scripts.ts';
-import type { InvalidateReply, PublishReply, ScriptedClient, ScriptedPipeline } from './lua-scripts.ts';
+import { applyOnCluster } from './invalidation-effects-cluster.ts';
+import { applyOnNode } from './invalidation-effects-node.ts';
+import type { PathOutcome, WaitSettings } from './invalidation-effects-path.ts';
+import { withScripts } from './lua-scripts.ts';
+import type { ScriptedClient } from './lua-scripts.ts';
 import type { RedisClient } from './redis-connection.ts';
 
 export interface EffectsOptions {
@@ -100,221 +100,52 @@ export async function applyInvalidationPlan(
   }
 }
 
-interface Settings {
-  readonly waitReplicas: number;
-  readonly waitTimeoutMs: number;
-}
-
 async function apply(
   client: ScriptedClient,
   plan: InvalidationPlan,
   options: EffectsOptions,
 ): Promise<EffectsResult> {
   const now = options.now ?? Date.now;
-  const started = now();
-  const settings: Settings = {
-    waitReplicas: options.waitReplicas ?? EFFECTS_DEFAULTS.waitReplicas,
-    waitTimeoutMs: options.waitTimeoutMs ?? EFFECTS_DEFAULTS.waitTimeoutMs,
+  const clock = { now, started: now() };
+  const wait: WaitSettings = {
+    replicas: options.waitReplicas ?? EFFECTS_DEFAULTS.waitReplicas,
+    timeoutMs: options.waitTimeoutMs ?? EFFECTS_DEFAULTS.waitTimeoutMs,
   };
   try {
-    return client instanceof Cluster
-      ? await applyOnCluster(client, plan, options.channel, settings, now, started)
-      : await applyOnNode(client, plan, options.channel, settings, now, started);
+    const outcome =
+      client instanceof Cluster
+        ? await applyOnCluster(client, plan, options.channel, wait, clock)
+        : await applyOnNode(client, plan, options.channel, wait, clock);
+    return verdict(outcome, wait, now() - clock.started);
   } catch (cause) {
     return failure({ kind: 'redis-error', retryable: true, message: messageOf(cause), cause });
   }
 }
 
-/**
- * Standalone/Sentinel: the whole batch is ONE script call (apply-batch-n.lua: deletes and
- * fence bumps, then the broadcast), followed by WAIT in the same pipeline when critical.
- */
-async function applyOnNode(
-  client: ScriptedClient,
-  plan: InvalidationPlan,
-  channel: L1Channel,
-  settings: Settings,
-  now: () => number,
-  started: number,
-): Promise<EffectsResult> {
-  if (plan.effects.length === 0 && !plan.broadcast) return emptyResult(now() - started);
-  const keys: string[] = [channel.seqKey];
-  const args: string[] = [
-    channel.channel,
-    plan.broadcast ? encodeInvalidateBodyWithoutKeys(plan.broadcast) : '',
-    String(plan.effects.length),
-  ];
-  for (const e of plan.effects) {
-    keys.push(e.fence, ...e.unlink);
-    args.push(String(e.unlink.length), String(e.fenceTtlMs));
-  }
-  const critical = settings.waitReplicas > 0 && needsWait(plan.effects, plan.critical);
-  let reply: number[];
-  let acked: number | null = null;
-  if (critical) {
-    const pipeline = scriptedPipeline(client);
-    pipeline.mcApplyBatch(keys.length, ...keys, ...args);
-    pipeline.call('WAIT', settings.waitReplicas, settings.waitTimeoutMs);
-    const values = unwrap(await pipeline.exec());
-    reply = values[0] as number[];
-    acked = Number(values[1]);
-  } else {
-    // Nothing to WAIT for: a plain call, without a pipeline's bookkeeping (hot path).
-    reply = (await client.mcApplyBatch(keys.length, ...keys, ...args)) as number[];
-  }
-  const effectsMs = now() - started;
-  const fenceValues = new Map<FenceKey, number>();
-  plan.effects.forEach((e, i) => fenceValues.set(e.fence, Number(reply[4 + i])));
-  const publish: PublishReply | null = plan.broadcast
-    ? [Number(reply[1]), Number(reply[2]), Number(reply[3])]
-    : null;
-  return finish(
-    { deleted: Number(reply[0]), fenceValues },
-    publish,
-    acked,
-    settings,
-    effectsMs,
-    now() - started,
-  );
-}
-
-/**
- * Cluster: effects grouped by owning node, one pipeline each, in parallel; WAIT rides in
- * each pipeline that holds a critical effect so it reaches that key's primary. The
- * broadcast is a second step because it must not be seen before every delete is applied.
- */
-async function applyOnCluster(
-  client: ScriptedClient & Cluster,
-  plan: InvalidationPlan,
-  channel: L1Channel,
-  settings: Settings,
-  now: () => number,
-  started: number,
-): Promise<EffectsResult> {
-  const groups = groupByNode(client, plan.effects);
-  const perNode = await Promise.all(
-    [...groups.values()].map(async (effects) => {
-      const pipeline = scriptedPipeline(client);
-      queueEffects(pipeline, effects);
-      const critical = settings.waitReplicas > 0 && needsWait(effects, false);
-      if (critical) pipeline.call('WAIT', settings.waitReplicas, settings.waitTimeoutMs);
-      const values = unwrap(await pipeline.exec());
-      return {
-        effects: collectEffects(effects, values.slice(0, effects.length)),
-        acked: critical ? Number(values[values.length - 1]) : null,
-      };
-    }),
-  );
-  const effectsMs = now() - started;
-  const publish = plan.broadcast
-    ? ((await client.mcBroadcast(
-        channel.seqKey,
-        channel.channel,
-        encodeInvalidateBody(plan.broadcast),
-      )) as PublishReply)
-    : null;
-  const ackeds = perNode.map((n) => n.acked).filter((a): a is number => a !== null);
-  const merged = {
-    deleted: perNode.reduce((sum, n) => sum + n.effects.deleted, 0),
-    fenceValues: new Map(perNode.flatMap((n) => [...n.effects.fenceValues])),
-  };
-  return finish(
-    merged,
-    publish,
-    ackeds.length > 0 ? Math.min(...ackeds) : null,
-    settings,
-    effectsMs,
-    now() - started,
-  );
-}
-
-function groupByNode(client: Cluster, effects: readonly EntityEffect[]): Map<string, EntityEffect[]> {
-  const groups = new Map<string, EntityEffect[]>();
-  for (const effect of effects) {
-    const slot = slotOf(effect.fence);
-    // Before the slot map is loaded, group by slot: always valid, only less batched.
-    const owner = client.slots[slot]?.[0] ?? `slot:${slot}`;
-    const group = groups.get(owner);
-    if (group) group.push(effect);
-    else groups.set(owner, [effect]);
-  }
-  return groups;
-}
-
-function queueEffects(pipeline: ScriptedPipeline, effects: readonly EntityEffect[]): void {
-  for (const e of effects)
-    pipeline.mcInvalidate(1 + e.unlink.length, e.fence, ...e.unlink, String(e.fenceTtlMs));
-}
-
-function needsWait(effects: readonly EntityEffect[], planCritical: boolean): boolean {
-  return effects.length > 0 && (planCritical || effects.some((e) => e.critical));
-}
-
-/** Throws the first command error: one failed command fails the whole plan. */
-function unwrap(replies: [error: Error | null, result: unknown][] | null): unknown[] {
-  if (replies === null) throw new Error('pipeline discarded');
-  return replies.map(([error, result]) => {
-    if (error) throw error;
-    return result;
-  });
-}
-
-interface CollectedEffects {
-  readonly deleted: number;
-  readonly fenceValues: Map<FenceKey, number>;
-}
-
-function collectEffects(effects: readonly EntityEffect[], values: readonly unknown[]): CollectedEffects {
-  let deleted = 0;
-  const fenceValues = new Map<FenceKey, number>();
-  effects.forEach((effect, i) => {
-    const [count, fence] = values[i] as InvalidateReply;
-    deleted += count;
-    fenceValues.set(effect.fence, fence);
-  });
-  return { deleted, fenceValues };
-}
-
-function finish(
-  effects: CollectedEffects,
-  publish: PublishReply | null,
-  acked: number | null,
-  settings: Settings,
-  effectsMs: number,
-  totalMs: number,
-): EffectsResult {
+/** The tagged result of what a path observed: fewer replicas than required is a shortfall. */
+function verdict(outcome: PathOutcome, wait: WaitSettings, totalMs: number): EffectsResult {
+  const { publish, replicasAcked: acked } = outcome;
   const applied: EffectsApplied = {
     ok: true,
-    deleted: effects.deleted,
-    fenceValues: effects.fenceValues,
+    deleted: outcome.deleted,
+    fenceValues: outcome.fenceValues,
     seq: publish ? publish[0] : null,
     receivers: publish ? publish[1] : null,
     publishedAtMs: publish ? publish[2] : null,
     replicasAcked: acked,
-    durations: { effectsMs, totalMs },
+    durations: { effectsMs: outcome.effectsMs, totalMs },
   };
-  if (acked !== null && acked < settings.waitReplicas) {
+  if (acked !== null && acked < wait.replicas) {
     return failure({
       kind: 'wait-shortfall',
       retryable: true,
-      message: `WAIT: ${acked} of ${settings.waitReplicas} replicas confirmed within ${settings.waitTimeoutMs} ms`,
-      required: settings.waitReplicas,
+      message: `WAIT: ${acked} of ${wait.replicas} replicas confirmed within ${wait.timeoutMs} ms`,
+      required: wait.replicas,
       acked,
       applied,
     });
   }
   return applied;
-}
-
-function emptyResult(totalMs: number): EffectsResult {
-  return finish(
-    { deleted: 0, fenceValues: new Map() },
-    null,
-    null,
-    { waitReplicas: 0, waitTimeoutMs: 0 },
-    0,
-    totalMs,
-  );
 }
 
 function failure(error: EffectsFailure): EffectsResult {

@@ -4,7 +4,8 @@
   Input:
     KEYS[1]   sequence key (its own hash tag in cluster mode)
     ARGV[1]   channel
-    ARGV[2]   message body: a JSON object WITHOUT "seq" and "publishedAtMs", e.g.
+    ARGV[2]   message body: the whole message WITHOUT "seq" and "publishedAtMs", as
+              broadcast-message.ts writes it (encodeInvalidateBody), e.g.
               {"v":1,"type":"invalidate","keys":[...],...}; it must hold at least one field
 
   Output:
@@ -14,8 +15,9 @@
       publishedAtMs  Redis server time of the publish, ms since epoch
 
   Why one script: INCR and PUBLISH must not interleave with another publisher's, or
-  subscribers would see sequence numbers out of order and flush for nothing. Fields are
-  spliced as text because cjson encodes an empty array as {} and would change the format.
+  subscribers would see sequence numbers out of order and flush for nothing. The two fields
+  are spliced in front as text (cjson would re-encode the body, and writes an empty array as
+  {}); apply-batch-n.lua stamps its body the same way, and neither writes any other field.
 ]]
 local seq = redis.call('INCR', KEYS[1])
 local t = redis.call('TIME')
