@@ -205,22 +205,20 @@ function createNode(
   let known: PrimaryIdentity | undefined;
   relayLifecycle(client, events, state);
   let wrongNodeAttempts = 0;
-  client.on('ready', () => {
-    // Compare run_id AND replication id, and check the role: a connection left on a demoted
-    // node (its run_id unchanged) must neither write there nor be taken for the same primary.
+  // Compare run_id AND replication id, and check the role: a connection left on a demoted
+  // node (its run_id unchanged) must neither write there nor be taken for the same primary.
+  // A failed check is tried again, then the connection is made anew: a new primary that is
+  // never identified would never be replayed to.
+  const check = (attempt: number): void => {
     identify(client).then(
       (current) => {
         if (current === undefined) return;
         if (current.role !== 'master') {
           wrongNodeAttempts++;
           events.emit('not-primary', { address: current.address, role: current.role });
-          const timer = setTimeout(
-            () => {
-              if (!state.closing) client.disconnect(true);
-            },
-            reconnectDelay(wrongNodeAttempts, config.tuning?.maxReconnectDelayMs),
-          );
-          timer.unref();
+          later(reconnectDelay(wrongNodeAttempts, config.tuning?.maxReconnectDelayMs), () => {
+            if (!state.closing) client.disconnect(true);
+          });
           return;
         }
         wrongNodeAttempts = 0;
@@ -236,10 +234,23 @@ function createNode(
         if (reason !== undefined)
           events.emit('primary-changed', { previous: strip(previous), current: strip(current), reason });
       },
-      (error: unknown) => emitError(events, error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => {
+        emitError(events, error instanceof Error ? error : new Error(String(error)));
+        if (state.closing || client.status !== 'ready') return; // the next 'ready' checks again
+        if (attempt < IDENTIFY_ATTEMPTS) later(100 * 2 ** attempt, () => check(attempt + 1));
+        else client.disconnect(true);
+      },
     );
-  });
+  };
+  client.on('ready', () => check(1));
   return client;
+}
+
+/** Tries of the primary check on one connection before it is made anew. */
+const IDENTIFY_ATTEMPTS = 5;
+
+function later(ms: number, fn: () => void): void {
+  setTimeout(fn, ms).unref();
 }
 
 function strip({ address, runId, replId }: PrimaryIdentity): PrimaryIdentity {
