@@ -20,7 +20,7 @@ import { createRedisConnection } from '../adapters/redis/redis-connection.ts';
 import { createKeyBuilder } from '../core/key-builder.ts';
 import { readLocalStack } from '../local/env-file.ts';
 import type { LocalStackDescription } from '../local/env-file.ts';
-import { createRedisHotKeySource } from '../refresh/hot-key-source.ts';
+import { createRedisHotKeySource } from '../adapters/redis/hot-key-ranking.ts';
 import { mergeHotKeys } from '../refresh/hot-keys.ts';
 import { createOriginFetcher } from '../refresh/origin-fetcher.ts';
 import { DEFAULT_KEY_RETRY } from '../refresh/retry-policy.ts';
@@ -151,9 +151,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const keys = createKeyBuilder({ namespace: s.namespace, locales: s.locales });
     const hot =
-      s.top > 0
-        ? await createRedisHotKeySource(connection.client, s.namespace).top(s.family, s.tenant, s.top)
-        : [];
+      s.top > 0 ? await createRedisHotKeySource(connection.client, keys).top(s.family, s.tenant, s.top) : [];
     const merged = mergeHotKeys(hot, s.ids, ID_RULE[s.family]);
     if (merged.invalid > 0)
       logger.warn({ invalid: merged.invalid }, 'invalid ids in the hotness set were skipped');

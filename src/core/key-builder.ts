@@ -1,6 +1,11 @@
 /**
  * Builds every Redis key of the cache contract, for the worker (invalidation) and the read
  * side (populate) alike, so key shapes cannot drift. Shapes are documented in key-contract.ts.
+ * The namespace's coordination keys are built here too (refresh windows, hotness sets, the
+ * L1 channel and its sequence, the write probe, the purge pattern); each has a hash tag of
+ * its own (`{refresh:…}`, `{hot:…}`, `{l1}`, `{probe}`), so none can collide with an
+ * entity's keys. Their shapes are a wire contract with running Orchestrators: never change
+ * one without a migration.
  *
  * Defence in depth: every identifier is validated here again (the event schemas already did),
  * and every key built is parsed back by key-parser.ts and must land in the family and entity
@@ -76,7 +81,44 @@ export interface KeyBuilder {
   variantKeys(entity: EntityRef, extraLocales?: readonly string[]): CacheKey[];
   /** The invalidation effect of one entity, as the Redis adapter executes it. */
   entityEffect(entity: EntityRef, extraLocales?: readonly string[]): EntityEffect;
+  /** The keys of one refresh window (`<ns>:{refresh:<tenant>:<window>}:<part>`). */
+  refreshWindowKeys(tenant: string, window: string): RefreshWindowKeys;
+  /** The hotness sorted set of a tenant's family (`<ns>:{hot:<tenant>}:<family>`). */
+  hotKeysKey(tenant: string, family: CachedFamily): string;
+  /** The L1 broadcast channel (`<ns>:l1`) and its sequence key (`<ns>:{l1}:seq`). */
+  l1Channel(): L1Channel;
+  /** The key the worker writes to learn that every primary accepts writes (`<ns>:{probe}:writable`). */
+  writeProbeKey(): string;
+  /** The SCAN pattern of every key of a family in the namespace (`<ns>:{*:<family>:*}*`). */
+  familyPattern(family: FamilyName): string;
 }
+
+/**
+ * The keys of one refresh window. They share one hash tag, `{refresh:<tenant>:<window>}`, so
+ * in cluster mode they live in one slot, while windows and tenants spread over the slots.
+ */
+export interface RefreshWindowKeys {
+  /** SET NX PX owner token: the run lock. */
+  readonly lock: string;
+  /** The run's key list (JSON array of ids), written once by the first run of the window. */
+  readonly todo: string;
+  /** Set of ids finished in this window (written, or refused by a newer fence/version). */
+  readonly done: string;
+  /** Hash id -> error code of the ids that failed every attempt (for the report). */
+  readonly failed: string;
+  /** The outcome of the completed run (JSON); its presence means "window completed". */
+  readonly state: string;
+}
+
+/** Where L1 broadcasts go: a pub/sub channel and the counter that numbers its messages. */
+export interface L1Channel {
+  readonly channel: string;
+  /** Sequence key; in cluster mode it carries its own hash tag (any node may own it). */
+  readonly seqKey: string;
+}
+
+/** A refresh window id: the UTC hour of a tick's schedule, e.g. `2026-11-22T10Z`. */
+const REFRESH_WINDOW = /^\d{4}-\d{2}-\d{2}T\d{2}Z$/;
 
 /** Create a key builder; throws ConfigError when the namespace or a locale is invalid. */
 export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
@@ -206,6 +248,31 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
         fenceTtlMs: fenceTtlMs(spec),
         critical: spec.critical,
       };
+    },
+    refreshWindowKeys: (tenant: string, window: string): RefreshWindowKeys => {
+      check(TENANT, tenant);
+      if (!REFRESH_WINDOW.test(window)) throw new InvalidIdentifierError('window', 'must be YYYY-MM-DDTHHZ');
+      const prefix = `${namespace}:{refresh:${tenant}:${window}}`;
+      return Object.freeze({
+        lock: `${prefix}:lock`,
+        todo: `${prefix}:todo`,
+        done: `${prefix}:done`,
+        failed: `${prefix}:failed`,
+        state: `${prefix}:state`,
+      });
+    },
+    hotKeysKey: (tenant: string, family: CachedFamily): string => {
+      check(TENANT, tenant);
+      return `${namespace}:{hot:${tenant}}:${cachedSpec(family).family}`;
+    },
+    l1Channel: (): L1Channel =>
+      Object.freeze({ channel: `${namespace}:l1`, seqKey: `${namespace}:{l1}:seq` }),
+    writeProbeKey: (): string => `${namespace}:{probe}:writable`,
+    familyPattern: (family: FamilyName): string => {
+      // Every key of an entity carries the hash tag {tenant:family:id} (key-contract.ts).
+      if (!Object.hasOwn(KEY_CONTRACT, family))
+        throw new InvalidIdentifierError('family', 'not a family of the key contract');
+      return `${namespace}:{*:${family}:*}*`;
     },
   });
 }

@@ -8,7 +8,8 @@
  * One tick:
  *   1. window = the tick's scheduled UTC hour; stale ticks (older than maxTickAgeMs) are skipped;
  *   2. window already completed -> `skipped-done`;
- *   3. take the window's run lock (run-lock.ts) -> held elsewhere -> `skipped-duplicate`;
+ *   3. take the window's run lock (adapters/redis/refresh-run-lock.ts) -> held elsewhere ->
+ *      `skipped-duplicate`;
  *   4. the window's id list from the checkpoint, or built now (configured ASINs + top-N hot,
  *      validated, deduplicated) and stored; ids already done are skipped;
  *   5. fetch + fenced write of each remaining id within the origin budget (fenced-refresh.ts);
@@ -17,6 +18,9 @@
  *      checkpoint kept for the next delivery.
  */
 import type { Logger } from 'pino';
+import { redisCheckpoint } from '../adapters/redis/refresh-checkpoint.ts';
+import { acquireRunLock, DEFAULT_LOCK_TIMING } from '../adapters/redis/refresh-run-lock.ts';
+import type { RunLockTiming } from '../adapters/redis/refresh-run-lock.ts';
 import type { RedisClient } from '../adapters/redis/redis-connection.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { ConfigProblem } from '../core/errors.ts';
@@ -33,12 +37,9 @@ import { createOriginFetcher } from './origin-fetcher.ts';
 import type { OriginFetcher } from './origin-fetcher.ts';
 import type { RefreshProgress } from './refresh-progress.ts';
 import type { RefreshResult, RefreshStatus } from './refresh-result.ts';
-import { windowKeys, windowOf, WINDOW_MS } from './refresh-window.ts';
+import { windowOf, WINDOW_MS } from './refresh-window.ts';
 import { DEFAULT_KEY_RETRY } from './retry-policy.ts';
 import type { KeyRetryPolicy } from './retry-policy.ts';
-import { acquireRunLock, DEFAULT_LOCK_TIMING } from './run-lock.ts';
-import type { RunLockTiming } from './run-lock.ts';
-import { redisCheckpoint } from './run-checkpoint.ts';
 
 /** Time source (injectable for tests). */
 export interface Clock {
@@ -125,7 +126,7 @@ export function createReviewRefresher(deps: ReviewRefresherDeps): ReviewRefreshe
     const started = clock.now();
     const window = windowOf(tick.scheduledAt);
     const log = baseLogger.child({ eventId: tick.eventId, tenant: tick.tenant, window });
-    const keys = windowKeys(deps.keys.namespace, tick.tenant, window);
+    const keys = deps.keys.refreshWindowKeys(tick.tenant, window);
     const checkpoint = redisCheckpoint(deps.redis, keys, settings.checkpointTtlMs);
     const skipped = (status: RefreshStatus, extra: Partial<RefreshResult> = {}): RefreshResult => {
       const result = { ...emptyResult(status, window), durationMs: clock.now() - started, ...extra };

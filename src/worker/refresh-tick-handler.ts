@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { WorkerConfig } from '../core/config-schema.ts';
 import type { KeyBuilder } from '../core/key-builder.ts';
 import type { RedisClient } from '../adapters/redis/redis-connection.ts';
-import { createRedisHotKeySource } from '../refresh/hot-key-source.ts';
+import { createRedisHotKeySource } from '../adapters/redis/hot-key-ranking.ts';
 import { isAckable } from '../refresh/refresh-result.ts';
 import { createReviewRefresher } from '../refresh/review-refresher.ts';
 import type { IgnoredEventHandler } from './invalidation-worker.ts';
@@ -34,7 +34,7 @@ export function createRefreshTickHandler(deps: RefreshTickDeps): IgnoredEventHan
           redis: deps.redis,
           keys: deps.keys,
           originBaseUrl,
-          hotKeys: createRedisHotKeySource(deps.redis, config.keys.namespace),
+          hotKeys: createRedisHotKeySource(deps.redis, deps.keys),
           limits: { concurrency: config.refresh.concurrency, ratePerSecond: config.refresh.ratePerSecond },
           topN: config.refresh.topN,
           configuredAsins: config.refresh.asins,

@@ -28,6 +28,8 @@ const SCRIPTS = {
   mcHeartbeat: { file: 'heartbeat-1.lua', numberOfKeys: 1 },
   mcPopulate: { file: 'populate-2.lua', numberOfKeys: 2 },
   mcReadFence: { file: 'read-fence-1.lua', numberOfKeys: 1 },
+  mcRefreshLockRenew: { file: 'refresh-lock-renew-1.lua', numberOfKeys: 1 },
+  mcRefreshLockRelease: { file: 'refresh-lock-release-1.lua', numberOfKeys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -61,6 +63,10 @@ export interface ScriptCommands<R> {
   ): R;
   /** The fence value as a token; a missing fence is created at the server clock in µs. */
   mcReadFence(fenceKey: string, fenceTtlMs: number): R;
+  /** Extends the refresh run lock while it holds `token`. */
+  mcRefreshLockRenew(lockKey: string, token: string, ttlMs: number): R;
+  /** Deletes the refresh run lock while it holds `token`. */
+  mcRefreshLockRelease(lockKey: string, token: string): R;
 }
 
 /** A client with the scripts defined. */

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
-import { createRedisHotKeySource } from '../../../src/refresh/hot-key-source.ts';
+import { createRedisHotKeySource } from '../../../src/adapters/redis/hot-key-ranking.ts';
 import { createReviewRefresher } from '../../../src/refresh/review-refresher.ts';
 import { sentinelConfig } from '../redis/redis-test-kit.ts';
 
@@ -16,7 +16,7 @@ const refresher = createReviewRefresher({
   redis: conn.client,
   keys: createKeyBuilder({ namespace: ns }),
   originBaseUrl: originUrl,
-  hotKeys: createRedisHotKeySource(conn.client, ns),
+  hotKeys: createRedisHotKeySource(conn.client, createKeyBuilder({ namespace: ns })),
   limits: { concurrency: 8, ratePerSecond: 300 },
   logger: pino({ level: 'silent' }),
   lock: { ttlMs: 1_000, renewEveryMs: 250, waitMs: 0 },

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
-import { createRedisHotKeySource } from '../../../src/refresh/hot-key-source.ts';
+import { createRedisHotKeySource } from '../../../src/adapters/redis/hot-key-ranking.ts';
 import { createReviewRefresher } from '../../../src/refresh/review-refresher.ts';
 import { eventually } from '../redis/redis-test-kit.ts';
 import {
@@ -40,7 +40,7 @@ describe('a refresh worker killed with SIGKILL mid-run', () => {
       redis: env.conn.client,
       keys: createKeyBuilder({ namespace: env.ns }),
       originBaseUrl: env.sim.url,
-      hotKeys: createRedisHotKeySource(env.conn.client, env.ns),
+      hotKeys: createRedisHotKeySource(env.conn.client, createKeyBuilder({ namespace: env.ns })),
       limits: { concurrency: 8, ratePerSecond: 300 },
       logger: testLogger,
       lock: { ttlMs: 1_000, renewEveryMs: 250, waitMs: 2_000 },

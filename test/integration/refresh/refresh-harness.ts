@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisClient, RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RefreshTick } from '../../../src/core/events/review-events.ts';
-import { hotnessKey } from '../../../src/refresh/hot-key-source.ts';
+import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import type { FetchableFamily } from '../../../src/refresh/cached-value-filter.ts';
 import { cleanup, namespace, sentinelConfig } from '../redis/redis-test-kit.ts';
 import { startSim } from '../origin-sim/sim-harness.ts';
@@ -31,7 +31,7 @@ export async function seedHotness(
   tenant = 'default',
 ): Promise<void> {
   const args = ids.flatMap((id, i) => [ids.length - i, id]);
-  await client.zadd(hotnessKey(ns, tenant, family), ...args);
+  await client.zadd(createKeyBuilder({ namespace: ns }).hotKeysKey(tenant, family), ...args);
 }
 
 /** A refresh tick for the hour of `scheduledAt` (default: the current hour). */

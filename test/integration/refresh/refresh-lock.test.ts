@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
-import { createRedisHotKeySource } from '../../../src/refresh/hot-key-source.ts';
+import { createRedisHotKeySource } from '../../../src/adapters/redis/hot-key-ranking.ts';
 import { createReviewRefresher } from '../../../src/refresh/review-refresher.ts';
 import type { ReviewRefresherDeps } from '../../../src/refresh/review-refresher.ts';
-import { windowKeys, windowOf } from '../../../src/refresh/refresh-window.ts';
-import { acquireRunLock } from '../../../src/refresh/run-lock.ts';
+import { windowOf } from '../../../src/refresh/refresh-window.ts';
+import { acquireRunLock } from '../../../src/adapters/redis/refresh-run-lock.ts';
 import { sentinelConfig } from '../redis/redis-test-kit.ts';
 import { asins, reviewStats, seedHotness, useRefreshEnv, testLogger, tickAt } from './refresh-harness.ts';
 
@@ -28,7 +28,7 @@ describe('one refresh run per window (run lock)', () => {
       redis: connection.client,
       keys: createKeyBuilder({ namespace: env.ns }),
       originBaseUrl: env.sim.url,
-      hotKeys: createRedisHotKeySource(connection.client, env.ns),
+      hotKeys: createRedisHotKeySource(connection.client, createKeyBuilder({ namespace: env.ns })),
       limits: { concurrency: 16, ratePerSecond: 400 },
       logger: testLogger,
       lock: LOCK,
@@ -54,14 +54,21 @@ describe('one refresh run per window (run lock)', () => {
     expect(results.find((r) => r.status === 'completed')).toMatchObject({ total: n, written: n });
     expect((await reviewStats(env.sim)).calls).toBe(n);
     expect(late.status).toBe('skipped-done');
-    expect(await env.conn.client.exists(windowKeys(env.ns, 'default', windowOf(scheduledAt)).lock)).toBe(0);
+    expect(
+      await env.conn.client.exists(
+        createKeyBuilder({ namespace: env.ns }).refreshWindowKeys('default', windowOf(scheduledAt)).lock,
+      ),
+    ).toBe(0);
   });
 
   it('takes over a window whose holder died (its lock expires) and resumes', async () => {
     // Prepare: a dead holder: a lock taken and never renewed nor released.
     await seedHotness(env.conn.client, env.ns, asins(50));
     const tick = tickAt();
-    const lockKey = windowKeys(env.ns, 'default', windowOf(tick.scheduledAt)).lock;
+    const lockKey = createKeyBuilder({ namespace: env.ns }).refreshWindowKeys(
+      'default',
+      windowOf(tick.scheduledAt),
+    ).lock;
     await env.conn.client.set(lockKey, 'dead-worker', 'PX', 400);
 
     // Act: the redelivered tick contends for up to one TTL.
@@ -96,8 +103,10 @@ describe('one refresh run per window (run lock)', () => {
     const old = tickAt(new Date(Date.now() - 3 * 3_600_000).toISOString());
     const result = await refresher(env.conn).handleTick(old);
     expect(result.status).toBe('skipped-stale');
-    expect(await env.conn.client.exists(windowKeys(env.ns, 'default', windowOf(old.scheduledAt)).lock)).toBe(
-      0,
-    );
+    expect(
+      await env.conn.client.exists(
+        createKeyBuilder({ namespace: env.ns }).refreshWindowKeys('default', windowOf(old.scheduledAt)).lock,
+      ),
+    ).toBe(0);
   });
 });

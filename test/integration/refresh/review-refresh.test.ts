@@ -3,10 +3,10 @@ import { decodeVersioned } from '../../../src/client/fenced-populate.ts';
 import { applyInvalidationPlan } from '../../../src/adapters/redis/invalidation-effects.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import { KEY_CONTRACT } from '../../../src/core/key-contract.ts';
-import { createRedisHotKeySource } from '../../../src/refresh/hot-key-source.ts';
+import { createRedisHotKeySource } from '../../../src/adapters/redis/hot-key-ranking.ts';
 import { createReviewRefresher } from '../../../src/refresh/review-refresher.ts';
 import type { ReviewRefresherDeps } from '../../../src/refresh/review-refresher.ts';
-import { windowKeys, windowOf } from '../../../src/refresh/refresh-window.ts';
+import { windowOf } from '../../../src/refresh/refresh-window.ts';
 import { NO_METRICS } from '../../../src/metrics/worker-metrics.ts';
 import { planOf } from '../redis/redis-test-kit.ts';
 import {
@@ -34,7 +34,7 @@ describe('scheduled review refresh (real Redis, origin simulator)', () => {
       redis: env.conn.client,
       keys,
       originBaseUrl: env.sim.url,
-      hotKeys: createRedisHotKeySource(env.conn.client, env.ns),
+      hotKeys: createRedisHotKeySource(env.conn.client, createKeyBuilder({ namespace: env.ns })),
       limits: { concurrency: 64, ratePerSecond: 1_000 },
       logger: testLogger,
       metrics: NO_METRICS,
@@ -141,7 +141,10 @@ describe('scheduled review refresh (real Redis, origin simulator)', () => {
     // The fence holds the invalidation's bump: nothing wrote over it afterwards.
     expect(bumpedTo).toBeGreaterThan(1e15);
     expect(await env.conn.client.get(keys.fenceKey(entity))).toBe(String(bumpedTo));
-    const done = windowKeys(env.ns, 'default', windowOf(tick.scheduledAt)).done;
+    const done = createKeyBuilder({ namespace: env.ns }).refreshWindowKeys(
+      'default',
+      windowOf(tick.scheduledAt),
+    ).done;
     expect(await env.conn.client.sismember(done, victim)).toBe(1);
   });
 

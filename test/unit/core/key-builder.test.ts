@@ -130,6 +130,80 @@ describe('variants and effects', () => {
   });
 });
 
+describe('coordination keys of the namespace (a wire contract: exact shapes)', () => {
+  it('puts every key of a refresh window under one hash tag, per tenant', () => {
+    // Act
+    const window = keys.refreshWindowKeys('acme', '2026-11-22T10Z');
+
+    // Assess
+    expect(window).toEqual({
+      lock: 'mc:{refresh:acme:2026-11-22T10Z}:lock',
+      todo: 'mc:{refresh:acme:2026-11-22T10Z}:todo',
+      done: 'mc:{refresh:acme:2026-11-22T10Z}:done',
+      failed: 'mc:{refresh:acme:2026-11-22T10Z}:failed',
+      state: 'mc:{refresh:acme:2026-11-22T10Z}:state',
+    });
+    expect(keys.refreshWindowKeys('other', '2026-11-22T10Z').lock).not.toBe(window.lock);
+  });
+
+  it.each([
+    ['a bad tenant', 'mc', 'Acme:x', '2026-11-22T10Z'],
+    ['a bad namespace', 'mc:x', 'acme', '2026-11-22T10Z'],
+    ['a bad window', 'mc', 'acme', '2026-11-22T10:00Z'],
+  ])('refuses a refresh window with %s', (_why, namespace, tenant, window) => {
+    // Act / Assess
+    expect(() => createKeyBuilder({ namespace }).refreshWindowKeys(tenant, window)).toThrow();
+  });
+
+  it.each([
+    ['default', 'review', 'mc:{hot:default}:review'],
+    ['acme', 'product', 'mc:{hot:acme}:product'],
+    ['acme', 'promo', 'mc:{hot:acme}:promo'],
+  ] satisfies [string, CachedFamily, string][])(
+    'names the hotness set of %s/%s %s',
+    (tenant, family, expected) => {
+      // Act / Assess
+      expect(keys.hotKeysKey(tenant, family)).toBe(expected);
+    },
+  );
+
+  it.each([
+    ['a bad tenant', () => keys.hotKeysKey('acme:x', 'review')],
+    ['a family never cached', () => keys.hotKeysKey('acme', 'price' as CachedFamily)],
+  ])('refuses a hotness set with %s', (_why, build) => {
+    // Act / Assess
+    expect(build).toThrow(InvalidIdentifierError);
+  });
+
+  it('names the L1 channel and its sequence key', () => {
+    // Act / Assess
+    expect(keys.l1Channel()).toEqual({ channel: 'mc:l1', seqKey: 'mc:{l1}:seq' });
+    expect(createKeyBuilder({ namespace: 'mc-staging' }).l1Channel()).toEqual({
+      channel: 'mc-staging:l1',
+      seqKey: 'mc-staging:{l1}:seq',
+    });
+  });
+
+  it('names the write probe under a hash tag of its own', () => {
+    // Act / Assess
+    expect(keys.writeProbeKey()).toBe('mc:{probe}:writable');
+    expect(hashTagOf(keys.writeProbeKey())).toBe('probe');
+  });
+
+  it('matches every key of a family, and only of that family, with the purge pattern', () => {
+    // Prepare
+    const pattern = keys.familyPattern('product');
+    const glob = new RegExp(`^${pattern.replace(/[{}]/g, '\\$&').replaceAll('*', '.*')}$`);
+
+    // Act / Assess
+    expect(pattern).toBe('mc:{*:product:*}*');
+    expect(keys.familyPattern('reco')).toBe('mc:{*:reco:*}*');
+    for (const key of [...keys.variantKeys(product), keys.fenceKey(product)]) expect(key).toMatch(glob);
+    expect(keys.fenceKey(user)).not.toMatch(glob);
+    expect(() => keys.familyPattern('nope' as CachedFamily)).toThrow(InvalidIdentifierError);
+  });
+});
+
 describe('defence in depth: builders refuse bad identifiers', () => {
   it.each([
     ['glob ASIN', () => keys.fenceKey({ ...product, id: 'B08X1YRST*' })],

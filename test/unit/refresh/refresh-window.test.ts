@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { windowKeys, windowOf, windowStartMs } from '../../../src/refresh/refresh-window.ts';
-import type { WindowId } from '../../../src/refresh/refresh-window.ts';
+import { windowOf, windowStartMs } from '../../../src/refresh/refresh-window.ts';
 import { isAckable } from '../../../src/refresh/refresh-result.ts';
 import type { RefreshResult } from '../../../src/refresh/refresh-result.ts';
 import { retryDelayMs } from '../../../src/refresh/retry-policy.ts';
@@ -20,26 +19,6 @@ describe('refresh window naming', () => {
   it('gives a tick delivered late the window it was scheduled for', () => {
     expect(windowOf('2026-11-22T10:00:00Z')).toBe(windowOf(Date.parse('2026-11-22T10:00:00Z') + 59 * 60_000));
     expect(windowStartMs(windowOf('2026-11-22T10:42:00Z'))).toBe(Date.parse('2026-11-22T10:00:00Z'));
-  });
-
-  it('puts every key of a window under one hash tag, per tenant', () => {
-    const keys = windowKeys('mc', 'acme', '2026-11-22T10Z' as WindowId);
-    expect(keys).toEqual({
-      lock: 'mc:{refresh:acme:2026-11-22T10Z}:lock',
-      todo: 'mc:{refresh:acme:2026-11-22T10Z}:todo',
-      done: 'mc:{refresh:acme:2026-11-22T10Z}:done',
-      failed: 'mc:{refresh:acme:2026-11-22T10Z}:failed',
-      state: 'mc:{refresh:acme:2026-11-22T10Z}:state',
-    });
-    expect(windowKeys('mc', 'other', '2026-11-22T10Z' as WindowId).lock).not.toBe(keys.lock);
-  });
-
-  it.each([
-    ['a bad tenant', 'mc', 'Acme:x', '2026-11-22T10Z'],
-    ['a bad namespace', 'mc:x', 'acme', '2026-11-22T10Z'],
-    ['a bad window', 'mc', 'acme', '2026-11-22T10:00Z'],
-  ])('refuses %s', (_why, ns, tenant, window) => {
-    expect(() => windowKeys(ns, tenant, window as WindowId)).toThrow();
   });
 
   it('refuses a date that does not parse', () => {

@@ -1,5 +1,6 @@
 --[[
-  lock-renew: extend a run lock only if we still own it.
+  refresh-lock-renew: extend a refresh run lock only if we still own it
+  (src/adapters/redis/refresh-run-lock.ts).
 
   Input:
     KEYS[1]   lock key

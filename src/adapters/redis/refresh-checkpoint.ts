@@ -1,6 +1,7 @@
 /**
  * The checkpoint of a refresh window, so that a run killed halfway resumes instead of
- * starting over (its redelivered tick, or a duplicate one, continues the same window):
+ * starting over (its redelivered tick, or a duplicate one, continues the same window). The
+ * keys are the window's (KeyBuilder.refreshWindowKeys):
  *
  *   todo    the run's id list, JSON, written ONCE per window (SET NX): a resumed run works on
  *           the same list even if the hotness ranking moved meanwhile
@@ -13,8 +14,8 @@
  * while the run lock is held. A done mark follows the value write (two slots, no shared
  * script), so a hard kill between the two re-fetches at most the ids in flight at that moment.
  */
-import type { RedisClient } from '../adapters/redis/redis-connection.ts';
-import type { WindowKeys } from './refresh-window.ts';
+import type { RefreshWindowKeys } from '../../core/key-builder.ts';
+import type { RedisClient } from './redis-connection.ts';
 
 /** Checkpoint operations of one window. */
 export interface RunCheckpoint {
@@ -29,7 +30,7 @@ export interface RunCheckpoint {
 }
 
 /** A checkpoint over `keys`, each key kept for `ttlMs`. */
-export function redisCheckpoint(client: RedisClient, keys: WindowKeys, ttlMs: number): RunCheckpoint {
+export function redisCheckpoint(client: RedisClient, keys: RefreshWindowKeys, ttlMs: number): RunCheckpoint {
   const parseIds = (raw: string): readonly string[] => {
     const value: unknown = JSON.parse(raw);
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))

@@ -1,10 +1,11 @@
 /**
- * The run lock of a refresh window: exactly one run per window across the fleet.
+ * The run lock of a refresh window: exactly one run per window across the fleet. The key is
+ * the window's `lock` (KeyBuilder.refreshWindowKeys); the scripts are loaded by lua-scripts.ts.
  *
  * Protocol:
- *   take     SET lock <token> NX PX ttl         (token: random, per attempt)
- *   renew    lock-renew-1.lua every ttl/3        (only while GET lock == token)
- *   release  lock-release-1.lua                  (compare-and-delete)
+ *   take     SET lock <token> NX PX ttl              (token: random, per attempt)
+ *   renew    refresh-lock-renew-1.lua every ttl/3     (only while GET lock == token)
+ *   release  refresh-lock-release-1.lua               (compare-and-delete)
  * A contender that finds the lock taken retries for up to `waitMs` (default one TTL): a live
  * holder keeps renewing and the contender gives up ("skipped-duplicate"); a dead holder's lock
  * expires within one TTL and the contender (typically the dead run's own redelivered tick)
@@ -12,9 +13,9 @@
  * learns it through `lost` and must stop.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RedisClient } from '../adapters/redis/redis-connection.ts';
+import { withScripts } from './lua-scripts.ts';
+import type { RedisClient } from './redis-connection.ts';
 
 /** Timing of the run lock. */
 export interface RunLockTiming {
@@ -42,29 +43,6 @@ export interface HeldLock {
   release(): Promise<boolean>;
 }
 
-interface LockCommands {
-  mcRefreshLockRenew(key: string, token: string, ttlMs: number): Promise<number>;
-  mcRefreshLockRelease(key: string, token: string): Promise<number>;
-}
-
-const SCRIPTS = {
-  mcRefreshLockRenew: 'lock-renew-1.lua',
-  mcRefreshLockRelease: 'lock-release-1.lua',
-} as const;
-const defined = new WeakSet<RedisClient>();
-
-function scripted(client: RedisClient): RedisClient & LockCommands {
-  if (!defined.has(client)) {
-    for (const [name, file] of Object.entries(SCRIPTS))
-      client.defineCommand(name, {
-        lua: readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8'),
-        numberOfKeys: 1,
-      });
-    defined.add(client);
-  }
-  return client as RedisClient & LockCommands;
-}
-
 /**
  * Takes the lock at `key`, waiting up to `timing.waitMs` for a current holder to go away.
  * Resolves undefined when someone else holds it throughout, or when `signal` aborts.
@@ -75,7 +53,7 @@ export async function acquireRunLock(
   timing: RunLockTiming,
   options: { readonly signal?: AbortSignal; readonly onRenewError?: (error: unknown) => void } = {},
 ): Promise<HeldLock | undefined> {
-  const redis = scripted(client);
+  const redis = withScripts(client);
   const token = randomUUID();
   const deadline = performance.now() + timing.waitMs;
   const pollMs = Math.max(20, Math.min(250, Math.floor(timing.ttlMs / 4)));

@@ -1,6 +1,7 @@
 --[[
-  lock-release: delete a run lock only if we still own it (compare-and-delete), so a run
-  whose lock expired cannot release the lock of the run that took over.
+  refresh-lock-release: delete a refresh run lock only if we still own it (compare-and-delete),
+  so a run whose lock expired cannot release the lock of the run that took over
+  (src/adapters/redis/refresh-run-lock.ts).
 
   Input:
     KEYS[1]   lock key
