@@ -1,13 +1,15 @@
 /**
- * Error classes of the core, each with a stable `code` (for metrics, logs and the DLQ reason
- * attribute) and the original `cause`.
+ * The one error model of the fleet: every error raised on purpose is a {@link FleetError} with
+ * a stable `code` (for metrics, logs and the DLQ reason attribute), `retryable`, and the
+ * original `cause`. Failures of SQS and Redis are wrapped into it at the adapter boundary.
  *
  * Two families decide what the worker does with a message:
  * - {@link PoisonError}: the input itself is wrong (validation, unknown type, oversized, bad
- *   identifier). Retrying cannot help, so the message goes to the DLQ with its reason.
- * - {@link TransientError}: the world is wrong for now (Redis down, timeout, WAIT shortfall).
- *   The message stays in flight and comes back with a longer visibility timeout.
- * Anything else (an unknown error) is treated as transient by {@link isRetryable}: replaying
+ *   identifier). Retrying cannot help, so the message goes to the DLQ with its reason. These
+ *   messages become DLQ reasons, so they hold fixed text and numbers, never input.
+ * - {@link InfrastructureError}: a dependency is wrong for now (an SQS call failed, Redis
+ *   down or slow, a WAIT shortfall). The message stays in flight and comes back later.
+ * Anything else (an unknown error) is treated as retryable by {@link isRetryable}: replaying
  * an invalidation is harmless (deletes are idempotent), dead-lettering a valid one is not.
  *
  * {@link ConfigError} is neither: it stops the process at start-up.
@@ -94,37 +96,15 @@ export class InvalidIdentifierError extends PoisonError {
   }
 }
 
-/** The effects of a batch could not be confirmed for now: leave the messages to come back. */
-export abstract class TransientError extends FleetError {
+/**
+ * A dependency (SQS, Redis) failed or did not answer in time: the input is fine, so the
+ * message stays in flight and comes back. The adapters define the concrete classes
+ * (src/adapters/sqs/sqs-errors.ts, src/adapters/redis/redis-errors.ts) and keep the client's
+ * error as `cause`. Their messages may quote the dependency's error text: they are never a
+ * dead-letter reason (only {@link PoisonError} messages are), and they never quote a message body.
+ */
+export abstract class InfrastructureError extends FleetError {
   readonly retryable = true;
-}
-
-/** Generic transient failure while applying effects (wrap the client error as `cause`). */
-export class TransientEffectError extends TransientError {
-  readonly code: string = 'EFFECT_TRANSIENT';
-}
-
-/** Redis is unreachable (connection refused, closed, failover in progress). */
-export class RedisUnavailableError extends TransientEffectError {
-  override readonly code = 'REDIS_UNAVAILABLE';
-}
-
-/** A Redis round trip took longer than its deadline; its outcome is unknown. */
-export class EffectTimeoutError extends TransientEffectError {
-  override readonly code = 'EFFECT_TIMEOUT';
-}
-
-/** `WAIT` returned fewer replica acknowledgements than a critical batch requires. */
-export class ReplicationShortfallError extends TransientEffectError {
-  override readonly code = 'WAIT_SHORTFALL';
-  readonly acknowledged: number;
-  readonly required: number;
-
-  constructor(acknowledged: number, required: number, options?: { cause?: unknown }) {
-    super(`WAIT confirmed ${acknowledged} of ${required} replicas`, options);
-    this.acknowledged = acknowledged;
-    this.required = required;
-  }
 }
 
 /** One configuration problem: which variable and what to do about it. */
@@ -152,8 +132,7 @@ export class ConfigError extends FleetError {
 export const isPoison = (error: unknown): error is PoisonError => error instanceof PoisonError;
 
 /** True unless the error is known to be permanent; unknown errors are retried (see header). */
-export const isRetryable = (error: unknown): boolean =>
-  !(error instanceof PoisonError) && !(error instanceof ConfigError);
+export const isRetryable = (error: unknown): boolean => !(error instanceof FleetError) || error.retryable;
 
 /** The stable code of any error, `UNKNOWN` for foreign ones. */
 export const errorCode = (error: unknown): string => (error instanceof FleetError ? error.code : 'UNKNOWN');

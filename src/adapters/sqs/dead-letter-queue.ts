@@ -90,7 +90,7 @@ export async function sendToDeadLetterQueue(
         }),
       );
     } catch (cause) {
-      throw new SqsOperationError('SendMessageBatch to the DLQ', String(cause), cause);
+      throw new SqsOperationError('SendMessageBatch to the DLQ', cause);
     }
     for (const ok of result.Successful ?? []) {
       const id = chunk[Number(ok.Id)]?.messageId;

@@ -27,7 +27,7 @@ export async function deleteMessages(
         }),
       );
     } catch (cause) {
-      throw new SqsOperationError('DeleteMessageBatch', String(cause), cause);
+      throw new SqsOperationError('DeleteMessageBatch', cause);
     }
     for (const ok of result.Successful ?? []) {
       const id = chunk[Number(ok.Id)]?.MessageId;

@@ -28,7 +28,7 @@ export async function changeVisibility(
         }),
       );
     } catch (cause) {
-      throw new SqsOperationError('ChangeMessageVisibilityBatch', String(cause), cause);
+      throw new SqsOperationError('ChangeMessageVisibilityBatch', cause);
     }
   }
 }

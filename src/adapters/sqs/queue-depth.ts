@@ -13,6 +13,6 @@ export async function readQueueDepth(sqs: SQSClient, queueUrl: string): Promise<
     const a = res.Attributes ?? {};
     return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
   } catch (cause) {
-    throw new SqsOperationError('GetQueueAttributes', String(cause), cause);
+    throw new SqsOperationError('GetQueueAttributes', cause);
   }
 }

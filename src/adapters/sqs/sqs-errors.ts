@@ -1,10 +1,14 @@
-/** SQS failures wrapped at the boundary, keeping the SDK error as `cause`. */
-export class SqsOperationError extends Error {
-  readonly code = 'SQS_OPERATION_FAILED';
-  readonly retryable = true;
-  override readonly name = 'SqsOperationError';
+/** SQS failures wrapped at the boundary into the fleet's error model (src/core/errors.ts). */
+import { InfrastructureError } from '../../core/errors.ts';
 
-  constructor(operation: string, detail: string, cause?: unknown) {
-    super(`SQS ${operation} failed: ${detail}`, { cause });
+/** An SQS call failed; the SDK error is kept as `cause`. Retryable: the messages come back. */
+export class SqsOperationError extends InfrastructureError {
+  readonly code = 'SQS_OPERATION_FAILED';
+  /** The SQS action that failed, e.g. `DeleteMessageBatch`. */
+  readonly operation: string;
+
+  constructor(operation: string, cause: unknown) {
+    super(`SQS ${operation} failed: ${String(cause)}`, { cause });
+    this.operation = operation;
   }
 }

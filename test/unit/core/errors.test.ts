@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
-  EffectTimeoutError,
   EventValidationError,
+  FleetError,
+  InfrastructureError,
   InvalidEventError,
   InvalidIdentifierError,
   MalformedEventError,
   OversizedEventError,
   PoisonError,
-  RedisUnavailableError,
-  ReplicationShortfallError,
-  TransientEffectError,
-  TransientError,
   UnknownEventTypeError,
   UnsupportedSchemaVersionError,
   errorCode,
@@ -19,8 +16,12 @@ import {
   isRetryable,
 } from '../../../src/core/errors.ts';
 
+/** A concrete infrastructure error, as an adapter defines one. */
+class DependencyDownError extends InfrastructureError {
+  readonly code = 'DEPENDENCY_DOWN';
+}
+
 describe('error classes', () => {
-  const cause = new Error('ECONNREFUSED');
   it.each([
     [new OversizedEventError(70_000, 65_536), 'EVENT_OVERSIZED', 'poison'],
     [new MalformedEventError('x'), 'EVENT_MALFORMED', 'poison'],
@@ -29,21 +30,18 @@ describe('error classes', () => {
     [new EventValidationError(['a: b']), 'EVENT_INVALID', 'poison'],
     [new EventValidationError(['a: b'], { badIdentifier: true }), 'EVENT_BAD_IDENTIFIER', 'poison'],
     [new InvalidIdentifierError('asin', 'bad'), 'INVALID_IDENTIFIER', 'poison'],
-    [new TransientEffectError('x', { cause }), 'EFFECT_TRANSIENT', 'transient'],
-    [new RedisUnavailableError('down', { cause }), 'REDIS_UNAVAILABLE', 'transient'],
-    [new EffectTimeoutError('slow', { cause }), 'EFFECT_TIMEOUT', 'transient'],
-    [new ReplicationShortfallError(0, 1), 'WAIT_SHORTFALL', 'transient'],
+    [new DependencyDownError('down'), 'DEPENDENCY_DOWN', 'infrastructure'],
     [new ConfigError([{ variable: 'X', message: 'y' }]), 'CONFIG_INVALID', 'fatal'],
   ] as const)('%s has code %s and is %s', (error, code, kind) => {
     // Act / Assess
     expect(error.code).toBe(code);
     expect(errorCode(error)).toBe(code);
     expect(error.name).toBe(error.constructor.name);
-    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(FleetError);
     expect(isPoison(error)).toBe(kind === 'poison');
-    expect(isRetryable(error)).toBe(kind === 'transient');
-    expect(error.retryable).toBe(kind === 'transient');
-    expect(error instanceof TransientError).toBe(kind === 'transient');
+    expect(isRetryable(error)).toBe(kind === 'infrastructure');
+    expect(error.retryable).toBe(kind === 'infrastructure');
+    expect(error instanceof InfrastructureError).toBe(kind === 'infrastructure');
     expect(error instanceof PoisonError).toBe(kind === 'poison');
   });
 
@@ -52,11 +50,11 @@ describe('error classes', () => {
     const cause = new Error('socket closed');
 
     // Act
-    const error = new RedisUnavailableError('redis unreachable', { cause });
+    const error = new DependencyDownError('redis unreachable', { cause });
 
     // Assess
     expect(error.cause).toBe(cause);
-    expect(error).toBeInstanceOf(TransientEffectError);
+    expect(error).toBeInstanceOf(InfrastructureError);
   });
 
   it('groups every edge rejection under InvalidEventError', () => {
@@ -72,13 +70,16 @@ describe('error classes', () => {
     expect(errorCode('string thrown')).toBe('UNKNOWN');
   });
 
-  it('reports the WAIT shortfall figures', () => {
+  it('never quotes the input in a poison message (it becomes the DLQ reason)', () => {
+    // Prepare
+    const marker = 'ZQXJKWVBNM';
+
     // Act
-    const error = new ReplicationShortfallError(0, 1);
+    const error = new UnknownEventTypeError(`${marker}.changed`);
 
     // Assess
-    expect(error.message).toBe('WAIT confirmed 0 of 1 replicas');
-    expect([error.acknowledged, error.required]).toEqual([0, 1]);
+    expect(error.message).not.toContain(marker);
+    expect(error.eventType).toBe(`${marker}.changed`);
   });
 
   it('freezes the problems of a ConfigError and lists them in the message', () => {
