@@ -2,6 +2,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { readQueueDepth } from '../../src/adapters/sqs/queue-depth.ts';
+import { asQueueUrl } from '../../src/core/identifiers.ts';
 import { stack } from './stack.ts';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -56,4 +57,5 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, count: number
 }
 
 /** Visible + in-flight messages of a queue: the worker's own reader. */
-export const queueDepth = readQueueDepth;
+export const queueDepth = (sqs: SQSClient, queueUrl: string): Promise<number> =>
+  readQueueDepth(sqs, asQueueUrl(queueUrl));

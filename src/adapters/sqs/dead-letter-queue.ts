@@ -16,6 +16,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { QueueUrl } from '../../core/identifiers.ts';
 import { SqsOperationError } from './sqs-errors.ts';
 import { MAX_REASON_ATTRIBUTE_CHARS, toSqsAttributeText } from './sqs-text.ts';
 
@@ -70,8 +71,8 @@ interface Copy {
 /** Copies each poison message to `dlqUrl`; resolves with the ids SQS confirmed. */
 export async function sendToDeadLetterQueue(
   sqs: SQSClient,
-  dlqUrl: string,
-  sourceQueueUrl: string,
+  dlqUrl: QueueUrl,
+  sourceQueueUrl: QueueUrl,
   poison: readonly PoisonMessage[],
   options: DeadLetterOptions = {},
 ): Promise<Set<string>> {
@@ -130,7 +131,7 @@ function packByBytes(copies: readonly Copy[], limit: number): Copy[][] {
   return chunks;
 }
 
-function copyOf(p: PoisonMessage, sourceQueueUrl: string, limit: number): Copy {
+function copyOf(p: PoisonMessage, sourceQueueUrl: QueueUrl, limit: number): Copy {
   const messageId = p.message.MessageId;
   // The last line of defence: whatever a reason holds, the copy must not be refused for it.
   const deadLetter: Attributes = {

@@ -3,6 +3,7 @@
  * batches whose deletes wait for a replica's confirmation (src/worker/held-acks.ts).
  */
 import { DeleteMessageBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueUrl } from '../../core/identifiers.ts';
 import { SqsOperationError } from './sqs-errors.ts';
 
 /** DeleteMessageBatch takes at most 10 entries. */
@@ -11,7 +12,7 @@ const SQS_MAX_BATCH_ENTRIES = 10;
 /** Deletes `messages` from `queueUrl`; resolves with the message ids SQS confirmed. */
 export async function deleteMessages(
   sqs: SQSClient,
-  queueUrl: string,
+  queueUrl: QueueUrl,
   messages: readonly Message[],
 ): Promise<Set<string>> {
   const confirmed = new Set<string>();

@@ -1,5 +1,6 @@
 /** Hides messages whose effects were not confirmed, for a back-off delay each. */
 import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueUrl } from '../../core/identifiers.ts';
 import { SqsOperationError } from './sqs-errors.ts';
 
 export interface VisibilityChange {
@@ -10,7 +11,7 @@ export interface VisibilityChange {
 /** Sets each message's visibility timeout; a failure here only means it returns sooner. */
 export async function changeVisibility(
   sqs: SQSClient,
-  queueUrl: string,
+  queueUrl: QueueUrl,
   changes: readonly VisibilityChange[],
 ): Promise<void> {
   for (let i = 0; i < changes.length; i += 10) {

@@ -1,8 +1,10 @@
 /** Visible plus in-flight messages of a queue, as SQS approximates them. */
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { QueueUrl } from '../../core/identifiers.ts';
 import { SqsOperationError } from './sqs-errors.ts';
 
-export async function readQueueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+/** Reads the depth of `queueUrl`; throws SqsOperationError when the call fails. */
+export async function readQueueDepth(sqs: SQSClient, queueUrl: QueueUrl): Promise<number> {
   try {
     const res = await sqs.send(
       new GetQueueAttributesCommand({

@@ -11,13 +11,14 @@ import {
   DEAD_LETTER_ATTRIBUTES,
   sendToDeadLetterQueue,
 } from '../../../src/adapters/sqs/dead-letter-queue.ts';
+import { asQueueUrl } from '../../../src/core/identifiers.ts';
 import { drainQueue, sqsClient } from '../../support/aws.ts';
 import { testPrefix } from '../../support/stack.ts';
 
 describe('sendToDeadLetterQueue on LocalStack', () => {
   const sqs = sqsClient();
-  let dlqUrl = '';
-  const sourceUrl = 'http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/source';
+  let dlqUrl = asQueueUrl('');
+  const sourceUrl = asQueueUrl('http://sqs.us-east-1.localhost.localstack.cloud:4566/000000000000/source');
 
   beforeAll(async () => {
     // Prepare
@@ -27,7 +28,7 @@ describe('sendToDeadLetterQueue on LocalStack', () => {
         Attributes: { MaximumMessageSize: String(256 * 1024) },
       }),
     );
-    dlqUrl = created.QueueUrl ?? '';
+    dlqUrl = asQueueUrl(created.QueueUrl ?? '');
   });
 
   afterAll(async () => {

@@ -11,8 +11,11 @@ import {
   sendToDeadLetterQueue,
   type PoisonMessage,
 } from '../../../src/adapters/sqs/dead-letter-queue.ts';
+import { asQueueUrl } from '../../../src/core/identifiers.ts';
 
 const LIMIT = 256 * 1024;
+const DLQ_URL = asQueueUrl('dlq');
+const SOURCE_URL = asQueueUrl('src');
 type Entry = NonNullable<SendMessageBatchCommand['input']['Entries']>[number];
 
 const utf8 = (s: string | undefined): number => Buffer.byteLength(s ?? '', 'utf8');
@@ -56,7 +59,7 @@ describe('sendToDeadLetterQueue: SendMessageBatch limits', () => {
     const batch = Array.from({ length: 10 }, (_, i) => poison(`m${i}`, 'x'.repeat(30_000)));
 
     // Act
-    const confirmed = await sendToDeadLetterQueue(sqs.client, 'dlq', 'src', batch);
+    const confirmed = await sendToDeadLetterQueue(sqs.client, DLQ_URL, SOURCE_URL, batch);
 
     // Assess
     expect([...confirmed].sort()).toEqual(batch.map((p) => p.message.MessageId).sort());
@@ -72,7 +75,10 @@ describe('sendToDeadLetterQueue: SendMessageBatch limits', () => {
     const big = poison('big', body, { traceId: { DataType: 'String', StringValue: 'abc' } });
 
     // Act
-    const confirmed = await sendToDeadLetterQueue(sqs.client, 'dlq', 'src', [big, poison('small', '{')]);
+    const confirmed = await sendToDeadLetterQueue(sqs.client, DLQ_URL, SOURCE_URL, [
+      big,
+      poison('small', '{'),
+    ]);
 
     // Assess
     expect([...confirmed].sort()).toEqual(['big', 'small']);
@@ -103,7 +109,7 @@ describe('sendToDeadLetterQueue: SendMessageBatch limits', () => {
     const reason = `a\u0000b\u000Bc\uD800d\uDC00e\uFFFEf\uFFFF\u{1F600}g${'x'.repeat(10_000)}`;
 
     // Act
-    await sendToDeadLetterQueue(sqs.client, 'dlq', 'src', [
+    await sendToDeadLetterQueue(sqs.client, DLQ_URL, SOURCE_URL, [
       { ...poison('m1', '{'), reason, code: 'EVENT\u0000X' },
     ]);
 
