@@ -225,9 +225,3 @@ export const MIN_FENCE_TTL_MS = 60 * 60 * 1000;
 export function fenceTtlMs(spec: CachedFamilySpec): number {
   return Math.max(MIN_FENCE_TTL_MS, 2 * (spec.ttlMs + spec.jitterMs));
 }
-
-/** TTL for a write of `family`, jitter included; `random` returns [0, 1) like Math.random. */
-export function ttlWithJitterMs(spec: CachedFamilySpec, random: () => number = Math.random): number {
-  const r = Math.min(Math.max(random(), 0), 0.999_999);
-  return spec.ttlMs + Math.floor(r * (spec.jitterMs + 1));
-}

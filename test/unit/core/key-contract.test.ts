@@ -7,7 +7,6 @@ import {
   MIN_FENCE_TTL_MS,
   familiesInvalidatedBy,
   fenceTtlMs,
-  ttlWithJitterMs,
 } from '../../../src/core/key-contract.ts';
 
 describe('the key contract', () => {
@@ -58,16 +57,6 @@ describe('the key contract', () => {
     expect(() => {
       (KEY_CONTRACT.product as { ttlMs: number }).ttlMs = 1;
     }).toThrow(TypeError);
-  });
-
-  it.each([
-    [0, 300_000],
-    [0.5, 315_000],
-    [0.999_999_9, 330_000],
-    [5, 330_000],
-  ])('adds jitter within [0, jitterMs] (random=%s -> %s ms)', (r, expected) => {
-    // Act / Assess
-    expect(ttlWithJitterMs(KEY_CONTRACT.product, () => r)).toBe(expected);
   });
 });
 
