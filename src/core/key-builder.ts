@@ -7,9 +7,13 @@
  * entity's keys. Their shapes are a wire contract with running Orchestrators: never change
  * one without a migration.
  *
- * Defence in depth: every identifier is validated here again (the event schemas already did),
- * and every key built is parsed back by key-parser.ts and must land in the family and entity
- * it was built for. A builder never returns a key outside its family; it throws instead.
+ * Defence in depth: every identifier is validated here again on every call (the event schemas
+ * already did). The shapes of the entity keys (each family's value keys and its fence or
+ * generation) are built once when a builder is created and parsed back by key-parser.ts,
+ * which must find the family and entity they were built for, or no builder is created. Keys
+ * built later are not parsed again: they come from the same templates, filled with
+ * identifiers that passed the same rules (see `verified`). The coordination keys are not
+ * parsed at all (key-parser.ts reads entity keys only).
  */
 import { ConfigError, InvalidIdentifierError } from './errors.ts';
 import { asCacheKey, asFenceKey } from './identifiers.ts';
@@ -209,7 +213,7 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
     return keys;
   };
 
-  // Every key shape, built once through the code above and parsed back (see `verified`).
+  // Every key shape, built once through each builder above and parsed back (see `verified`).
   const selfCheck = (): void => {
     for (const spec of CACHED_FAMILIES) {
       const id =
@@ -223,6 +227,9 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
           entity,
           'value',
         );
+      } else {
+        for (const locale of locales)
+          verified(valueKey({ ...entity, family: spec.family, locale }), entity, 'value');
       }
       for (const key of variantKeys(entity)) verified(key, entity, 'value');
     }

@@ -1,8 +1,9 @@
 /**
  * The inverse of the key builder: reads a Redis key back into its family and entity, or
- * says it belongs to no family. The builder checks every key it makes against this parser
- * (two independent implementations must agree), tests use it to prove that no input can
- * produce a key outside its family, and the adapters can use it to audit a keyspace.
+ * says it belongs to no family. The builder checks each entity key shape against this parser
+ * once, when it is created (two independent implementations must agree); tests use it to
+ * prove that no input can produce a key outside its family, and the adapters can use it to
+ * audit a keyspace.
  */
 import { KEY_CONTRACT } from './key-contract.ts';
 import type { CachedFamilySpec, EntityIdKind } from './key-contract.ts';
