@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, IgnoreMode, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,6 +12,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ConsumerQueue } from '../messaging/invalidation-messaging.ts';
 import type { ConsumerName } from '../messaging/messaging-topology.ts';
+import { BacklogPerTask } from './backlog-per-task.ts';
 import { DEFAULT_ADMIN_PORT, QUEUE_URL_ENV, WORKER_ENV } from './worker-environment.ts';
 
 /** The repository root: the Docker build context of the worker image. */
@@ -270,29 +271,11 @@ export class WorkerFleet extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
 
-    // Backlog per task (AWS's recommended SQS scaling metric), as CloudWatch metric math.
-    const dims = { ClusterName: this.cluster.clusterName, ServiceName: this.service.serviceName };
-    const usingMetrics: Record<string, cloudwatch.IMetric> = {};
-    queues.forEach(([, q], i) => {
-      usingMetrics[`q${i}`] = q.queue.metricApproximateNumberOfMessagesVisible({
-        statistic: 'Sum',
-        period: Duration.minutes(1),
-      });
-    });
-    usingMetrics.tasks = new cloudwatch.Metric({
-      namespace: 'ECS/ContainerInsights',
-      metricName: 'RunningTaskCount',
-      dimensionsMap: dims,
-      statistic: 'Average',
-      period: Duration.minutes(1),
-    });
-    const expression = `(${queues.map((_, i) => `q${i}`).join(' + ')}) / tasks`;
-    this.backlogPerTask = new cloudwatch.MathExpression({
-      expression,
-      usingMetrics,
-      label: 'Visible messages per running task',
-      period: Duration.minutes(1),
-    });
+    const backlog = new BacklogPerTask(
+      queues.map(([, q]) => q.queue.queueName),
+      { clusterName: this.cluster.clusterName, serviceName: this.service.serviceName },
+    );
+    this.backlogPerTask = backlog.toMathExpression();
 
     this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
       serviceNamespace: appscaling.ServiceNamespace.ECS,
@@ -311,7 +294,6 @@ export class WorkerFleet extends Construct {
         }),
       ),
     });
-    // The L2 target-tracking policy takes a single metric only; metric math needs the L1.
     this.scalingPolicy = new appscaling.CfnScalingPolicy(this, 'BacklogPerTaskScaling', {
       policyName: `${props.namePrefix}-backlog-per-task`,
       policyType: 'TargetTrackingScaling',
@@ -321,43 +303,7 @@ export class WorkerFleet extends Construct {
         scaleOutCooldown: 60,
         // Scale in slowly: a stopping task drains for up to its stop timeout.
         scaleInCooldown: 300,
-        customizedMetricSpecification: {
-          metrics: [
-            ...queues.map(([, q], i) => ({
-              id: `q${i}`,
-              returnData: false,
-              metricStat: {
-                stat: 'Sum',
-                metric: {
-                  namespace: 'AWS/SQS',
-                  metricName: 'ApproximateNumberOfMessagesVisible',
-                  dimensions: [{ name: 'QueueName', value: q.queue.queueName }],
-                },
-              },
-            })),
-            {
-              id: 'tasks',
-              returnData: false,
-              metricStat: {
-                stat: 'Average',
-                metric: {
-                  namespace: 'ECS/ContainerInsights',
-                  metricName: 'RunningTaskCount',
-                  dimensions: [
-                    { name: 'ClusterName', value: this.cluster.clusterName },
-                    { name: 'ServiceName', value: this.service.serviceName },
-                  ],
-                },
-              },
-            },
-            {
-              id: 'backlogPerTask',
-              expression,
-              label: 'Visible messages per running task',
-              returnData: true,
-            },
-          ],
-        },
+        customizedMetricSpecification: backlog.toCustomizedMetric(),
       },
     });
   }
