@@ -50,3 +50,19 @@ export class FleetMetrics {
     });
   }
 }
+
+/** An ElastiCache metric of one node (the `CacheClusterId` dimension). */
+export function cacheNodeMetric(
+  metricName: string,
+  nodeId: string,
+  statistic: string,
+  period = Duration.minutes(1),
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/ElastiCache',
+    metricName,
+    dimensionsMap: { CacheClusterId: nodeId },
+    statistic,
+    period,
+  });
+}
