@@ -12,6 +12,7 @@ import type { L1Channel } from './broadcast-message.ts';
 import { applyOnCluster } from './invalidation-effects-cluster.ts';
 import { applyOnNode } from './invalidation-effects-node.ts';
 import type { PathOutcome, WaitSettings } from './invalidation-effects-path.ts';
+import { RedisCommandError, RedisDeadlineError, WaitShortfallError } from './redis-errors.ts';
 import { withScripts } from './lua-scripts.ts';
 import type { ScriptedClient } from './lua-scripts.ts';
 import type { RedisClient } from './redis-connection.ts';
@@ -30,24 +31,12 @@ export interface EffectsOptions {
 
 export const EFFECTS_DEFAULTS = { waitReplicas: 1, waitTimeoutMs: 500, deadlineMs: 10_000 } as const;
 
-/** Why a plan was not confirmed. Every kind is retryable: the messages stay in flight. */
-export type EffectsFailure =
-  | {
-      readonly kind: 'redis-error';
-      readonly retryable: true;
-      readonly message: string;
-      readonly cause: unknown;
-    }
-  | {
-      readonly kind: 'wait-shortfall';
-      readonly retryable: true;
-      readonly message: string;
-      readonly required: number;
-      readonly acked: number;
-      /** The deletes WERE applied on the primary; only the replica's confirmation is missing. */
-      readonly applied: EffectsApplied;
-    }
-  | { readonly kind: 'deadline-exceeded'; readonly retryable: true; readonly message: string };
+/**
+ * Why a plan was not confirmed (src/adapters/redis/redis-errors.ts), narrowed on `kind`.
+ * Every one is retryable: the messages stay in flight. A shortfall's `applied` says the
+ * deletes WERE applied on the primary; only the replica's confirmation is missing.
+ */
+export type EffectsFailure = RedisCommandError | RedisDeadlineError | WaitShortfallError<EffectsApplied>;
 
 export interface EffectsApplied {
   readonly ok: true;
@@ -81,17 +70,7 @@ export async function applyInvalidationPlan(
   const deadlineMs = options.deadlineMs ?? EFFECTS_DEFAULTS.deadlineMs;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<EffectsResult>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve(
-          failure({
-            kind: 'deadline-exceeded',
-            retryable: true,
-            message: `effects not confirmed in ${deadlineMs} ms`,
-          }),
-        ),
-      deadlineMs,
-    );
+    timer = setTimeout(() => resolve(failure(new RedisDeadlineError(deadlineMs))), deadlineMs);
   });
   try {
     return await Promise.race([apply(withScripts(client), plan, options), deadline]);
@@ -118,7 +97,7 @@ async function apply(
         : await applyOnNode(client, plan, options.channel, wait, clock);
     return verdict(outcome, wait, now() - clock.started);
   } catch (cause) {
-    return failure({ kind: 'redis-error', retryable: true, message: messageOf(cause), cause });
+    return failure(new RedisCommandError(cause));
   }
 }
 
@@ -136,22 +115,13 @@ function verdict(outcome: PathOutcome, wait: WaitSettings, totalMs: number): Eff
     durations: { effectsMs: outcome.effectsMs, totalMs },
   };
   if (acked !== null && acked < wait.replicas) {
-    return failure({
-      kind: 'wait-shortfall',
-      retryable: true,
-      message: `WAIT: ${acked} of ${wait.replicas} replicas confirmed within ${wait.timeoutMs} ms`,
-      required: wait.replicas,
-      acked,
-      applied,
-    });
+    return failure(
+      new WaitShortfallError({ required: wait.replicas, acked, waitTimeoutMs: wait.timeoutMs, applied }),
+    );
   }
   return applied;
 }
 
 function failure(error: EffectsFailure): EffectsResult {
   return { ok: false, error };
-}
-
-function messageOf(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -7,6 +7,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EffectsApplied, EffectsResult } from '../../../src/adapters/redis/invalidation-effects.ts';
+import { RedisCommandError, WaitShortfallError } from '../../../src/adapters/redis/redis-errors.ts';
 import type { PoisonMessage } from '../../../src/adapters/sqs/dead-letter-queue.ts';
 import type { VisibilityChange } from '../../../src/adapters/sqs/message-visibility.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
@@ -49,18 +50,11 @@ function applied(): EffectsApplied {
 }
 const redisError = (): EffectsResult => ({
   ok: false,
-  error: { kind: 'redis-error', retryable: true, message: 'connection lost', cause: new Error('x') },
+  error: new RedisCommandError(new Error('connection lost')),
 });
 const shortfall = (): EffectsResult => ({
   ok: false,
-  error: {
-    kind: 'wait-shortfall',
-    retryable: true,
-    message: 'WAIT 0 of 1',
-    required: 1,
-    acked: 0,
-    applied: applied(),
-  },
+  error: new WaitShortfallError({ required: 1, acked: 0, waitTimeoutMs: 100, applied: applied() }),
 });
 
 interface Harness {
