@@ -7,7 +7,6 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Redis } from 'ioredis';
-import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
 import { planBatch } from '../../src/core/invalidation-planner.ts';
 import type { KeyBuilder } from '../../src/core/key-builder.ts';
 
@@ -24,7 +23,7 @@ export async function runNaive(
   keys: KeyBuilder,
   messages: readonly Message[],
 ): Promise<NaiveRun> {
-  const channel = defaultL1Channel(keys.namespace);
+  const channel = keys.l1Channel();
   let acked = 0;
   const started = performance.now();
   for (const message of messages) {

@@ -6,7 +6,6 @@
  * (and never called here: every event is valid and Redis answers).
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
 import { applyInvalidationPlan } from '../../src/adapters/redis/invalidation-effects.ts';
 import { RecentInvalidations } from '../../src/worker/recent-invalidations.ts';
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.ts';
@@ -31,7 +30,7 @@ export function benchBatchHandler(
   counters: { retried: number },
   metrics: WorkerMetrics = NO_METRICS,
 ): (messages: Message[]) => Promise<Message[]> {
-  const channel = defaultL1Channel(keys.namespace);
+  const channel = keys.l1Channel();
   const recent = new RecentInvalidations();
   return createBatchHandler({
     queue: 'catalog',

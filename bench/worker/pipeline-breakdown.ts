@@ -4,7 +4,6 @@
  * so the report can say whether planning or the round trip bounds the pipeline.
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
 import { applyInvalidationPlan } from '../../src/adapters/redis/invalidation-effects.ts';
 import type { RedisClient } from '../../src/adapters/redis/redis-connection.ts';
 import type { InvalidationPlan } from '../../src/core/invalidation-plan.ts';
@@ -31,7 +30,7 @@ export async function breakdown(
   const plans: InvalidationPlan[] = batches.map((b) => planBatch(b.map(incoming), keys));
   const planMs = performance.now() - t0;
 
-  const channel = defaultL1Channel(keys.namespace);
+  const channel = keys.l1Channel();
   let next = 0;
   const loop = async (): Promise<void> => {
     for (let i = next++; i < plans.length; i = next++) {

@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Redis } from 'ioredis';
-import { defaultL1Channel } from '../../src/adapters/redis/broadcast-message.ts';
+import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { fenceTtlMs, KEY_CONTRACT } from '../../src/core/key-contract.ts';
 import { replicaCaughtUp } from './bench-keys.ts';
 
@@ -138,7 +138,7 @@ export async function prepareCeiling(redis: Redis, o: CeilingOptions): Promise<v
 /** One measurement of every command of the event (call it once per bench round). */
 export async function commandCeiling(redis: Redis, o: CeilingOptions): Promise<Ceiling> {
   const ns = `${o.namespace}:rb`;
-  const channel = defaultL1Channel(o.namespace);
+  const channel = createKeyBuilder({ namespace: o.namespace }).l1Channel();
   await fillUnlinkKeyspace(redis, o, 1);
   const before = await redis.dbsize();
   const unlinkCommand = ['UNLINK', unlinkPattern(o), unlinkPattern(o)];

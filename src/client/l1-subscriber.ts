@@ -14,7 +14,8 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { parseBroadcast } from '../adapters/redis/broadcast-message.ts';
-import type { InvalidateMessage, L1Channel } from '../adapters/redis/broadcast-message.ts';
+import type { InvalidateMessage } from '../adapters/redis/broadcast-message.ts';
+import type { L1Channel } from '../core/key-builder.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../adapters/redis/l1-heartbeat.ts';
 import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
 import { createSubscriberClient } from './subscriber-client.ts';

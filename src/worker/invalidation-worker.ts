@@ -11,7 +11,6 @@ import type { QueueConfig, QueueName, WorkerConfig } from '../core/config-schema
 import type { QueueUrl } from '../core/identifiers.ts';
 import type { InvalidationPlan, MessageDecision } from '../core/invalidation-plan.ts';
 import { createKeyBuilder, type KeyBuilder } from '../core/key-builder.ts';
-import { defaultL1Channel } from '../adapters/redis/broadcast-message.ts';
 import { applyInvalidationPlan } from '../adapters/redis/invalidation-effects.ts';
 import { startHeartbeats, type HeartbeatLoop } from '../adapters/redis/l1-heartbeat.ts';
 import { purgeFamilies } from '../adapters/redis/family-purge.ts';
@@ -83,7 +82,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   const { config, logger } = options;
   const metrics = options.metrics ?? NO_METRICS;
   const keys = createKeyBuilder({ namespace: config.keys.namespace, locales: config.keys.locales });
-  const channel = defaultL1Channel(config.keys.namespace);
+  const channel = keys.l1Channel();
   const redis = createRedisConnection(redisConfigFrom(config.redis, `inval-worker-${process.pid}`));
   const sqs = createSqsClient(config.aws);
   const required = config.redis.waitReplicas;
@@ -125,7 +124,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     logger: logger.child({ component: 'held-acks' }),
   });
 
-  const gate = new RedisGate({ probe: () => probeWritable(redis.client, config.keys.namespace) });
+  const gate = new RedisGate({ probe: () => probeWritable(redis.client, keys.writeProbeKey()) });
   const shutdown = new AbortController();
   const pollers: QueuePollers[] = [];
   let closing = false;
@@ -147,7 +146,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
           applyEffects: (plan) => applyEffects(plan, 0),
           escalate: async (families) => {
             const unlinked = await purgeFamilies(redis.client, {
-              namespace: config.keys.namespace,
+              keys,
               families,
               channel,
             });

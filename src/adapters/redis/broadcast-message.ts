@@ -4,17 +4,8 @@
  */
 import type { BroadcastDraft } from '../../core/invalidation-plan.ts';
 
-/** Where broadcasts go: a pub/sub channel and the counter that numbers its messages. */
-export interface L1Channel {
-  readonly channel: string;
-  /** Sequence key; in cluster mode it carries its own hash tag (any node may own it). */
-  readonly seqKey: string;
-}
-
-/** The default channel of a namespace: `mc:l1`, numbered by `mc:{l1}:seq`. */
-export function defaultL1Channel(namespace = 'mc'): L1Channel {
-  return { channel: `${namespace}:l1`, seqKey: `${namespace}:{l1}:seq` };
-}
+// Where broadcasts go; a namespace's channel is built by the key builder (`keys.l1Channel()`).
+export type { L1Channel } from '../../core/key-builder.ts';
 
 /** Format version carried in every message as `v`. */
 export const BROADCAST_FORMAT_VERSION = 1;

@@ -13,11 +13,13 @@
  */
 import { Cluster } from 'ioredis';
 import type { FamilyName } from '../../core/invalidation-plan.ts';
+import type { KeyBuilder } from '../../core/key-builder.ts';
 import type { L1Channel } from './broadcast-message.ts';
 import type { RedisClient } from './redis-connection.ts';
 
 export interface FamilyPurgeOptions {
-  readonly namespace: string;
+  /** Names the SCAN pattern of each family (`familyPattern`). */
+  readonly keys: Pick<KeyBuilder, 'familyPattern'>;
   readonly families: ReadonlySet<FamilyName>;
   readonly channel: L1Channel;
   /** Keys asked per SCAN step. Default 1 000. */
@@ -29,8 +31,7 @@ export async function purgeFamilies(client: RedisClient, options: FamilyPurgeOpt
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   let unlinked = 0;
   for (const family of options.families) {
-    // Every key of an entity carries the hash tag {tenant:family:id} (key-contract.ts).
-    const match = `${options.namespace}:{*:${family}:*}*`;
+    const match = options.keys.familyPattern(family);
     for (const node of nodes) unlinked += await purgeNode(node, match, options.scanCount ?? 1_000);
   }
   await client.incr(options.channel.seqKey);
@@ -41,7 +42,7 @@ async function purgeNode(node: RedisClient, match: string, count: number): Promi
   let cursor = '0';
   let unlinked = 0;
   do {
-    const [next, keys] = (await node.scan(cursor, 'MATCH', match, 'COUNT', count));
+    const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', count);
     cursor = next;
     // One UNLINK per key: in cluster mode the keys of one SCAN page span many slots.
     if (keys.length > 0) {

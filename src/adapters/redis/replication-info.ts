@@ -95,9 +95,8 @@ export async function waitForReplicas(
  * Resolves when every primary accepts a write; rejects otherwise. PING is not enough: a
  * demoted node (READONLY), a full one (OOM) or a cluster with a failed shard still answers it.
  */
-export async function probeWritable(client: RedisClient, namespace: string): Promise<void> {
-  // A key of its own hash tag: it never collides with an entity's keys.
-  const probeKey = `${namespace}:{probe}:writable`;
+export async function probeWritable(client: RedisClient, probeKey: string): Promise<void> {
+  // probeKey: KeyBuilder.writeProbeKey(), a hash tag of its own, never an entity's key.
   if (client instanceof Cluster) {
     const infos = await Promise.all(client.nodes('master').map((n) => n.call('CLUSTER', 'INFO')));
     if (infos.length === 0 || infos.some((i) => !/cluster_state:ok/.test(String(i))))
