@@ -16,21 +16,13 @@ import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AbstractConnector, Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import { reconnectDelay } from '../adapters/redis/redis-connection.ts';
+import { CONNECTION_DEFAULTS, reconnectDelay, redisOptions } from '../adapters/redis/redis-connection.ts';
 import type { ConnectionTuning, HostPort, RedisConfig } from '../adapters/redis/redis-connection.ts';
-
-/** The same defaults as the command connections of redis-connection.ts. */
-const DEFAULTS = {
-  maxRetriesPerRequest: 2,
-  commandTimeoutMs: 5_000,
-  connectTimeoutMs: 2_000,
-  maxReconnectDelayMs: 2_000,
-} as const;
 
 /** A client for pub/sub only, on `config`; in cluster mode on any live node of it. */
 export function createSubscriberClient(config: RedisConfig): Redis {
   const base = subscriberOptions(config.tuning);
-  const maxDelay = config.tuning?.maxReconnectDelayMs ?? DEFAULTS.maxReconnectDelayMs;
+  const maxDelay = config.tuning?.maxReconnectDelayMs ?? CONNECTION_DEFAULTS.maxReconnectDelayMs;
   switch (config.mode) {
     case 'standalone':
       return new Redis({ ...base, host: config.host, port: config.port });
@@ -50,20 +42,9 @@ export function createSubscriberClient(config: RedisConfig): Redis {
 }
 
 function subscriberOptions(tuning: ConnectionTuning | undefined): RedisOptions {
-  const maxDelay = tuning?.maxReconnectDelayMs ?? DEFAULTS.maxReconnectDelayMs;
-  return {
-    autoResubscribe: false,
-    maxRetriesPerRequest: tuning?.maxRetriesPerRequest ?? DEFAULTS.maxRetriesPerRequest,
-    commandTimeout: tuning?.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
-    connectTimeout: tuning?.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-    retryStrategy: (times) => reconnectDelay(times, maxDelay),
-    enableReadyCheck: true,
-    ...(tuning?.connectionName === undefined ? {} : { connectionName: tuning.connectionName }),
-    ...(tuning?.username === undefined ? {} : { username: tuning.username }),
-    ...(tuning?.password === undefined ? {} : { password: tuning.password }),
-    ...(tuning?.tls === true ? { tls: {} } : {}),
-    // No `db`: pub/sub ignores the logical database, and a cluster has only 0.
-  };
+  // The command connections' options, except that the L1 subscriber resubscribes itself,
+  // and no `db`: pub/sub ignores the logical database, and a cluster has only 0.
+  return { ...redisOptions(tuning === undefined ? undefined : { ...tuning, db: 0 }), autoResubscribe: false };
 }
 
 type ConnectorClass = NonNullable<RedisOptions['Connector']>;

@@ -90,7 +90,7 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
-const DEFAULTS = {
+export const CONNECTION_DEFAULTS = {
   maxRetriesPerRequest: 2,
   commandTimeoutMs: 5_000,
   connectTimeoutMs: 2_000,
@@ -108,17 +108,21 @@ export function reconnectOnWrongNode(error: Error): boolean {
 }
 
 /** Reconnect back-off: 100 ms, 200 ms... capped; never gives up (the worker decides when to stop). */
-export function reconnectDelay(attempt: number, maxDelayMs: number = DEFAULTS.maxReconnectDelayMs): number {
+export function reconnectDelay(
+  attempt: number,
+  maxDelayMs: number = CONNECTION_DEFAULTS.maxReconnectDelayMs,
+): number {
   return Math.min(attempt * 100, maxDelayMs);
 }
 
-function redisOptions(tuning: ConnectionTuning | undefined): RedisOptions {
-  const maxDelay = tuning?.maxReconnectDelayMs ?? DEFAULTS.maxReconnectDelayMs;
+/** ioredis options for `tuning`, shared by every connection of the fleet (commands, pub/sub). */
+export function redisOptions(tuning: ConnectionTuning | undefined): RedisOptions {
+  const maxDelay = tuning?.maxReconnectDelayMs ?? CONNECTION_DEFAULTS.maxReconnectDelayMs;
   return {
     // Bounded, so a command rejects instead of waiting forever in the offline queue.
-    maxRetriesPerRequest: tuning?.maxRetriesPerRequest ?? DEFAULTS.maxRetriesPerRequest,
-    commandTimeout: tuning?.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
-    connectTimeout: tuning?.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    maxRetriesPerRequest: tuning?.maxRetriesPerRequest ?? CONNECTION_DEFAULTS.maxRetriesPerRequest,
+    commandTimeout: tuning?.commandTimeoutMs ?? CONNECTION_DEFAULTS.commandTimeoutMs,
+    connectTimeout: tuning?.connectTimeoutMs ?? CONNECTION_DEFAULTS.connectTimeoutMs,
     retryStrategy: (times) => reconnectDelay(times, maxDelay),
     reconnectOnError: reconnectOnWrongNode,
     enableReadyCheck: true,
@@ -160,7 +164,7 @@ async function quit(client: RedisClient): Promise<void> {
 
 function nodeClient(config: Exclude<RedisConfig, { mode: 'cluster' }>, extra: RedisOptions = {}): Redis {
   const base = { ...redisOptions(config.tuning), ...extra };
-  const maxDelay = config.tuning?.maxReconnectDelayMs ?? DEFAULTS.maxReconnectDelayMs;
+  const maxDelay = config.tuning?.maxReconnectDelayMs ?? CONNECTION_DEFAULTS.maxReconnectDelayMs;
   return config.mode === 'standalone'
     ? new Redis({ ...base, host: config.host, port: config.port })
     : new Redis({
