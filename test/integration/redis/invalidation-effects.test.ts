@@ -282,28 +282,30 @@ describe.each(MODES)('applyInvalidationPlan: $name', (mode) => {
   });
 
   it('WAITs for the replica on a critical plan: 1 replica acked and the delete is on the replica', async () => {
-    // Prepare
+    // Prepare: the critical entity among others (on other primaries where there are several).
     ns = namespace();
     const k = keysOf(ns);
     const key = k.promo('shoes');
+    const others = ['B0WAIT0001', 'B0WAIT0002', 'B0WAIT0003', 'B0WAIT0004'];
+    for (const a of others) await conn.client.set(k.product(a, 'ja-JP'), 'v');
     const replica = await mode.replicaOf(conn.client, key);
     try {
       await conn.client.set(key, 'expired coupon');
       await eventually(async () => (await replica.get(key)) === 'expired coupon', 2_000, 'the replica');
+      const plan = planOf([
+        ...others.map((a) => effect('product', k.productFence(a), [k.product(a, 'ja-JP')])),
+        effect('promo', k.promoFence('shoes'), [key]),
+      ]);
 
       // Act
-      const result = await applyInvalidationPlan(
-        conn.client,
-        planOf([effect('promo', k.promoFence('shoes'), [key])]),
-        {
-          channel: k.channel(),
-          waitReplicas: 1,
-          waitTimeoutMs: 2_000,
-        },
-      );
+      const result = await applyInvalidationPlan(conn.client, plan, {
+        channel: k.channel(),
+        waitReplicas: 1,
+        waitTimeoutMs: 2_000,
+      });
 
       // Assess
-      expect(result).toMatchObject({ ok: true, deleted: 1, replicasAcked: 1 });
+      expect(result).toMatchObject({ ok: true, deleted: others.length + 1, seq: 1, replicasAcked: 1 });
       expect(await replica.exists(key)).toBe(0);
     } finally {
       replica.disconnect();
