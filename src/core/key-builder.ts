@@ -95,6 +95,13 @@ export interface KeyBuilder {
   writeProbeKey(): string;
   /** The SCAN pattern of every key of a family in the namespace (`<ns>:{*:<family>:*}*`). */
   familyPattern(family: FamilyName): string;
+  /**
+   * The fill lease of one value key (`<value key>:lease`): in the entity's hash tag, so the
+   * lease, the value and the fence are one slot (read side, src/client/lease-fill.ts).
+   */
+  leaseKey(ref: ValueKeyRef): string;
+  /** The read side's per-namespace fill-notice channel (`<ns>:fill`). */
+  fillChannel(): string;
 }
 
 /**
@@ -281,6 +288,8 @@ export function createKeyBuilder(options: KeyBuilderOptions = {}): KeyBuilder {
         throw new InvalidIdentifierError('family', 'not a family of the key contract');
       return `${namespace}:{*:${family}:*}*`;
     },
+    leaseKey: (ref: ValueKeyRef): string => `${valueKey(ref)}:lease`,
+    fillChannel: (): string => `${namespace}:fill`,
   });
 }
 

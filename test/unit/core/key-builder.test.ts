@@ -184,6 +184,26 @@ describe('coordination keys of the namespace (a wire contract: exact shapes)', (
     });
   });
 
+  it('names the fill lease of a value key inside the entity hash tag, and the fill channel', () => {
+    // Act
+    const product = keys.leaseKey({ family: 'product', tenant: 'acme', id: 'B08X1YRSTR', locale: 'ja-JP' });
+    const reco = keys.leaseKey({
+      family: 'reco',
+      tenant: 'acme',
+      id: 'user42',
+      seedAsin: 'B08X1YRSTR',
+      generation: 1_763_851_200_123_456,
+    });
+
+    // Assess
+    expect(product).toBe('mc:{acme:product:B08X1YRSTR}:v1:ja-JP:lease');
+    expect(reco).toBe('mc:{acme:reco:user42}:v1:g1763851200123456:B08X1YRSTR:lease');
+    expect(hashTagOf(product)).toBe('acme:product:B08X1YRSTR');
+    expect(parseKey(product, 'mc')).toBeNull();
+    expect(keys.fillChannel()).toBe('mc:fill');
+    expect(createKeyBuilder({ namespace: 'mc-staging' }).fillChannel()).toBe('mc-staging:fill');
+  });
+
   it('names the write probe under a hash tag of its own', () => {
     // Act / Assess
     expect(keys.writeProbeKey()).toBe('mc:{probe}:writable');
