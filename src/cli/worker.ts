@@ -3,7 +3,7 @@
  * environment (every problem reported at once, exit 2), start, and stop gracefully on
  * SIGTERM/SIGINT (exit 0 when drained; a second signal exits at once with 1).
  */
-import { loadWorkerConfig } from '../core/config-schema.ts';
+import { loadWorkerConfig } from '../config/load-config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createFleetMetrics } from '../metrics/composite-metrics.ts';
 import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';

@@ -7,7 +7,7 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { QueueConfig, QueueName, WorkerConfig } from '../core/config-schema.ts';
+import type { QueueConfig, QueueName, WorkerConfig } from '../config/worker-config.ts';
 import type { QueueUrl } from '../core/identifiers.ts';
 import type { InvalidationPlan, MessageDecision } from '../core/invalidation-plan.ts';
 import { createKeyBuilder, type KeyBuilder } from '../core/key-builder.ts';

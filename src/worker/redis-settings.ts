@@ -1,5 +1,5 @@
 /** Maps the validated worker configuration to the Redis adapter's connection config. */
-import type { WorkerConfig } from '../core/config-schema.ts';
+import type { WorkerConfig } from '../config/worker-config.ts';
 import type { ConnectionTuning, RedisConfig } from '../adapters/redis/redis-connection.ts';
 
 export function redisConfigFrom(redis: WorkerConfig['redis'], connectionName: string): RedisConfig {

@@ -5,7 +5,7 @@
  * from the run's checkpoint. sqs-consumer keeps the message invisible while the run lasts.
  */
 import type { Logger } from 'pino';
-import type { WorkerConfig } from '../core/config-schema.ts';
+import type { WorkerConfig } from '../config/worker-config.ts';
 import type { KeyBuilder } from '../core/key-builder.ts';
 import type { RedisClient } from '../adapters/redis/redis-connection.ts';
 import { createRedisHotKeySource } from '../adapters/redis/hot-key-ranking.ts';

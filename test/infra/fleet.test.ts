@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUE_URL_ENV, WORKER_ENV } from '../../infra/lib/fleet/worker-environment.ts';
-import { CONFIG_VARIABLES, loadWorkerConfig } from '../../src/core/config-schema.ts';
+import { loadWorkerConfig } from '../../src/config/load-config.ts';
+import { CONFIG_VARIABLES } from '../../src/config/variables.ts';
 import {
   CONSUMER_QUEUE_ACTIONS,
   DEAD_LETTER_QUEUE_ACTIONS,

@@ -1,6 +1,6 @@
 /**
  * Names of the environment variables the stack sets on the worker container. They are the
- * worker's own configuration variables (src/core/config-schema.ts, the one source of truth);
+ * worker's own configuration variables (src/config/variables.ts, the one source of truth);
  * test/infra/fleet.test.ts ("sets only variables the worker reads") checks that every name
  * here is one the worker reads.
  */

@@ -3,7 +3,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../../src/adapters/redis/redis-connection.ts';
-import { loadWorkerConfig } from '../../../src/core/config-schema.ts';
+import { loadWorkerConfig } from '../../../src/config/load-config.ts';
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import { planBatch } from '../../../src/core/invalidation-planner.ts';
 import type { MessageDecision } from '../../../src/core/invalidation-plan.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.ts';
-import { loadWorkerConfig, redactConfig } from '../../../src/core/config-schema.ts';
-import type { EnvRecord } from '../../../src/core/config-schema.ts';
+import { loadWorkerConfig, redactConfig } from '../../../src/config/load-config.ts';
+import type { EnvRecord } from '../../../src/config/load-config.ts';
 
 const QUEUE = 'http://localhost:4566/000000000000/catalog-events';
 const minimal: EnvRecord = { AWS_REGION: 'us-east-1', WORKER_CATALOG_QUEUE_URL: QUEUE };

@@ -1,0 +1,63 @@
+/**
+ * The worker's configuration as the rest of the worker sees it: validated, assembled by
+ * concern (redis, keys, queues, consumer, replay, ...) and deep-frozen (load-config.ts).
+ */
+import type { DeepReadonly } from '../core/deep-freeze.ts';
+import type { QueueUrl } from '../core/identifiers.ts';
+import type { QueueName } from './variables.ts';
+
+export type { QueueName } from './variables.ts';
+
+/** One queue the worker polls. */
+export interface QueueConfig {
+  readonly url: QueueUrl;
+  readonly dlqUrl?: QueueUrl;
+}
+
+/** The validated, frozen configuration. */
+export type WorkerConfig = DeepReadonly<{
+  redis: {
+    mode: 'standalone' | 'sentinel' | 'cluster';
+    addresses: { host: string; port: number }[];
+    sentinelName?: string;
+    username?: string;
+    password?: string;
+    tls: boolean;
+    db: number;
+    commandTimeoutMs: number;
+    waitReplicas: number;
+    waitTimeoutMs: number;
+    effectsDeadlineMs: number;
+  };
+  keys: { namespace: string; locales: string[] };
+  queues: Partial<Record<QueueName, QueueConfig>>;
+  consumer: {
+    batchSize: number;
+    pollersPerQueue: number;
+    visibilityTimeoutS: number;
+    heartbeatIntervalS: number;
+    waitTimeS: number;
+    /** Fits `BackoffPolicy` of retry-backoff.ts. */
+    retryBackoff: { baseS: number; maxS: number };
+  };
+  replay: {
+    /** Replication lag covered before the last moment writes were known safe, ms. */
+    windowMs: number;
+    maxBytes: number;
+    /** Longest hold of an applied critical message's ack, ms (held-acks.ts). */
+    durabilityHoldMs: number;
+  };
+  lifecycle: { drainDeadlineMs: number; stopTimeoutMs: number };
+  admin: { port: number };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  metricsService: string;
+  emfEnabled: boolean;
+  refresh: {
+    originUrl?: string;
+    topN: number;
+    asins: string[];
+    ratePerSecond: number;
+    concurrency: number;
+  };
+  aws: { region: string; endpoint?: string };
+}>;
