@@ -13,6 +13,8 @@ export type InvalidateReply = [deleted: number, fence: number];
 export type PublishReply = [seq: number, receivers: number, publishedAtMs: number];
 /** Reply of populate-2.lua. */
 export type PopulateReply = 'stored' | 'refused-stale' | 'refused-older';
+/** Reply of lease-acquire-3.lua: the stored value, or the lease decision with the fence token. */
+export type LeaseAcquireReply = [kind: 'value', raw: string] | [kind: 'granted' | 'wait', token: string];
 
 interface ScriptSpec {
   readonly file: string;
@@ -30,6 +32,8 @@ const SCRIPTS = {
   mcReadFence: { file: 'read-fence-1.lua', numberOfKeys: 1 },
   mcRefreshLockRenew: { file: 'refresh-lock-renew-1.lua', numberOfKeys: 1 },
   mcRefreshLockRelease: { file: 'refresh-lock-release-1.lua', numberOfKeys: 1 },
+  mcLeaseAcquire: { file: 'lease-acquire-3.lua', numberOfKeys: 3 },
+  mcLeaseRelease: { file: 'lease-release-1.lua', numberOfKeys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -67,6 +71,18 @@ export interface ScriptCommands<R> {
   mcRefreshLockRenew(lockKey: string, token: string, ttlMs: number): R;
   /** Deletes the refresh run lock while it holds `token`. */
   mcRefreshLockRelease(lockKey: string, token: string): R;
+  /** The value, or a fill lease with the fence token (read side; see lease-acquire-3.lua). */
+  mcLeaseAcquire(
+    valueKey: string,
+    fenceKey: string,
+    leaseKey: string,
+    fenceTtlMs: number,
+    leaseTtlMs: number,
+    owner: string,
+    force: '1' | '',
+  ): R;
+  /** Releases a fill lease held as `lease` and publishes `notice` on `channel`. */
+  mcLeaseRelease(leaseKey: string, lease: string, channel: string, notice: string): R;
 }
 
 /** A client with the scripts defined. */
