@@ -1,0 +1,78 @@
+/**
+ * Stampede (issue 12, Done when): 1,000 concurrent cold reads of one key from 4 processes
+ * make exactly 1 origin call. Real processes, each with its own client (L1, subscriptions,
+ * single-flight), on the stack's Sentinel-managed Redis; the fleet-wide lease does the rest.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, namespace, sentinelConfig } from '../redis/redis-test-kit.ts';
+
+const PROCESSES = 4;
+const READS_PER_PROCESS = 250;
+
+interface Report {
+  calls: number;
+  sources: Record<string, number>;
+  leaked: boolean;
+}
+
+describe('stampede: cold reads of one key from 4 processes', () => {
+  const config = sentinelConfig();
+  let admin: Redis;
+  const ns = namespace();
+
+  beforeAll(() => {
+    if (config.mode !== 'sentinel') throw new Error('unreachable');
+    admin = new Redis({ sentinels: config.sentinels.map((s) => ({ ...s })), name: config.name });
+  });
+  afterAll(async () => {
+    await cleanup(admin, ns);
+    admin.disconnect();
+  });
+
+  it('makes exactly 1 origin call for 1,000 reads, and every reader gets the value without price', async () => {
+    // Prepare
+    const counterKey = `${ns}:{test}:origin-calls`;
+    const children: ChildProcess[] = [];
+    const reports: Promise<Report>[] = [];
+    const readies: Promise<void>[] = [];
+    for (let i = 0; i < PROCESSES; i++) {
+      const child = fork(
+        new URL('./stampede-child.ts', import.meta.url).pathname,
+        [ns, JSON.stringify(config), String(READS_PER_PROCESS), 'B0STAMPEDE', counterKey, '150'],
+        { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+      );
+      children.push(child);
+      let resolveReady!: () => void;
+      readies.push(new Promise((r) => (resolveReady = r)));
+      reports.push(
+        new Promise<Report>((resolve, reject) => {
+          child.on('message', (m: { ready?: boolean } & Report) => (m.ready ? resolveReady() : resolve(m)));
+          child.once('exit', (code) => reject(new Error(`child exited ${code} before reporting`)));
+        }),
+      );
+    }
+    await Promise.all(readies);
+
+    // Act
+    for (const child of children) child.send('go');
+    const results = await Promise.all(reports);
+
+    // Assess
+    const totalCalls = Number(await admin.get(counterKey));
+    const sources: Record<string, number> = {};
+    for (const r of results)
+      for (const [s, n] of Object.entries(r.sources)) sources[s] = (sources[s] ?? 0) + n;
+    console.log(
+      `stampede: ${PROCESSES * READS_PER_PROCESS} reads, ${totalCalls} origin call(s), sources`,
+      sources,
+    );
+    expect(totalCalls).toBe(1);
+    expect(results.reduce((n, r) => n + r.calls, 0)).toBe(1);
+    expect(Object.values(sources).reduce((a, b) => a + b, 0)).toBe(PROCESSES * READS_PER_PROCESS);
+    expect(results.some((r) => r.leaked)).toBe(false);
+    expect(await admin.get(`${ns}:{acme:product:B0STAMPEDE}:v1:en-US:lease`)).toBeNull();
+  }, 30_000);
+});
