@@ -107,7 +107,7 @@ describe.each([
       await publish(sns, messaging.topics.promotions, promotionChanged(sections));
 
       // Assess: the primary has applied the deletes, but the message is NOT acked while
-      // no replica confirms them (it stays in flight and comes back after a back-off).
+      // no replica confirms them (its ack is held, its visibility extended: decision 0008).
       await eventually(async () => ((await existing(redis, promoKeys)) === 0 ? true : undefined), {
         what: 'the deletes on the primary',
       });
@@ -116,7 +116,7 @@ describe.each([
     } finally {
       for (const pid of pids) process.kill(pid, 'SIGCONT');
     }
-    // Once the replicas answer again, the retry's WAIT succeeds and only then is it acked.
+    // Once the replicas answer again, the held ack's WAIT succeeds and only then is it acked.
     await eventually(queueEmpty(messaging.queues.promotions.url), {
       what: 'the promotion to be acked',
       timeoutMs: 30_000,
@@ -130,7 +130,8 @@ describe.each([
       expect(Math.max(...served), k).toBe(0);
     }
     if (mode !== 'cluster') for (const r of replicas) r.disconnect();
-    expect(worker.logs.some((l) => /effects not confirmed/.test(String(l.msg)))).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.adminPort}/metrics`)).text();
+    expect(metrics).toMatch(/^invalidation_held_acks_confirmed_total\{queue="promotions"\} [1-9]/m);
   });
 
   it("a session event invalidates every reco key of that user and none of another user's", async () => {
