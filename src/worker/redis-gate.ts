@@ -1,8 +1,10 @@
 /**
- * A circuit breaker in front of Redis. When effects fail because Redis is unreachable, the
- * gate opens: every queue stops polling (messages stay in SQS, their receive counts stop
- * growing, nothing drifts toward the DLQ), and a probe PINGs Redis until it answers; then
- * the gate closes and polling resumes. WAIT shortfalls do not open it (Redis is up).
+ * A circuit breaker in front of Redis. When effects fail (Redis unreachable, READONLY, OOM,
+ * a failed shard), the gate opens: every queue stops polling (messages stay in SQS, their
+ * receive counts stop growing, nothing drifts toward the DLQ; batches already in hand are
+ * applied again by their handler), and a probe runs until it succeeds; then the gate closes
+ * and polling resumes. The worker's probe is a write (probeWritable): PING is answered by a
+ * node that refuses writes, which made the gate flap. WAIT shortfalls do not open it.
  */
 import { EventEmitter } from 'node:events';
 
