@@ -485,10 +485,18 @@ class ReadSideClient implements CacheClient {
           lease: { key: leaseKey, value: `${token}:${owner}` },
         });
       }
-      const remaining = deadline - performance.now();
-      const outcome = remaining > 0 ? await waiter.wait(remaining) : (waiter.cancel(), 'timeout');
+      // A servable stale copy caps the wait at the soft timeout: serve it rather than sleep.
+      const servable = fallback !== undefined && mayServeStale(t.policy, 'fail-safe', ageOf(fallback));
+      const bound = servable
+        ? Math.min(this.#softTimeoutMs, deadline - performance.now())
+        : deadline - performance.now();
+      const outcome = bound > 0 ? await waiter.wait(bound) : (waiter.cancel(), 'timeout');
       this.#metrics.leaseWait?.(t.family, outcome === 'notified' ? 'notified' : 'timeout');
       if (outcome === 'closed') throw new Error('cache client closed');
+      if (outcome === 'timeout' && servable) {
+        this.#metrics.staleServed?.(t.family, ageOf(fallback), 'soft-timeout');
+        return resultOf(fallback, 'stale');
+      }
       if (outcome === 'timeout') {
         // The holder is slow or gone: call the origin here (this flight is the process's
         // single-flight), still fenced with the token read before the call.
@@ -511,8 +519,7 @@ class ReadSideClient implements CacheClient {
     },
   ): Promise<ReadResult> {
     const { fallback } = fill;
-    const fallbackAge =
-      fallback?.storedAtMs === undefined ? Number.POSITIVE_INFINITY : Date.now() - fallback.storedAtMs;
+    const fallbackAge = fallback === undefined ? Number.POSITIVE_INFINITY : ageOf(fallback);
     const canFailSafe = fallback !== undefined && mayServeStale(t.policy, 'fail-safe', fallbackAge);
     const work = this.#callOrigin(t, loader).then(
       async (loaded) => {
@@ -520,8 +527,10 @@ class ReadSideClient implements CacheClient {
         this.#metrics.readSideMiss(t.family, performance.now() - started);
         return result;
       },
-      (error: unknown): ReadResult => {
-        // Let a lease expire on failure: waiters retry after it, each under its own breaker.
+      async (error: unknown): Promise<ReadResult> => {
+        // Release the lease on failure too: waiters look again at once (one of them takes the
+        // lease and meets the same breaker) instead of sleeping until the lease expires.
+        await this.#release(fill.lease, fill.valueKey);
         if (canFailSafe) {
           this.#metrics.failSafeServed?.(t.family, fallbackAge);
           return resultOf(fallback, 'fail-safe');
@@ -584,16 +593,21 @@ class ReadSideClient implements CacheClient {
         this.#log?.debug({ err: error, family: t.family }, 'fill failed');
       }
     }
-    if (fill.lease) {
-      const lease = fill.lease;
-      await this.#redis(() =>
-        this.#scripts.mcLeaseRelease(lease.key, lease.value, this.#fillChannel, valueKey ?? ''),
-      ).catch(() => undefined);
-    }
+    await this.#release(fill.lease, valueKey);
     if (outcome === 'stored') this.#fillL1(t, value, fill.epochs);
     else if (outcome !== 'skipped')
       this.#log?.debug({ family: t.family, outcome }, 'fill refused: not cached');
     return { value: data, source: 'origin', version };
+  }
+
+  async #release(
+    lease: { key: string; value: string } | undefined,
+    valueKey: CacheKey | undefined,
+  ): Promise<void> {
+    if (!lease || valueKey === undefined) return;
+    await this.#redis(() =>
+      this.#scripts.mcLeaseRelease(lease.key, lease.value, this.#fillChannel, valueKey),
+    ).catch(() => undefined);
   }
 
   /** One background refresh of a stale value, fleet-wide through the lease. */
@@ -701,6 +715,10 @@ function resultOf(stored: StoredValue, source: ReadResult['source']): ReadResult
     version: stored.version,
     ...(stored.storedAtMs === undefined ? {} : { ageMs: Date.now() - stored.storedAtMs }),
   };
+}
+
+function ageOf(stored: StoredValue): number {
+  return stored.storedAtMs === undefined ? Number.POSITIVE_INFINITY : Date.now() - stored.storedAtMs;
 }
 
 function approximateBytes(data: unknown): number {
