@@ -438,15 +438,25 @@ class ReadSideClient implements CacheClient {
     loader: Loader | undefined,
     started: number,
     epochs: Epochs,
-    fallback: StoredValue | undefined,
+    initialFallback: StoredValue | undefined,
   ): Promise<ReadResult> {
     const { value: valueKey, lease: leaseKey } = keys;
     const deadline = performance.now() + this.#leaseTtlMs;
+    let fallback = initialFallback;
+    const fresh = (stored: StoredValue | undefined): stored is StoredValue =>
+      stored !== undefined && freshnessOf(stored.storedAtMs, Date.now(), t.policy) === 'fresh';
+    const hit = (stored: StoredValue): ReadResult => {
+      this.#fillL1(t, stored, epochs);
+      this.#metrics.readSideHit(t.family, 'l2');
+      return resultOf(stored, 'l2');
+    };
     for (;;) {
       const waiter = this.#notices.register(valueKey);
       const owner = `${this.#owner}:${++this.#leases}`;
       let reply: LeaseAcquireReply;
       try {
+        // A stale copy in hand: the lease is wanted although the value exists.
+        const force = fallback === undefined ? '' : '1';
         reply = (await this.#redis(() =>
           this.#scripts.mcLeaseAcquire(
             valueKey,
@@ -455,7 +465,7 @@ class ReadSideClient implements CacheClient {
             fenceTtlMs(t.spec),
             this.#leaseTtlMs,
             owner,
-            '',
+            force,
           ),
         )) as LeaseAcquireReply;
       } catch {
@@ -466,10 +476,10 @@ class ReadSideClient implements CacheClient {
       if (kind === 'value') {
         waiter.cancel();
         const stored = decodeStored(payload);
+        if (fresh(stored)) return hit(stored);
         if (stored) {
-          this.#fillL1(t, stored, epochs);
-          this.#metrics.readSideHit(t.family, 'l2');
-          return resultOf(stored, 'l2');
+          fallback = stored; // went stale meanwhile: ask again, for the lease this time
+          continue;
         }
         // An unreadable value: load, and let the fill's version rule decide.
         return this.#load(t, loader, started, { valueKey, epochs, fallback, token: undefined });
@@ -487,13 +497,12 @@ class ReadSideClient implements CacheClient {
       }
       // A servable stale copy caps the wait at the soft timeout: serve it rather than sleep.
       const servable = fallback !== undefined && mayServeStale(t.policy, 'fail-safe', ageOf(fallback));
-      const bound = servable
-        ? Math.min(this.#softTimeoutMs, deadline - performance.now())
-        : deadline - performance.now();
+      const left = deadline - performance.now();
+      const bound = servable ? Math.min(this.#softTimeoutMs, left) : left;
       const outcome = bound > 0 ? await waiter.wait(bound) : (waiter.cancel(), 'timeout');
       this.#metrics.leaseWait?.(t.family, outcome === 'notified' ? 'notified' : 'timeout');
       if (outcome === 'closed') throw new Error('cache client closed');
-      if (outcome === 'timeout' && servable) {
+      if (outcome === 'timeout' && servable && fallback !== undefined) {
         this.#metrics.staleServed?.(t.family, ageOf(fallback), 'soft-timeout');
         return resultOf(fallback, 'stale');
       }
@@ -501,6 +510,16 @@ class ReadSideClient implements CacheClient {
         // The holder is slow or gone: call the origin here (this flight is the process's
         // single-flight), still fenced with the token read before the call.
         return this.#load(t, loader, started, { valueKey, epochs, fallback, token });
+      }
+      // Notified: the holder filled (or was refused). Read again; ask for the lease only if
+      // the value is still missing or stale.
+      try {
+        const raw = await this.#redis(() => this.#connection.client.get(valueKey));
+        const stored = raw === null ? undefined : decodeStored(raw);
+        if (fresh(stored)) return hit(stored);
+        fallback = stored ?? fallback;
+      } catch {
+        return this.#load(t, loader, started, { valueKey: undefined, epochs, fallback });
       }
     }
   }
