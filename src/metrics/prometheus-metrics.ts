@@ -19,8 +19,10 @@ import { LagHistograms } from './lag-histograms.ts';
 import { stageLags } from './lag-stages.ts';
 import { QUANTILES, clampLag } from './lag-stats.ts';
 import type { LagStats } from './lag-stats.ts';
-import { LAG_BUCKETS_MS, MISS_PENALTY_BUCKETS_MS, PROM } from './prometheus-names.ts';
-import type { ReadSideMetrics } from '../client/read-side-metrics.ts';
+import { LAG_BUCKETS_MS, MISS_PENALTY_BUCKETS_MS, PROM, STALE_AGE_BUCKETS_MS } from './prometheus-names.ts';
+import type { ReadSideMetrics, ReadTier, StaleReason } from '../client/read-side-metrics.ts';
+
+const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
 
 /**
  * Samples clamped before they entered `invalidation_lag_distribution_ms`, per family, stage
@@ -75,7 +77,16 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   readonly #lagBuckets: Histogram<'family' | 'stage'>;
   readonly #clamped: Counter<'stage' | 'reason'>;
   readonly #bucketsClamped: Counter<'family' | 'stage' | 'reason'>;
-  readonly #hits: Counter<'family'>;
+  readonly #hits: Counter<'family' | 'tier'>;
+  readonly #staleServed: Counter<'family' | 'reason'>;
+  readonly #staleAge: Histogram<'family'>;
+  readonly #failSafe: Counter<'family'>;
+  readonly #leaseWaits: Counter<'family' | 'outcome'>;
+  readonly #coalesced: Counter<'family'>;
+  readonly #breakerState: Gauge<'family' | 'state'>;
+  readonly #l1Flushes: Counter<'reason'>;
+  readonly #l1Entries: Gauge;
+  readonly #l1Bytes: Gauge;
   readonly #misses: Counter<'family'>;
   readonly #missPenalty: Histogram<'family'>;
   readonly #originCalls: Counter<'family'>;
@@ -289,8 +300,8 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
 
     this.#hits = new Counter({
       name: PROM.readHits,
-      help: 'Cache reads served from cache',
-      labelNames: ['family'],
+      help: 'Cache reads served from cache, by tier (l1, l2)',
+      labelNames: ['family', 'tier'],
       registers,
     });
     this.#misses = new Counter({
@@ -312,6 +323,33 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
       labelNames: ['family'],
       registers,
     });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
+      new Counter({ name, help, labelNames, registers });
+    this.#staleServed = counter(PROM.staleServed, 'Stale values served', ['family', 'reason']);
+    this.#staleAge = new Histogram({
+      name: PROM.staleAge,
+      help: 'Age of stale and fail-safe values served, in ms',
+      labelNames: ['family'],
+      buckets: STALE_AGE_BUCKETS_MS,
+      registers,
+    });
+    this.#failSafe = counter(PROM.failSafeServed, 'Stale values served because the origin failed', [
+      'family',
+    ]);
+    this.#leaseWaits = counter(PROM.leaseWaits, "Waits on another reader's fill lease", [
+      'family',
+      'outcome',
+    ]);
+    this.#coalesced = counter(PROM.coalescedReads, 'Reads that joined a local read in flight', ['family']);
+    this.#breakerState = new Gauge({
+      name: PROM.breakerState,
+      help: "State of each family's origin breaker (1 = current)",
+      labelNames: ['family', 'state'],
+      registers,
+    });
+    this.#l1Flushes = counter(PROM.l1Flushes, 'L1 flushes by reason', ['reason']);
+    this.#l1Entries = new Gauge({ name: PROM.l1Entries, help: 'L1 entries', registers });
+    this.#l1Bytes = new Gauge({ name: PROM.l1Bytes, help: 'L1 size in bytes (approximate)', registers });
   }
 
   eventApplied(timeline: EventTimeline): void {
@@ -398,8 +436,8 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
     this.#refreshProgress.set(progress.total > 0 ? (progress.written + progress.failed) / progress.total : 0);
   }
 
-  readSideHit(family: FamilyName): void {
-    this.#hits.inc({ family });
+  readSideHit(family: FamilyName, tier?: ReadTier): void {
+    this.#hits.inc(tier === undefined ? { family } : { family, tier });
   }
   readSideMiss(family: FamilyName, missPenaltyMs: number): void {
     this.#misses.inc({ family });
@@ -407,6 +445,30 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   }
   originCall(family: FamilyName): void {
     this.#originCalls.inc({ family });
+  }
+  staleServed(family: FamilyName, ageMs: number, reason: StaleReason): void {
+    this.#staleServed.inc({ family, reason });
+    if (Number.isFinite(ageMs)) this.#staleAge.observe({ family }, Math.max(0, ageMs));
+  }
+  failSafeServed(family: FamilyName, ageMs: number): void {
+    this.#failSafe.inc({ family });
+    if (Number.isFinite(ageMs)) this.#staleAge.observe({ family }, Math.max(0, ageMs));
+  }
+  leaseWait(family: FamilyName, outcome: 'notified' | 'timeout'): void {
+    this.#leaseWaits.inc({ family, outcome });
+  }
+  coalescedRead(family: FamilyName): void {
+    this.#coalesced.inc({ family });
+  }
+  breakerState(family: FamilyName, state: (typeof BREAKER_STATES)[number]): void {
+    for (const s of BREAKER_STATES) this.#breakerState.set({ family, state: s }, s === state ? 1 : 0);
+  }
+  l1Flush(reason: string): void {
+    this.#l1Flushes.inc({ reason });
+  }
+  l1Size(entries: number, bytes: number): void {
+    this.#l1Entries.set(entries);
+    this.#l1Bytes.set(bytes);
   }
 
   /** The Prometheus text exposition. */

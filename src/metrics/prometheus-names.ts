@@ -46,6 +46,19 @@ export const PROM = {
   readMisses: 'cache_read_misses_total',
   missPenalty: 'cache_miss_penalty_ms',
   originCalls: 'cache_origin_calls_total',
+  /** Read side (src/client/): stale values served, label `reason` (revalidate, soft-timeout). */
+  staleServed: 'cache_stale_served_total',
+  /** Age of the stale (and fail-safe) values served. */
+  staleAge: 'cache_stale_age_ms',
+  failSafeServed: 'cache_fail_safe_served_total',
+  /** Waits on another holder's fill lease, label `outcome` (notified, timeout). */
+  leaseWaits: 'cache_lease_waits_total',
+  coalescedReads: 'cache_coalesced_reads_total',
+  /** 1 for the current state of each family's origin breaker, 0 for the others. */
+  breakerState: 'cache_origin_breaker_state',
+  l1Flushes: 'cache_l1_flushes_total',
+  l1Entries: 'cache_l1_entries',
+  l1Bytes: 'cache_l1_bytes',
 } as const;
 
 /** Buckets of `invalidation_lag_distribution_ms`; include every SLO threshold (500 … 5000). */
@@ -54,3 +67,5 @@ export const LAG_BUCKETS_MS = [
 ];
 /** Buckets of `cache_miss_penalty_ms`. */
 export const MISS_PENALTY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 200, 400, 800, 1_600, 5_000];
+/** Buckets of `cache_stale_age_ms` (up to the longest contract TTL, 1 h). */
+export const STALE_AGE_BUCKETS_MS = [1_000, 10_000, 30_000, 60_000, 120_000, 300_000, 900_000, 3_600_000];
