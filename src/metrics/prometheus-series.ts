@@ -1,0 +1,164 @@
+/**
+ * Every Prometheus series the fleet and the read-side client expose, in ONE table: its kind,
+ * name (prometheus-names.ts), help text, labels and buckets. `PrometheusMetrics` builds them
+ * all from here, so adding a series is one row, and test/unit/metrics checks that
+ * docs/metrics.md documents each row. The three HDR window gauges (`invalidation_lag_ms`,
+ * `_count`, `_max`) are computed at scrape time and built beside this table.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { LAG_BUCKETS_MS, MISS_PENALTY_BUCKETS_MS, PROM, STALE_AGE_BUCKETS_MS } from './prometheus-names.ts';
+
+interface SeriesSpec {
+  readonly kind: 'counter' | 'gauge' | 'histogram';
+  readonly name: string;
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+const counter = <const L extends readonly string[]>(name: string, help: string, labels: L) =>
+  ({ kind: 'counter', name, help, labels }) as const;
+const gauge = <const L extends readonly string[]>(name: string, help: string, labels: L) =>
+  ({ kind: 'gauge', name, help, labels }) as const;
+const histogram = <const L extends readonly string[]>(
+  name: string,
+  help: string,
+  labels: L,
+  buckets: readonly number[],
+) => ({ kind: 'histogram', name, help, labels, buckets }) as const;
+
+export const SERIES = {
+  // The worker: events and their outcome.
+  events: counter(PROM.eventsProcessed, 'Events whose invalidation was confirmed', ['family']),
+  keys: counter(PROM.keysDeleted, 'Cache keys deleted', ['family']),
+  rejected: counter(PROM.rejected, 'Messages that failed validation, by error code', ['queue', 'reason']),
+  deadLettered: counter(PROM.deadLettered, 'Messages sent to the dead-letter queue, by error code', [
+    'queue',
+    'reason',
+  ]),
+  retries: counter(
+    PROM.retries,
+    'Messages applied again in hand (redis-error, deadline-exceeded) or left to come back (dead-letter-failed)',
+    ['queue', 'kind'],
+  ),
+  redisErrors: counter(PROM.redisErrors, 'Redis command failures, by kind', ['kind']),
+  waitShortfalls: counter(PROM.waitShortfalls, 'WAIT calls that returned fewer replicas than required', []),
+  // Durability and failover (decision 0008).
+  failoverReplays: counter(PROM.failoverReplays, 'Replays of recent effects after a Redis failover', []),
+  failoverEffects: counter(PROM.failoverReplayedEffects, 'Effects re-applied by failover replays', []),
+  replayEscalations: counter(
+    PROM.replayEscalations,
+    'Families purged because the replay ring dropped effects a failover replay needed',
+    ['family'],
+  ),
+  ringBytes: gauge(PROM.replayRingBytes, 'Estimated bytes held by the failover replay ring', []),
+  ringEffects: gauge(PROM.replayRingEffects, 'Effects held by the failover replay ring', []),
+  replicationState: gauge(
+    PROM.replicationState,
+    'Replication as last sampled: 1 for the current state (healthy, lagging, no-replica, unknown)',
+    ['state'],
+  ),
+  replicationReplicas: gauge(PROM.replicationReplicas, 'Online replicas of the worst primary', []),
+  replicationLag: gauge(
+    PROM.replicationLag,
+    'Largest replica lag reported by the primaries (whole seconds, in ms)',
+    [],
+  ),
+  durabilityDegraded: gauge(
+    PROM.durabilityDegraded,
+    '1 while critical deletes cannot be confirmed on a replica (lagging or no replica)',
+    [],
+  ),
+  heldAcks: gauge(PROM.heldAcks, 'Applied critical messages whose ack waits for a replica', []),
+  heldAcksConfirmed: counter(PROM.heldAcksConfirmed, 'Held messages acked once a replica confirmed them', [
+    'queue',
+  ]),
+  degradedAcks: counter(
+    PROM.degradedAcks,
+    'Critical messages acked without replica confirmation, by reason',
+    ['queue', 'reason'],
+  ),
+  // The hourly refresh and the queues.
+  refreshWritten: counter(PROM.refreshKeysWritten, 'Review refresh: keys written', []),
+  refreshFailed: counter(PROM.refreshKeysFailed, 'Review refresh: keys that failed', []),
+  refreshPlanned: gauge(PROM.refreshKeysPlanned, 'Review refresh: keys in the current run', []),
+  refreshProgress: gauge(
+    PROM.refreshProgress,
+    'Review refresh: (written + failed) / planned of the current run',
+    [],
+  ),
+  queueDepth: gauge(PROM.queueDepth, 'Approximate messages waiting, per queue (last observation)', ['queue']),
+  queueAge: gauge(
+    PROM.queueOldestAge,
+    'Age of the oldest message seen, per queue, in ms (last observation)',
+    ['queue'],
+  ),
+  // Lag, bucketed (aggregatable across workers), and its clamps.
+  lagBuckets: histogram(
+    PROM.lagHistogram,
+    'Invalidation lag per family and stage, in ms (bucketed; aggregate across workers)',
+    ['family', 'stage'],
+    LAG_BUCKETS_MS,
+  ),
+  clamped: counter(
+    PROM.lagClamped,
+    'Lag samples clamped: negative (clock skew), too_large (over an hour) or invalid',
+    ['stage', 'reason'],
+  ),
+  bucketsClamped: counter(
+    PROM.lagDistributionClamped,
+    `Samples clamped before ${PROM.lagHistogram}: negative (recorded as 0), too_large (recorded as 1 h) or invalid (dropped)`,
+    ['family', 'stage', 'reason'],
+  ),
+  // The read side (src/client/).
+  hits: counter(PROM.readHits, 'Cache reads served from cache, by tier (l1, l2)', ['family', 'tier']),
+  misses: counter(PROM.readMisses, 'Cache reads that missed', ['family']),
+  missPenalty: histogram(
+    PROM.missPenalty,
+    'Latency added by a cache miss, in ms',
+    ['family'],
+    MISS_PENALTY_BUCKETS_MS,
+  ),
+  originCalls: counter(PROM.originCalls, 'Calls to the origin', ['family']),
+  staleServed: counter(PROM.staleServed, 'Stale values served', ['family', 'reason']),
+  staleAge: histogram(
+    PROM.staleAge,
+    'Age of stale and fail-safe values served, in ms',
+    ['family'],
+    STALE_AGE_BUCKETS_MS,
+  ),
+  failSafe: counter(PROM.failSafeServed, 'Stale values served because the origin failed', ['family']),
+  leaseWaits: counter(PROM.leaseWaits, "Waits on another reader's fill lease", ['family', 'outcome']),
+  coalesced: counter(PROM.coalescedReads, 'Reads that joined a local read in flight', ['family']),
+  breakerState: gauge(PROM.breakerState, "State of each family's origin breaker (1 = current)", [
+    'family',
+    'state',
+  ]),
+  l1Flushes: counter(PROM.l1Flushes, 'L1 flushes by reason', ['reason']),
+  l1Entries: gauge(PROM.l1Entries, 'L1 entries', []),
+  l1Bytes: gauge(PROM.l1Bytes, 'L1 size in bytes (approximate)', []),
+} as const satisfies Record<string, SeriesSpec>;
+
+type LabelsOf<S> = S extends { readonly labels: readonly (infer L extends string)[] } ? L : never;
+type Built<S> = S extends { readonly kind: 'counter' }
+  ? Counter<LabelsOf<S>>
+  : S extends { readonly kind: 'gauge' }
+    ? Gauge<LabelsOf<S>>
+    : Histogram<LabelsOf<S>>;
+export type SeriesSet = { readonly [K in keyof typeof SERIES]: Built<(typeof SERIES)[K]> };
+
+/** Builds every series of the table on `registry`. */
+export function buildSeries(registry: Registry): SeriesSet {
+  const registers = [registry];
+  const built: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SERIES) as [string, SeriesSpec][]) {
+    const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers };
+    built[key] =
+      spec.kind === 'counter'
+        ? new Counter(common)
+        : spec.kind === 'gauge'
+          ? new Gauge(common)
+          : new Histogram({ ...common, buckets: [...(spec.buckets ?? [])] });
+  }
+  return built as SeriesSet;
+}
