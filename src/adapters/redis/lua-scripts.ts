@@ -34,6 +34,7 @@ const SCRIPTS = {
   mcRefreshLockRelease: { file: 'refresh-lock-release-1.lua', numberOfKeys: 1 },
   mcLeaseAcquire: { file: 'lease-acquire-3.lua', numberOfKeys: 3 },
   mcLeaseRelease: { file: 'lease-release-1.lua', numberOfKeys: 1 },
+  mcHotnessRecord: { file: 'hotness-record-1.lua', numberOfKeys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -83,6 +84,16 @@ export interface ScriptCommands<R> {
   ): R;
   /** Releases a fill lease held as `lease` and publishes `notice` on `channel`. */
   mcLeaseRelease(leaseKey: string, lease: string, channel: string, notice: string): R;
+  /** Adds a sampled read to a decaying hotness set; see hotness-record-1.lua. Reply: the new score. */
+  mcHotnessRecord(
+    hotKey: string,
+    id: string,
+    lnWeight: string,
+    tauMs: number,
+    maxMembers: number,
+    ttlMs: number,
+    nowMs: string,
+  ): R;
 }
 
 /** A client with the scripts defined. */
