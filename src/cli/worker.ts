@@ -47,7 +47,7 @@ onStopSignal(
   async (signal) => {
     logger.info({ signal, drainDeadlineMs: config.lifecycle.drainDeadlineMs }, 'stopping');
     await worker.close();
-    await fleetMetrics.close();
+    fleetMetrics.close();
     logger.flush();
   },
   { exitWhenStopped: true, timeoutMs: config.lifecycle.stopTimeoutMs, reporter: logger },

@@ -81,7 +81,8 @@ export class HeldAcks {
   hold(queue: string, messages: readonly Message[]): void {
     const at = this.#now();
     // Never extended yet: the first tick extends at once (the time left since the receive is unknown).
-    for (const message of messages) this.#held.push({ queue, message, heldAtMs: at, extendedAtMs: Number.NEGATIVE_INFINITY });
+    for (const message of messages)
+      this.#held.push({ queue, message, heldAtMs: at, extendedAtMs: Number.NEGATIVE_INFINITY });
     this.#deps.metrics.heldAcks(this.#held.length);
   }
 

@@ -13,6 +13,7 @@ interface AlarmProps {
   ComparisonOperator: string;
   Dimensions?: { Name: string; Value: unknown }[];
   AlarmActions?: unknown[];
+  EvaluationPeriods?: number;
 }
 
 // prod: its SLOs differ from the defaults of dev, so thresholds prove they come from config.
@@ -41,7 +42,7 @@ describe('FleetObservability in the stack', () => {
     { suffix: 'durability-degraded', metric: METRICS.durabilityDegraded, periods: 5 },
     { suffix: 'replay-escalations', metric: METRICS.replayEscalations, periods: 1 },
   ])('alarms on $metric (decision 0008)', ({ suffix, metric, periods }) => {
-    const alarm = byName(suffix) as (AlarmProps & { EvaluationPeriods?: number }) | undefined;
+    const alarm = byName(suffix);
     expect(alarm).toMatchObject({
       Namespace: CLOUDWATCH_NAMESPACE,
       MetricName: metric,
