@@ -1,0 +1,40 @@
+/**
+ * Settings of one demo reader process, as the Orchestrator CLI (main.ts) hands them to each
+ * child (one JSON argument), validated here.
+ */
+import { z } from 'zod';
+
+const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) });
+
+export const ReaderSettingsSchema = z.object({
+  index: z.number().int().min(0),
+  mode: z.enum(['client', 'naive']),
+  /** Reads per second of this process. */
+  rate: z.number().positive().max(100_000),
+  /** Reads in flight at most; past it a tick's reads are skipped (and counted). */
+  maxInFlight: z.number().int().min(1).max(10_000),
+  skew: z.number().min(0).max(5),
+  catalogSize: z.number().int().min(1).max(1_000_000),
+  users: z.number().int().min(1).max(1_000_000),
+  mix: z.record(z.enum(['product', 'promo', 'reco', 'review']), z.number().min(0)).optional(),
+  redis: z.discriminatedUnion('mode', [
+    z.object({ mode: z.literal('standalone'), host: z.string(), port: z.number().int() }),
+    z.object({ mode: z.literal('sentinel'), sentinels: z.array(hostPort).min(1), name: z.string().min(1) }),
+    z.object({ mode: z.literal('cluster'), nodes: z.array(hostPort).min(1) }),
+  ]),
+  namespace: z.string().min(1),
+  locales: z.array(z.string().min(1)).min(1),
+  tenant: z.string().min(1),
+  originUrl: z.url(),
+  adminPort: z.number().int().min(0).max(65_535),
+  /** L1 entries (0: no L1). */
+  l1Entries: z.number().int().min(0),
+  /** 1 read in this many counts for hotness (0: no hotness). */
+  hotnessSampleEvery: z.number().int().min(0),
+  tracePath: z.string().min(1).optional(),
+  /** Stop after this many seconds (0: run until SIGTERM). */
+  durationS: z.number().min(0),
+  seed: z.number().int().optional(),
+});
+
+export type ReaderSettings = z.infer<typeof ReaderSettingsSchema>;
