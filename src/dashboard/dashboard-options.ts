@@ -21,6 +21,8 @@ export interface DashboardOptions {
   readonly port: number;
   readonly host: string;
   readonly targets: readonly string[];
+  /** Read-side processes (the demo Orchestrator's admin ports), polled for `/metrics`. */
+  readonly readers: readonly string[];
   readonly envFile: string | undefined;
   /** How often workers are polled, ms. */
   readonly pollMs: number;
@@ -35,6 +37,7 @@ export interface RawDashboardOptions {
   readonly port?: string;
   readonly host?: string;
   readonly targets?: string;
+  readonly readers?: string;
   readonly envFile?: string;
   readonly pollMs?: string;
   readonly lagWindow?: string;
@@ -69,6 +72,8 @@ export function resolveDashboardOptions(
   const lagWindowSeconds = int('--lag-window', raw.lagWindow, 10, 1, 60, errors);
   const historyPoints = int('--history', raw.history, 600, 10, 10_000, errors);
   const targets = parseTargets(raw.targets, errors);
+  const readers =
+    raw.readers === undefined || raw.readers.trim() === '' ? [] : parseTargets(raw.readers, errors);
   const sloMs: Record<string, number> = { ...DEFAULT_LAG_SLO_MS };
   for (const part of (raw.slo ?? '').split(',').filter((p) => p.trim() !== '')) {
     const [family, ms] = part.split('=');
@@ -86,6 +91,7 @@ export function resolveDashboardOptions(
       port,
       host: raw.host ?? '127.0.0.1',
       targets,
+      readers,
       envFile: raw.envFile,
       pollMs,
       lagWindowSeconds,

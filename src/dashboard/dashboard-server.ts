@@ -41,6 +41,7 @@ export function createDashboardServer(
   const app = Fastify({ logger: deps.logger ?? false });
   const poller = new FleetPoller({
     targets: options.targets,
+    readers: options.readers,
     lagWindowSeconds: options.lagWindowSeconds,
     queues: deps.queues,
   });
@@ -52,6 +53,7 @@ export function createDashboardServer(
 
   const config = {
     targets: options.targets,
+    readers: options.readers,
     sloMs: options.sloMs,
     pollMs: options.pollMs,
     lagWindowSeconds: options.lagWindowSeconds,

@@ -34,6 +34,10 @@ export interface DashboardPoint {
   readonly queueAgeS: Record<string, number>;
   /** Read-side hit ratio per family (0..1) over the rate window; absent without reads. */
   readonly hitRatio: Record<string, number>;
+  /** Origin calls per second per family, as the read-side clients count them. */
+  readonly originLoad: Record<string, number>;
+  /** The read-side processes polled (the demo Orchestrator's admin ports). */
+  readonly readers: readonly { readonly url: string; readonly up: boolean }[];
   /**
    * Durability of critical deletes (decision 0008): workers whose replication is degraded,
    * acks held for a replica, degraded acks per second, the largest replay ring (MiB).
@@ -48,6 +52,8 @@ export interface DashboardPoint {
 
 export interface FleetPollerOptions {
   readonly targets: readonly string[];
+  /** Read-side processes (cache clients) whose `/metrics` are polled too. Default none. */
+  readonly readers?: readonly string[];
   readonly lagWindowSeconds: number;
   /** Seconds of counter history rates are computed over. Default 5. */
   readonly rateWindowSeconds?: number;
@@ -83,6 +89,7 @@ const COUNTERS: readonly { name: string; label?: string; prefix: string }[] = [
   { name: PROM.retries, prefix: 'retries' },
   { name: PROM.readHits, label: 'family', prefix: 'hits' },
   { name: PROM.readMisses, label: 'family', prefix: 'misses' },
+  { name: PROM.originCalls, label: 'family', prefix: 'origin' },
   { name: PROM.degradedAcks, prefix: 'degradedAcks' },
 ];
 
@@ -102,8 +109,9 @@ export class FleetPoller {
 
   async tick(): Promise<DashboardPoint> {
     const timeout = this.#o.fetchTimeoutMs ?? 800;
-    const [results, queues] = await Promise.all([
+    const [results, readerResults, queues] = await Promise.all([
       Promise.all(this.#o.targets.map((url) => this.#pollTarget(url, timeout))),
+      Promise.all((this.#o.readers ?? []).map((url) => this.#pollReader(url, timeout))),
       this.#readQueues(),
     ]);
     const t = this.#now();
@@ -115,7 +123,7 @@ export class FleetPoller {
       lag[family] = { p50, p90, p99, max, count };
     }
 
-    for (const r of results) {
+    for (const r of [...results, ...readerResults]) {
       if (r.samples === undefined) continue;
       for (const c of COUNTERS) {
         for (const [key, v] of sumBy(r.samples, c.name, c.label))
@@ -135,9 +143,11 @@ export class FleetPoller {
 
     const throughput: Record<string, number> = {};
     const hitRatio: Record<string, number> = {};
+    const originLoad: Record<string, number> = {};
     for (const key of totals.keys()) {
       const [prefix, family = ''] = key.split('/');
       if (prefix === 'events') throughput[family] = round2(rate(key));
+      if (prefix === 'origin') originLoad[family] = round2(rate(key));
       if (prefix === 'hits') {
         const hits = delta(key);
         const reads = hits + delta(`misses/${family}`);
@@ -185,6 +195,8 @@ export class FleetPoller {
       dlqDepth: queues?.dlq ?? {},
       queueAgeS,
       hitRatio,
+      originLoad,
+      readers: readerResults.map((r) => ({ url: r.url, up: r.up })),
       durability,
     };
   }
@@ -208,6 +220,20 @@ export class FleetPoller {
         ...(isLagReport(body) ? { report: body } : {}),
         ...(text === undefined ? {} : { samples: parsePrometheusText(text) }),
       };
+    } catch {
+      return { url, up: false };
+    }
+  }
+
+  /** A read-side process: only `/metrics` (it has no lag). */
+  async #pollReader(
+    url: string,
+    timeoutMs: number,
+  ): Promise<{ url: string; up: boolean; samples?: Sample[] }> {
+    try {
+      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!res.ok) return { url, up: false };
+      return { url, up: true, samples: parsePrometheusText(await res.text()) };
     } catch {
       return { url, up: false };
     }

@@ -18,6 +18,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').env('DASHBOARD_PORT'))
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .addOption(new Option('--targets <urls>', 'comma-separated worker admin URLs').env('DASHBOARD_TARGETS'))
+    .addOption(
+      new Option('--readers <urls>', 'comma-separated read-side admin URLs (demo Orchestrator)').env(
+        'DASHBOARD_READERS',
+      ),
+    )
     .option('--env-file <path>', 'stack description with the queue URLs (.local/env.json)')
     .option('--poll-ms <ms>', 'poll interval (default 1000)')
     .option('--lag-window <seconds>', 'window of each lag point (default 10)')

@@ -30,6 +30,9 @@ const CHROMIUM_ARGS = [
 describe('live dashboard', () => {
   let worker: FastifyInstance;
   let metrics: PrometheusMetrics;
+  // A read-side process (the demo Orchestrator's admin port): hits, misses, origin calls.
+  let reader: FastifyInstance;
+  let readerMetrics: PrometheusMetrics;
   let dashboard: DashboardServer;
   let browser: Browser;
   let page: Page;
@@ -61,6 +64,9 @@ describe('live dashboard', () => {
       metrics.readSideHit(family);
       metrics.readSideHit(family);
       metrics.readSideMiss(family, 120);
+      for (let i = 0; i < 5; i += 1) readerMetrics.readSideHit(family, 'l1');
+      readerMetrics.readSideMiss(family, 120);
+      readerMetrics.originCall(family);
     }
     metrics.queueObserved('catalog', { depth: 40, oldestAgeMs: 1_500 + baseMs });
     metrics.retried('catalog', 'redis-error', 1);
@@ -73,9 +79,14 @@ describe('live dashboard', () => {
     metrics = new PrometheusMetrics();
     registerMetricsRoutes(worker, metrics, { instance: 'fake-worker' });
     const workerUrl = await worker.listen({ port: 0, host: '127.0.0.1' });
+    reader = Fastify();
+    readerMetrics = new PrometheusMetrics();
+    registerMetricsRoutes(reader, readerMetrics, { instance: 'fake-reader' });
+    const readerUrl = await reader.listen({ port: 0, host: '127.0.0.1' });
     const resolved = resolveDashboardOptions({
       port: '0',
       targets: workerUrl,
+      readers: readerUrl,
       pollMs: '250',
       lagWindow: '5',
     });
@@ -90,6 +101,7 @@ describe('live dashboard', () => {
     await browser?.close();
     await dashboard?.close();
     await worker?.close();
+    await reader?.close();
   });
 
   it('draws charts that move when events are recorded, and saves a screenshot', async () => {
@@ -124,6 +136,12 @@ describe('live dashboard', () => {
     expect(Number(await page.getAttribute('canvas[data-chart="hit-ratio"]', 'data-points'))).toBeGreaterThan(
       0,
     );
+    // The read side: origin load from the reader's counters, beside the lag; the reader is up.
+    expect(
+      Number(await page.getAttribute('canvas[data-chart="origin-load"]', 'data-points')),
+    ).toBeGreaterThan(0);
+    expect(await page.textContent('#card-origin-load .legend')).toMatch(/product\s+[\d.]+/);
+    expect(await page.textContent('#status')).toContain('1/1 readers up');
     const legend = await page.textContent('#card-lag-product .legend');
     expect(legend).toMatch(/p99\s+[\d.]+ m?s/);
 

@@ -183,6 +183,11 @@ function buildFleetCharts() {
     format: pct,
     yMaxFixed: 100,
   });
+  addChart(c, 'origin-load', 'Origin load', 'origin calls/s from the read side', {
+    keys: keysOf('originLoad'),
+    value: (p) => p.originLoad ?? {},
+    format: perS,
+  });
 }
 
 function renderTiles() {
@@ -224,9 +229,15 @@ function renderStatus() {
   const up = last ? last.targets.filter((t) => t.up).length : 0;
   const total = last ? last.targets.length : config.targets.length;
   el.dataset.state = !connected ? 'down' : up === total ? 'live' : up > 0 ? 'degraded' : 'down';
-  el.textContent = `${connected ? 'live' : 'disconnected'} · ${up}/${total} workers up`;
+  const readers = last?.readers ?? [];
+  const readersUp = readers.filter((r) => r.up).length;
+  el.textContent =
+    `${connected ? 'live' : 'disconnected'} · ${up}/${total} workers up` +
+    (readers.length > 0 ? ` · ${readersUp}/${readers.length} readers up` : '');
   document.getElementById('footer').textContent =
-    `Workers: ${config.targets.join(', ')} · polled every ${config.pollMs} ms · lag points over the last ${config.lagWindowSeconds} s` +
+    `Workers: ${config.targets.join(', ')}` +
+    ((config.readers ?? []).length > 0 ? ` · readers: ${config.readers.join(', ')}` : '') +
+    ` · polled every ${config.pollMs} ms · lag points over the last ${config.lagWindowSeconds} s` +
     (config.queuesWatched.length > 0
       ? ` · queues: ${config.queuesWatched.join(', ')}`
       : ' · no env file: queue depths from the workers');
