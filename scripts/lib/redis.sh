@@ -83,6 +83,11 @@ redis_normalize_roles() {
   redis-cli -h "$HOST" -p "${SENTINEL_PORTS[0]}" sentinel failover "$SENTINEL_NAME" >/dev/null
   wait_until 30 "Sentinel to make :$REDIS_PRIMARY_PORT primary again" configured_primary_is_primary
   wait_until 30 "redis :$REDIS_REPLICA_PORT to resync as a replica" replica_in_sync "$REDIS_REPLICA_PORT"
+  # Sentinel holds back a new failover of the same master for 2 x failover-timeout after the
+  # last one started: without this wait, a failover test right after this switch-back would
+  # see its primary die and no promotion for that long (a flake that depended on file order).
+  local timings; timings="$(sentinel_timings "${SENTINEL_PORTS[0]}")"
+  sleep "$(( 2 * ${timings#* } / 1000 + 1 ))"
 }
 
 # sentinel_timings PORT: "<down-after-ms> <failover-timeout-ms>" of a running Sentinel.
