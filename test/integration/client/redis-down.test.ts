@@ -1,6 +1,6 @@
 /**
- * Redis down (issue 12, Done when), on a PRIVATE redis-server frozen with SIGSTOP (never the
- * shared one), shortened from 20 s to 4 s: every read succeeds through the origin within the
+ * Redis down for 20 s (issue 12, Done when), on a PRIVATE redis-server frozen with SIGSTOP
+ * (never the shared one), read at ~60 reads/s: every read succeeds through the origin within the
  * budget, and once the client can know (the subscriber's silence rule: no heartbeat for
  * 5 × 100 ms; an L1 hit touches no Redis, so nothing earlier can tell it), no read is served
  * from L1; misses skip Redis after two timed-out commands (the client's Redis breaker). After the
@@ -14,7 +14,7 @@ import { eventually } from '../redis/redis-test-kit.ts';
 import { HEARTBEAT_MS, clientWorld, sleep } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
 
-const FROZEN_MS = 4_000;
+const FROZEN_MS = 20_000;
 const REDIS_TIMEOUT_MS = 100;
 
 describe('Redis down', () => {
@@ -78,15 +78,18 @@ describe('Redis down', () => {
       ['l1', 'l2', 'origin'].map((s) => [s, reads.filter((r) => r.result?.source === s).length]),
     );
     const maxMs = Math.max(...reads.map((r) => r.ms));
+    const l1BeforeDetection = reads.filter((r) => r.at <= detectBy && r.result?.source === 'l1');
+    const firstNotL1 = reads.find((r) => r.result?.source !== 'l1');
     console.log(
       `redis frozen ${FROZEN_MS} ms: ${reads.length} reads, sources`,
       sources,
-      `max latency ${maxMs.toFixed(0)} ms, origin calls ${calls}`,
+      `max latency ${maxMs.toFixed(0)} ms, origin calls ${calls}, ${l1BeforeDetection.length} L1 reads before detection` +
+        ` (L1 left ${((firstNotL1?.at ?? NaN) - frozenAt).toFixed(0)} ms after the freeze; silence rule ${silenceMs} ms)`,
     );
     expect(reads.filter((r) => r.error !== undefined)).toEqual([]);
-    expect(late.length).toBeGreaterThan(50);
+    expect(late.length).toBeGreaterThan(500);
     expect(late.filter((r) => r.result?.source === 'l1')).toEqual([]);
     expect(late.every((r) => r.result?.source === 'origin')).toBe(true);
     expect(maxMs).toBeLessThan(2 * REDIS_TIMEOUT_MS + 500);
-  }, 30_000);
+  }, 60_000);
 });
