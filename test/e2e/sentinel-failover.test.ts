@@ -1,54 +1,42 @@
 /**
- * A Redis client keeps writing through a Sentinel failover: the primary is shut down, the
- * replica is promoted, writes resume. Afterwards `env.sh up` restarts the old primary and
- * switches the roles back, so the stack is as it was.
+ * A Redis client keeps writing through a Sentinel failover: the primary is killed, the
+ * replica is promoted, writes resume. On a private group (test/support/private-sentinel-group.ts)
+ * of the fast profile, so neither the shared stack nor another test's timing is involved.
  */
-import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/aws.ts';
-import { stack, testPrefix } from '../support/stack.ts';
-
-const ROOT = new URL('../../', import.meta.url).pathname;
-
-function sentinelClient(): Redis {
-  const s = stack();
-  return new Redis({
-    sentinels: s.redis.sentinels.map((x) => ({ host: x.host, port: x.port })),
-    name: s.redis.sentinelName,
-    failoverDetector: true,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
-  });
-}
-
-async function currentPrimaryPort(sentinel: Redis, name: string): Promise<number> {
-  const addr = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', name)) as [string, string];
-  return Number(addr[1]);
-}
+import { startPrivateSentinelGroup, type PrivateSentinelGroup } from '../support/private-sentinel-group.ts';
+import { testPrefix } from '../support/stack.ts';
 
 describe('Sentinel failover', () => {
-  const s = stack();
-  const sentinel = new Redis({ host: s.redis.sentinels[0]!.host, port: s.redis.sentinels[0]!.port });
+  let group: PrivateSentinelGroup;
 
-  afterAll(() => {
-    // Restore: the project's own script restarts the stopped node and, once it has resynced
-    // as a replica, switches the roles back so .local/env.json is true again.
-    execFileSync('bash', [`${ROOT}scripts/env.sh`, 'up'], { stdio: 'inherit' });
-    sentinel.disconnect();
-  }, 90_000);
+  beforeAll(async () => {
+    group = await startPrivateSentinelGroup({ profile: 'fast' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await group?.stop();
+  });
 
   it('promotes the replica and writes resume', async () => {
     // Prepare
-    const client = sentinelClient();
+    const client = new Redis({
+      sentinels: [...group.sentinels],
+      name: group.masterName,
+      failoverDetector: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+    });
     client.on('error', () => undefined);
     const prefix = testPrefix('failover');
-    const before = await currentPrimaryPort(sentinel, s.redis.sentinelName);
+    const before = group.primary();
     await client.set(`${prefix}:before`, '1');
+    expect(await client.call('WAIT', '1', '5000')).toBe(1);
 
-    // Act: shut the primary down hard while writes keep coming.
-    const killedAt = Date.now();
-    execFileSync('redis-cli', ['-h', s.redis.primary.host, '-p', String(before), 'shutdown', 'nosave']);
+    // Act: kill the primary while writes keep coming.
+    const { killedAt } = await group.killPrimary();
     let writes = 0;
     const resumedAt = await eventually(
       async () => {
@@ -62,14 +50,14 @@ describe('Sentinel failover', () => {
       { timeoutMs: 30_000, intervalMs: 200, what: 'writes to resume after the failover' },
     );
 
-    // Assess: a different node is primary, and it has the write.
-    const after = await currentPrimaryPort(sentinel, s.redis.sentinelName);
-    expect(after).not.toBe(before);
-    const direct = new Redis({ host: s.redis.primary.host, port: after });
+    // Assess: a different node is primary, and it has both writes.
+    const promotion = await group.waitForPromotion(5_000);
+    expect(promotion.newPrimary.port).not.toBe(before.port);
+    const direct = new Redis(promotion.newPrimary);
+    expect(await direct.get(`${prefix}:before`)).toBe('1');
     expect(await direct.get(`${prefix}:after`)).toBe(String(writes));
-    await direct.del(`${prefix}:before`, `${prefix}:after`);
     direct.disconnect();
     client.disconnect();
-    console.info(`writes resumed ${resumedAt - killedAt} ms after the primary was shut down`);
+    console.info(`writes resumed ${resumedAt - killedAt} ms after the primary was killed`);
   }, 60_000);
 });
