@@ -454,17 +454,7 @@ class ReadSideClient implements CacheClient {
       try {
         // A stale copy in hand: the lease is wanted although the value exists.
         const force = fallback === undefined ? '' : '1';
-        reply = (await this.#redis(() =>
-          this.#scripts.mcLeaseAcquire(
-            valueKey,
-            t.fence,
-            leaseKey,
-            fenceTtlMs(t.spec),
-            this.#leaseTtlMs,
-            owner,
-            force,
-          ),
-        )) as LeaseAcquireReply;
+        reply = await this.#acquireLease(t, valueKey, leaseKey, owner, force);
       } catch {
         waiter.cancel();
         return this.#load(t, loader, started, { valueKey: undefined, epochs, fallback });
@@ -634,17 +624,7 @@ class ReadSideClient implements CacheClient {
     const epochs = this.#epochs();
     const owner = `${this.#owner}:${++this.#leases}`;
     const run = (async () => {
-      const [kind, token] = (await this.#redis(() =>
-        this.#scripts.mcLeaseAcquire(
-          valueKey,
-          t.fence,
-          leaseKey,
-          fenceTtlMs(t.spec),
-          this.#leaseTtlMs,
-          owner,
-          '1',
-        ),
-      )) as LeaseAcquireReply;
+      const [kind, token] = await this.#acquireLease(t, valueKey, leaseKey, owner, '1');
       if (kind !== 'granted') return; // another reader of the fleet refreshes it
       const loaded = await this.#callOrigin(t, loader);
       await this.#fill(t, loaded, {
@@ -710,6 +690,27 @@ class ReadSideClient implements CacheClient {
       this.#guards.set(family, guard);
     }
     return guard;
+  }
+
+  /** lease-acquire-3.lua for `valueKey`: the value, or the lease (with the fence token), or a wait. */
+  async #acquireLease(
+    t: Target,
+    valueKey: string,
+    leaseKey: string,
+    owner: string,
+    force: '' | '1',
+  ): Promise<LeaseAcquireReply> {
+    return (await this.#redis(() =>
+      this.#scripts.mcLeaseAcquire(
+        valueKey,
+        t.fence,
+        leaseKey,
+        fenceTtlMs(t.spec),
+        this.#leaseTtlMs,
+        owner,
+        force,
+      ),
+    )) as LeaseAcquireReply;
   }
 
   /** One Redis command of a read, under the Redis breaker and the read's Redis deadline. */
