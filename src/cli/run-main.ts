@@ -35,6 +35,9 @@ export function runMain(main: (argv: readonly string[]) => Promise<number | unde
   );
 }
 
+/** Signals this soon after the first one belong to the same stop (see onStopSignal). */
+export const SAME_STOP_GRACE_MS = 1_000;
+
 export interface StopSignalOptions {
   /** Exit as soon as `stop` settles (0, or 1 if it failed) instead of waiting for handles. */
   readonly exitWhenStopped?: boolean;
@@ -45,7 +48,7 @@ export interface StopSignalOptions {
 
 /**
  * Calls `stop` on the first SIGTERM or SIGINT. When it fails the exit code is 1 (reported);
- * a second signal exits at once with 1. Returns a function that removes the handlers (for a
+ * a second signal (after SAME_STOP_GRACE_MS) exits at once with 1. Returns a function that removes the handlers (for a
  * command that stops listening when its work is done).
  */
 export function onStopSignal(
@@ -54,12 +57,18 @@ export function onStopSignal(
 ): () => void {
   const reporter = options.reporter ?? consoleReporter;
   let stopping = false;
+  let firstAtMs = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
+      // Ctrl-C reaches the whole process group, and a supervisor (npm run local's script, the
+      // fleet launcher) relays its own SIGTERM a moment later: that is the same stop, not a
+      // second request. Only a signal after the grace period means "exit now".
+      if (Date.now() - firstAtMs < SAME_STOP_GRACE_MS) return;
       reporter.warn({ signal }, 'second signal: exiting without finishing the stop');
       process.exit(1);
     }
     stopping = true;
+    firstAtMs = Date.now();
     if (options.timeoutMs !== undefined) {
       setTimeout(() => {
         reporter.error({ signal, timeoutMs: options.timeoutMs }, 'stop timeout passed; exiting');

@@ -175,6 +175,7 @@ function buildFleetCharts() {
       ],
       value: (p) => p.durability ?? {},
       format: count,
+      integer: true,
     },
   );
   addChart(c, 'hit-ratio', 'Read-side hit ratio', '% of reads (when clients report)', {
