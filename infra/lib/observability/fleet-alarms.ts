@@ -97,46 +97,55 @@ export function addFleetAlarms(
     );
   }
 
-  const redisErrors = props.slo.redisErrorsPerPeriod ?? 0;
-  const redisErrorAlarm = track(
-    new cloudwatch.Alarm(scope, 'WorkerRedisErrors', {
-      alarmName: `${props.namePrefix}-worker-redis-errors`,
-      alarmDescription: `The workers reported more than ${redisErrors} Redis errors per period`,
-      metric: m.total(METRICS.redisErrors, 'Sum', period),
-      threshold: redisErrors,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }),
-  );
+  /** An alarm on the Sum of a whole-worker EMF counter above `threshold` for `periods`. */
+  const workerCountAlarm = (
+    id: string,
+    suffix: string,
+    description: string,
+    metric: (typeof METRICS)[keyof typeof METRICS],
+    threshold: number,
+    periods: number,
+  ): cloudwatch.Alarm =>
+    track(
+      new cloudwatch.Alarm(scope, id, {
+        alarmName: `${props.namePrefix}-${suffix}`,
+        alarmDescription: description,
+        metric: m.total(metric, 'Sum', period),
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: periods,
+        ...(periods > 1 ? { datapointsToAlarm: periods } : {}),
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
 
+  const redisErrors = props.slo.redisErrorsPerPeriod ?? 0;
+  const redisErrorAlarm = workerCountAlarm(
+    'WorkerRedisErrors',
+    'worker-redis-errors',
+    `The workers reported more than ${redisErrors} Redis errors per period`,
+    METRICS.redisErrors,
+    redisErrors,
+    1,
+  );
   // Critical deletes applied but not confirmed on a replica (decision 0008). Expected for
   // minutes after a failover, while the replacement replica syncs: worth knowing, so it
   // alarms after five periods, not on a one-minute blip.
-  const durabilityDegradedAlarm = track(
-    new cloudwatch.Alarm(scope, 'DurabilityDegraded', {
-      alarmName: `${props.namePrefix}-durability-degraded`,
-      alarmDescription:
-        'Replication lagging or no replica attached for 5 periods: promotion deletes are applied on the primary but not confirmed on a replica (held or acked degraded). Expected after a failover until the replacement replica has synced.',
-      metric: m.total(METRICS.durabilityDegraded, 'Sum', period),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 5,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }),
+  const durabilityDegradedAlarm = workerCountAlarm(
+    'DurabilityDegraded',
+    'durability-degraded',
+    'Replication lagging or no replica attached for 5 periods: promotion deletes are applied on the primary but not confirmed on a replica (held or acked degraded). Expected after a failover until the replacement replica has synced.',
+    METRICS.durabilityDegraded,
+    0,
+    5,
   );
-  const replayEscalationAlarm = track(
-    new cloudwatch.Alarm(scope, 'ReplayEscalations', {
-      alarmName: `${props.namePrefix}-replay-escalations`,
-      alarmDescription:
-        'A failover replay found its ring incomplete and purged whole key families: expect a burst of cache misses; raise WORKER_REPLAY_MAX_BYTES',
-      metric: m.total(METRICS.replayEscalations, 'Sum', period),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }),
+  const replayEscalationAlarm = workerCountAlarm(
+    'ReplayEscalations',
+    'replay-escalations',
+    'A failover replay found its ring incomplete and purged whole key families: expect a burst of cache misses; raise WORKER_REPLAY_MAX_BYTES',
+    METRICS.replayEscalations,
+    0,
+    1,
   );
 
   const cacheMemoryAlarms: Record<string, cloudwatch.Alarm> = {};
