@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RecentInvalidations } from '../../../src/worker/recent-invalidations.ts';
+import { createKeyBuilder } from '../../../src/core/key-builder.ts';
+import { RECENT_DEFAULTS, RecentInvalidations } from '../../../src/worker/recent-invalidations.ts';
 import { effect, keysOf } from '../../integration/redis/redis-test-kit.ts';
 
 const k = keysOf('mc');
@@ -94,5 +95,22 @@ describe('RecentInvalidations', () => {
       ring.record([effect('product', k.productFence('A000000001'), [])]);
     }
     expect(ring.size).toBeLessThanOrEqual(101);
+  });
+});
+
+describe('RecentInvalidations: the memory estimate docs/operations.md quotes', () => {
+  it('estimates a product effect of two locales at about 400 bytes (64 MiB holds about 168,000)', () => {
+    const keys = createKeyBuilder({ namespace: 'mc', locales: ['en-US', 'ja-JP'] });
+    const ring = new RecentInvalidations({ now: () => 0 });
+    for (let i = 0; i < 1_000; i++)
+      ring.record([
+        keys.entityEffect({ family: 'product', tenant: 'default', id: `B0${String(i).padStart(8, '0')}` }),
+      ]);
+
+    const perEffect = ring.bytes / 1_000;
+
+    expect(perEffect).toBeGreaterThan(380);
+    expect(perEffect).toBeLessThan(420);
+    expect(Math.floor(RECENT_DEFAULTS.maxBytes / perEffect)).toBeGreaterThan(160_000);
   });
 });
