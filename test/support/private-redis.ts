@@ -5,11 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from '../../src/local/free-port.ts';
 import { eventually } from './aws.ts';
+
+export { freePort };
 
 export interface PrivateRedis {
   readonly port: number;
@@ -20,20 +22,6 @@ export interface PrivateRedis {
   freeze(): void;
   thaw(): void;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
