@@ -13,6 +13,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/ports.sh"
 source "$ROOT/scripts/lib/localstack.sh"
 source "$ROOT/scripts/lib/redis.sh"
+source "$ROOT/scripts/lib/admin-token.sh"
 
 ENV_FILE="$STATE/env.json"
 ORIGIN_PID="$RUN/origin-sim.pid"
@@ -64,6 +65,7 @@ up() {
   done
   [[ "$profile" == fast || "$profile" == elasticache ]] || die "unknown Redis profile '$profile' (fast | elasticache)"
   ensure_node_modules
+  admin_token_up
   localstack_up
   redis_up "$profile"
   messaging_up
