@@ -2,7 +2,8 @@
  * Origin load as the origin sees it: calls per endpoint, per key (bounded), and the peak
  * number of calls that started within any sliding one-second window. The peak is what a
  * client's rate limit must keep under its budget, so it is measured here, not trusted from
- * the client.
+ * the client. A load series (calls per 100 ms bucket, last 10 minutes) shows a stampede's
+ * shape over time.
  */
 import { perEndpoint } from './origin-endpoints.ts';
 import type { OriginEndpoint, PerEndpoint } from './origin-endpoints.ts';
@@ -11,6 +12,17 @@ import type { OriginEndpoint, PerEndpoint } from './origin-endpoints.ts';
 export const RATE_WINDOW_MS = 1000;
 /** Default bound on distinct keys counted (a 5,000-key refresh run fits with room). */
 export const DEFAULT_MAX_TRACKED_KEYS = 100_000;
+/** Width of one bucket of the load series (`GET /_sim/load`). */
+export const LOAD_BUCKET_MS = 100;
+/** Buckets kept in the load series: the last 10 minutes. */
+export const LOAD_BUCKETS_KEPT = 6_000;
+
+/** What `GET /_sim/load` returns: calls that started in each bucket, by wall-clock bucket start. */
+export interface LoadSeries {
+  readonly bucketMs: number;
+  /** Non-empty buckets, oldest first: `t` is the bucket's start (ms since epoch). */
+  readonly buckets: readonly { readonly t: number; readonly calls: PerEndpoint<number> }[];
+}
 
 /** What `GET /_sim/stats` returns. */
 export interface StatsSnapshot {
@@ -42,6 +54,8 @@ export class CallStats {
   // Start times inside the current window, oldest first; a head index avoids O(n) shifts.
   #windows: PerEndpoint<{ starts: number[]; head: number }> = perEndpoint(() => ({ starts: [], head: 0 }));
   #perKey = new Map<string, number>();
+  // Wall-clock bucket index -> calls started in it (insertion order is time order).
+  #load = new Map<number, PerEndpoint<number>>();
   #truncated = false;
   #since: number;
 
@@ -68,6 +82,18 @@ export class CallStats {
     // Every window's count peaks at a start inside it, so checking at each start finds the max.
     this.#maxPerSecond[endpoint] = Math.max(this.#maxPerSecond[endpoint], window.starts.length - window.head);
 
+    const bucket = Math.floor(this.#wallNow() / LOAD_BUCKET_MS);
+    let counts = this.#load.get(bucket);
+    if (counts === undefined) {
+      counts = perEndpoint(() => 0);
+      this.#load.set(bucket, counts);
+      for (const old of this.#load.keys()) {
+        if (old > bucket - LOAD_BUCKETS_KEPT) break;
+        this.#load.delete(old);
+      }
+    }
+    counts[endpoint]++;
+
     const perKeyName = `${endpoint}:${key}`;
     const seen = this.#perKey.get(perKeyName);
     if (seen !== undefined) this.#perKey.set(perKeyName, seen + 1);
@@ -86,12 +112,21 @@ export class CallStats {
     return { ...base, perKey: Object.fromEntries(this.#perKey), perKeyTruncated: this.#truncated };
   }
 
+  /** Calls per bucket of the last 10 minutes (or since the last reset). */
+  load(): LoadSeries {
+    return {
+      bucketMs: LOAD_BUCKET_MS,
+      buckets: [...this.#load].map(([b, calls]) => ({ t: b * LOAD_BUCKET_MS, calls: { ...calls } })),
+    };
+  }
+
   /** Clears every counter and starts a new measurement. */
   reset(): void {
     this.#calls = perEndpoint(() => 0);
     this.#maxPerSecond = perEndpoint(() => 0);
     this.#windows = perEndpoint(() => ({ starts: [], head: 0 }));
     this.#perKey = new Map();
+    this.#load = new Map();
     this.#truncated = false;
     this.#since = this.#wallNow();
   }

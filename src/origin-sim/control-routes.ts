@@ -1,5 +1,7 @@
 /**
- * The simulator's own endpoints under `/_sim` (stats, reset, config, change) and `/healthz`.
+ * The simulator's own endpoints under `/_sim` (stats, load, history, reset, config, change)
+ * and `/healthz`. `GET /_sim/history[?family=]` is every entity's version history (which
+ * version became true when), the truth the read-staleness checker judges reads against.
  * The underscore keeps them apart from anything an origin would serve.
  */
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +21,16 @@ export function registerControlRoutes(app: FastifyInstance, ctx: SimContext): vo
   app.get<{ Querystring: { keys?: string } }>('/_sim/stats', (request) => {
     const keys = request.query.keys;
     return ctx.stats.snapshot(keys === '1' || keys === 'true');
+  });
+
+  app.get('/_sim/load', () => ctx.stats.load());
+
+  app.get<{ Querystring: { family?: string } }>('/_sim/history', (request, reply) => {
+    const family = request.query.family;
+    if (family === undefined) return ctx.history.snapshot();
+    if (family !== 'product' && family !== 'promo' && family !== 'reco' && family !== 'review')
+      return badRequest(reply, 'family must be one of product, promo, reco, review');
+    return ctx.history.snapshot(family);
   });
 
   app.post('/_sim/reset', () => {

@@ -3,6 +3,7 @@
  * stored; bodies are derived from (id, version) by entity-generator.ts, so memory stays
  * proportional to the entities ever touched, not to the catalogue.
  */
+import type { HistoryFamily, VersionHistory } from './version-history.ts';
 
 /** The kinds of entity that carry their own version. */
 export type EntityKind = 'product' | 'promotion-section' | 'promotion' | 'recommendation-user' | 'review';
@@ -28,13 +29,25 @@ export interface EntityChangeFlags {
   readonly ref?: string;
 }
 
+/** The read family whose truth each versioned kind is (the promotion itself is read through its sections). */
+const HISTORY_FAMILY: Readonly<Record<EntityKind, HistoryFamily | undefined>> = {
+  product: 'product',
+  'promotion-section': 'promo',
+  promotion: undefined,
+  'recommendation-user': 'reco',
+  review: 'review',
+};
+
 /** Versions of every entity touched so far. */
 export class EntityStore {
   readonly #states = new Map<string, EntityState>();
   readonly #now: () => number;
+  readonly #history: VersionHistory | undefined;
 
-  constructor(now: () => number = Date.now) {
+  /** `history`, when given, records every version change with the time it became true. */
+  constructor(now: () => number = Date.now, history?: VersionHistory) {
     this.#now = now;
+    this.#history = history;
   }
 
   /** The entity's state, created at version 1 on first read (any valid id exists). */
@@ -63,6 +76,8 @@ export class EntityStore {
       ...((flags.ref ?? current.ref) !== undefined ? { ref: flags.ref ?? current.ref } : {}),
     });
     this.#states.set(`${kind}:${id}`, next);
+    const family = HISTORY_FAMILY[kind];
+    if (family !== undefined) this.#history?.record(family, id, next.version, next.changedAt);
     return next;
   }
 

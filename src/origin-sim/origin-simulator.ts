@@ -19,6 +19,7 @@ import { registerOriginRoutes } from './origin-routes.ts';
 import { DEFAULT_CONFIG, applyConfigPatch } from './sim-config.ts';
 import type { SimConfig, SimConfigPatch } from './sim-config.ts';
 import type { SimContext } from './sim-context.ts';
+import { VersionHistory } from './version-history.ts';
 
 /** Options of `createOriginSimulator`; every field has a default. */
 export interface OriginSimulatorOptions {
@@ -34,6 +35,8 @@ export interface OriginSimulatorOptions {
   readonly logger?: Logger | false;
   /** Bound on distinct keys counted per key in the stats. */
   readonly maxTrackedKeys?: number;
+  /** Bounds of the version history (defaults: 64 versions per entity, 200,000 entities). */
+  readonly history?: { readonly maxVersionsPerEntity?: number; readonly maxEntities?: number };
 }
 
 /** A running (or ready to run) simulator. */
@@ -53,8 +56,10 @@ export function createOriginSimulator(options: OriginSimulatorOptions = {}): Ori
   let publisher = options.publisher;
   const ownsPublisher = publisher === undefined;
 
+  const history = new VersionHistory(options.history ?? {});
   const context: SimContext = {
-    store: new EntityStore(),
+    store: new EntityStore(Date.now, history),
+    history,
     stats: new CallStats(
       options.maxTrackedKeys !== undefined ? { maxTrackedKeys: options.maxTrackedKeys } : {},
     ),

@@ -4,10 +4,13 @@ import type { EntityStore } from './entity-store.ts';
 import type { EventPublisher, TopicArns } from './event-publisher.ts';
 import type { FailureInjector } from './failure-injector.ts';
 import type { SimConfig } from './sim-config.ts';
+import type { VersionHistory } from './version-history.ts';
 
 /** Everything a route handler may read or change. */
 export interface SimContext {
   readonly store: EntityStore;
+  /** Every version change of the store, with the time it became true (GET /_sim/history). */
+  readonly history: VersionHistory;
   readonly stats: CallStats;
   readonly failures: FailureInjector;
   readonly topics: Readonly<TopicArns>;
