@@ -38,5 +38,9 @@ export const METRICS = {
   durabilityDegraded: 'DurabilityDegradedSamples',
   refreshKeys: 'RefreshKeysWritten',
   refreshFailures: 'RefreshKeyFailures',
+  /** The consistency auditor's checks (entity x window), per interval. */
+  auditChecks: 'AuditChecks',
+  /** Checks that found a value older than its event, confirmed by a re-check. Alarmed on > 0. */
+  auditInconsistencies: 'AuditInconsistencies',
 } as const;
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

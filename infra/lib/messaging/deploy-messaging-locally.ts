@@ -25,6 +25,8 @@ export interface LocalDeployOptions {
   readonly namePrefix: string;
   readonly maxReceiveCount?: number;
   readonly visibilityTimeoutSeconds?: number;
+  /** Also deploy the consistency auditor's queue. Default false. */
+  readonly auditorQueue?: boolean;
 }
 
 export interface DeployedQueue {
@@ -38,6 +40,8 @@ export interface DeployedMessaging {
   readonly stackName: string;
   readonly topics: Record<TopicName, string>;
   readonly queues: Record<ConsumerName, DeployedQueue>;
+  /** The consistency auditor's queue, when deployed. */
+  readonly auditor?: { readonly url: string; readonly arn: string };
 }
 
 /** Synthesizes the messaging stack to a CloudFormation template (no bootstrap, no assets). */
@@ -54,6 +58,7 @@ export function synthesizeMessagingTemplate(options: LocalDeployOptions): string
         ...(options.visibilityTimeoutSeconds !== undefined && {
           visibilityTimeout: Duration.seconds(options.visibilityTimeoutSeconds),
         }),
+        ...(options.auditorQueue === true && { auditorQueue: true }),
       },
     });
     return JSON.stringify(app.synth().getStackByName(options.stackName).template);
@@ -108,7 +113,14 @@ export async function deployMessagingLocally(options: LocalDeployOptions): Promi
         },
       ]),
     ) as Record<ConsumerName, DeployedQueue>;
-    return { stackName: StackName, topics, queues };
+    const auditorUrl = outputs.get('auditorQueueUrl');
+    const auditorArn = outputs.get('auditorQueueArn');
+    return {
+      stackName: StackName,
+      topics,
+      queues,
+      ...(auditorUrl && auditorArn ? { auditor: { url: auditorUrl, arn: auditorArn } } : {}),
+    };
   } finally {
     cfn.destroy();
   }

@@ -5,6 +5,7 @@ import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  AUDITOR_QUEUE_SUFFIX,
   CONSUMER_QUEUES,
   TOPICS,
   filterPolicyFor,
@@ -27,6 +28,12 @@ export interface InvalidationMessagingProps {
   readonly dlqRetention?: Duration;
   /** Removal policy of the KMS key. Default RETAIN (queues holding data may outlive the stack). */
   readonly keyRemovalPolicy?: RemovalPolicy;
+  /**
+   * Also create the consistency auditor's queue (src/auditor/): subscribed to every topic
+   * with raw delivery and the same filters, so the auditor takes its sample of the events
+   * independently of the workers. Default false.
+   */
+  readonly auditorQueue?: boolean;
 }
 
 /** A consumer queue with its dead-letter queue. */
@@ -46,6 +53,8 @@ export class InvalidationMessaging extends Construct {
   public readonly topics: Readonly<Record<TopicName, sns.Topic>>;
   /** Consumer queues (with DLQs) by logical name. */
   public readonly queues: Readonly<Record<ConsumerName, ConsumerQueue>>;
+  /** The consistency auditor's queue and its DLQ, when `auditorQueue` is set. */
+  public readonly auditorQueue?: ConsumerQueue;
 
   constructor(scope: Construct, id: string, props: InvalidationMessagingProps = {}) {
     super(scope, id);
@@ -106,5 +115,39 @@ export class InvalidationMessaging extends Construct {
       }
     }
     this.queues = queues;
+
+    if (props.auditorQueue === true) {
+      // A sample, not work: short retention (an event older than the longest audit window is
+      // of no use), and a DLQ only for what the auditor could not even take in.
+      const deadLetterQueue = new sqs.Queue(this, 'auditorDlq', {
+        queueName: `${prefix}-${AUDITOR_QUEUE_SUFFIX}-dlq`,
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(1),
+      });
+      const queue = new sqs.Queue(this, 'auditorQueue', {
+        queueName: `${prefix}-${AUDITOR_QUEUE_SUFFIX}`,
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(30),
+        receiveMessageWaitTime: Duration.seconds(20),
+        retentionPeriod: Duration.hours(1),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
+      });
+      for (const name of Object.keys(TOPICS) as TopicName[]) {
+        const subscription = topics[name].addSubscription(
+          new subs.SqsSubscription(queue, { rawMessageDelivery: true }),
+        );
+        const policy = filterPolicyFor(name);
+        if (policy) {
+          const cfn = subscription.node.defaultChild as sns.CfnSubscription;
+          cfn.filterPolicy = policy;
+          cfn.filterPolicyScope = 'MessageAttributes';
+        }
+      }
+      this.auditorQueue = { queue, deadLetterQueue };
+    }
   }
 }

@@ -26,5 +26,10 @@ export class MessagingStack extends Stack {
       new CfnOutput(this, `${name}DlqUrl`, { value: q.deadLetterQueue.queueUrl });
       new CfnOutput(this, `${name}DlqArn`, { value: q.deadLetterQueue.queueArn });
     }
+    const auditor = this.messaging.auditorQueue;
+    if (auditor !== undefined) {
+      new CfnOutput(this, 'auditorQueueUrl', { value: auditor.queue.queueUrl });
+      new CfnOutput(this, 'auditorQueueArn', { value: auditor.queue.queueArn });
+    }
   }
 }

@@ -45,6 +45,12 @@ export const CONSUMER_QUEUES = {
 export type ConsumerName = keyof typeof CONSUMER_QUEUES;
 
 /**
+ * The consistency auditor's queue (optional, `auditorQueue` of the construct): fed by every
+ * topic, read by src/auditor/ only, never by a worker.
+ */
+export const AUDITOR_QUEUE_SUFFIX = 'consistency-audit';
+
+/**
  * The SNS filter policy for a topic's subscription, or undefined when nothing is filtered.
  * Messages WITHOUT the attribute are delivered (`$or` with `exists: false`), so a publisher
  * that forgets it loses nothing.

@@ -1,7 +1,7 @@
 /**
  * The fleet's alarms: lag p99 over the SLO per family, any DLQ not empty, oldest message age
- * per queue, worker Redis errors, durability degraded (5 periods), replay escalations, cache
- * memory per node. Each notifies `action` on ALARM and on OK. They are created in the
+ * per queue, worker Redis errors, durability degraded (5 periods), replay escalations, audit
+ * inconsistencies (the consistency auditor), cache memory per node. Each notifies `action` on ALARM and on OK. They are created in the
  * observability construct's own scope, so their logical ids do not depend on this file.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -24,6 +24,8 @@ export interface FleetAlarms {
   readonly durabilityDegradedAlarm: cloudwatch.Alarm;
   /** A failover replay had to purge whole families (its ring was incomplete). */
   readonly replayEscalationAlarm: cloudwatch.Alarm;
+  /** The consistency auditor confirmed a cached value older than its invalidation event. */
+  readonly auditInconsistencyAlarm: cloudwatch.Alarm;
   /** Memory alarms by cache node id. */
   readonly cacheMemoryAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Every alarm above. */
@@ -148,6 +150,17 @@ export function addFleetAlarms(
     1,
   );
 
+  // The consistency auditor (src/auditor/) writes AuditInconsistencies; without an auditor
+  // there is no data, which is not a breach.
+  const auditInconsistencyAlarm = workerCountAlarm(
+    'AuditInconsistencies',
+    'audit-inconsistencies',
+    'The consistency auditor found a cached value older than its invalidation event, confirmed by a re-check: see its findings (docs/auditor.md)',
+    METRICS.auditInconsistencies,
+    0,
+    1,
+  );
+
   const cacheMemoryAlarms: Record<string, cloudwatch.Alarm> = {};
   for (const nodeId of props.cache?.nodeIds ?? []) {
     const percent = props.cache?.memoryAlarmPercent ?? 80;
@@ -171,6 +184,7 @@ export function addFleetAlarms(
     redisErrorAlarm,
     durabilityDegradedAlarm,
     replayEscalationAlarm,
+    auditInconsistencyAlarm,
     cacheMemoryAlarms,
     all,
   };
