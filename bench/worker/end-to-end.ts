@@ -22,6 +22,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../test/support/worke
 import { benchKeys, populateProducts, survivingProducts } from './bench-keys.ts';
 import { productEvent } from './product-events.ts';
 import { percentile } from './stats.ts';
+import { adminHeaders } from '../../src/admin/admin-token.ts';
 
 export interface EndToEndOptions {
   readonly namespace: string;
@@ -226,7 +227,10 @@ const WORKER_STAGES = ['origin_to_delete', 'sent_to_delete', 'receive_to_delete'
 /** The worker's own product lag (since it started) from `/lag.json`, or why it is not there. */
 async function readWorkerLag(port: number): Promise<string> {
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/lag.json`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`http://127.0.0.1:${port}/lag.json`, {
+      headers: adminHeaders(),
+      signal: AbortSignal.timeout(2000),
+    });
     if (!res.ok) return `not served (HTTP ${res.status})`;
     const report = (await res.json()) as {
       series?: { family: string; stage: string; total?: { count?: number; p50?: number; p99?: number } }[];

@@ -69,3 +69,16 @@ export function loadAdminToken(options: LoadAdminTokenOptions = {}): string {
 export function adminHeaders(token: string = loadAdminToken()): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+/**
+ * {@link adminHeaders}, or no header when there is no token (read each call, so a token
+ * written later is picked up): for pollers that should show a target as refused (401), not
+ * stop. Commands that need the token call adminHeaders() and report its error.
+ */
+export function adminHeadersIfAny(): Record<string, string> {
+  try {
+    return adminHeaders();
+  } catch {
+    return {};
+  }
+}

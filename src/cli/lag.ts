@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { adminHeaders } from '../admin/admin-token.ts';
 import { DEFAULT_TARGETS, parseTargets } from '../dashboard/dashboard-options.ts';
 import { isLagReport, mergeLagReports } from '../metrics/lag-report.ts';
 import type { LagReport, MergedLagSeries } from '../metrics/lag-report.ts';
@@ -48,6 +49,7 @@ export async function fetchLagReports(
     targets.map(async (url) => {
       try {
         const res = await fetch(`${url}/lag.json?window=${windowSeconds}`, {
+          headers: adminHeaders(),
           signal: AbortSignal.timeout(timeoutMs),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);

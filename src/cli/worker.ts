@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT (exit 0 when drained; a second signal exits at once with 1).
  */
 import { loadWorkerConfig } from '../config/load-config.ts';
+import { AdminTokenError, loadAdminToken } from '../admin/admin-token.ts';
 import { ConfigError } from '../core/errors.ts';
 import { createFleetMetrics } from '../metrics/composite-metrics.ts';
 import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
@@ -13,10 +14,12 @@ import { createRefreshTickHandler } from '../worker/refresh-tick-handler.ts';
 import { onStopSignal } from './run-main.ts';
 
 let config;
+let adminToken: string;
 try {
   config = loadWorkerConfig(process.env);
+  adminToken = loadAdminToken();
 } catch (err) {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof AdminTokenError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }
@@ -34,6 +37,9 @@ const worker = await startWorker({
   config,
   logger,
   metrics: fleetMetrics.metrics,
+  adminToken,
+  adminMetrics: fleetMetrics.prometheus,
+  shadowMetrics: fleetMetrics.prometheus,
   ignoredEvents: ({ redis, keys, metrics, shutdown }) =>
     createRefreshTickHandler({ config, redis: redis.client, keys, metrics, logger, signal: shutdown }),
   registerAdminRoutes: (app) =>

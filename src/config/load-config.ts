@@ -42,6 +42,13 @@ export function loadWorkerConfig(env: EnvRecord): WorkerConfig {
   }
 
   problems.push(...crossFieldProblems(values as Partial<Variables>));
+  // A hook that loses invalidations on purpose must never reach a deployed worker.
+  if (values.WORKER_TEST_DROP_EVENT_IDS !== undefined && env.NODE_ENV !== 'test') {
+    problems.push({
+      variable: 'WORKER_TEST_DROP_EVENT_IDS',
+      message: 'is a test-only hook that drops invalidations; it is refused unless NODE_ENV=test: unset it',
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(assemble(values as Variables));
 }
@@ -61,6 +68,7 @@ function assemble(v: Variables): WorkerConfig {
       ...(v.REDIS_USERNAME === undefined ? {} : { username: v.REDIS_USERNAME }),
       ...(v.REDIS_PASSWORD === undefined ? {} : { password: v.REDIS_PASSWORD }),
       tls: v.REDIS_TLS,
+      ...(v.REDIS_TLS_CA_FILE === undefined ? {} : { tlsCaFile: v.REDIS_TLS_CA_FILE }),
       db: v.REDIS_DB,
       commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
       waitReplicas: v.REDIS_WAIT_REPLICAS,
@@ -68,6 +76,8 @@ function assemble(v: Variables): WorkerConfig {
       effectsDeadlineMs: v.WORKER_EFFECTS_DEADLINE_MS,
     },
     keys: { namespace: v.REDIS_KEY_NAMESPACE, locales: [...new Set(v.WORKER_LOCALES)] },
+    maxEventBodyBytes: v.WORKER_MAX_EVENT_BODY_BYTES,
+    ...(v.WORKER_SHADOW_CONTRACT === undefined ? {} : { shadow: v.WORKER_SHADOW_CONTRACT }),
     queues,
     consumer: {
       batchSize: v.WORKER_BATCH_SIZE,
@@ -83,7 +93,7 @@ function assemble(v: Variables): WorkerConfig {
       durabilityHoldMs: v.WORKER_DURABILITY_HOLD_MS,
     },
     lifecycle: { drainDeadlineMs: v.WORKER_DRAIN_DEADLINE_MS, stopTimeoutMs: v.WORKER_STOP_TIMEOUT_MS },
-    admin: { port: v.WORKER_ADMIN_PORT },
+    admin: { port: v.WORKER_ADMIN_PORT, host: v.WORKER_ADMIN_HOST },
     logLevel: v.WORKER_LOG_LEVEL,
     metricsService: v.WORKER_METRICS_SERVICE,
     emfEnabled: v.WORKER_EMF_ENABLED,
@@ -94,6 +104,7 @@ function assemble(v: Variables): WorkerConfig {
       ratePerSecond: v.WORKER_REFRESH_RATE_PER_S,
       concurrency: v.WORKER_REFRESH_CONCURRENCY,
     },
+    testDropEventIds: v.WORKER_TEST_DROP_EVENT_IDS ?? [],
     aws: {
       region: v.AWS_REGION,
       ...(v.AWS_ENDPOINT_URL === undefined ? {} : { endpoint: v.AWS_ENDPOINT_URL }),

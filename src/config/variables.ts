@@ -7,8 +7,10 @@
  */
 import { z } from 'zod';
 import { ASIN, LOCALE, NAMESPACE } from '../core/identifier-rules.ts';
+import { MAX_EVENT_BODY_BYTES } from '../core/events/parse-event-message.ts';
 import { MAX_CONFIGURED_LOCALES } from '../core/key-builder.ts';
-import { address, bool, httpUrl, int, list, queueUrl } from './parsers.ts';
+import { shadowContractSchema } from '../worker/shadow-contract.ts';
+import { address, bool, httpUrl, int, list, pemFile, queueUrl } from './parsers.ts';
 
 /** SQS's own limits. */
 export const SQS_MAX_BATCH_SIZE = 10;
@@ -57,7 +59,17 @@ export const VARIABLES = {
     description: 'password (AUTH; the stack injects the token as a secret); redacted in logs',
     schema: z.string().optional(),
   },
-  REDIS_TLS: { description: 'in-transit encryption: `true` or `false`', default: 'false', schema: bool },
+  REDIS_TLS: {
+    description:
+      'in-transit encryption: `true` or `false`; in sentinel mode the Sentinels too (with `REDIS_USERNAME`/`REDIS_PASSWORD`)',
+    default: 'false',
+    schema: bool,
+  },
+  REDIS_TLS_CA_FILE: {
+    description:
+      "PEM file of the CA that signed Redis's certificate (the local stack's `.local/tls/ca.crt`); unset: Node's public CAs (ElastiCache); needs `REDIS_TLS=true`",
+    schema: pemFile.optional(),
+  },
   REDIS_DB: {
     description: 'logical database 0-15; must be 0 in cluster mode',
     default: '0',
@@ -104,6 +116,17 @@ export const VARIABLES = {
     schema: list(locale, 'locale').pipe(
       z.array(z.string()).max(MAX_CONFIGURED_LOCALES, { error: `at most ${MAX_CONFIGURED_LOCALES} locales` }),
     ),
+  },
+  WORKER_MAX_EVENT_BODY_BYTES: {
+    description:
+      'largest message body accepted, UTF-8 bytes, 1024-262144; a larger one is poison (`EVENT_OVERSIZED`, dead-lettered whole)',
+    default: String(MAX_EVENT_BODY_BYTES),
+    schema: int(1_024, 262_144),
+  },
+  WORKER_SHADOW_CONTRACT: {
+    description:
+      'shadow mode: a candidate key contract as JSON (`name`, `locales`, `liveSchemaVersions` per family, `maxEventBodyBytes`), planned beside the live one for every batch and never applied; see operations.md, "Shadow mode"',
+    schema: shadowContractSchema.optional(),
   },
   WORKER_CATALOG_QUEUE_URL: {
     description: 'catalog queue polled; at least one `WORKER_<QUEUE>_QUEUE_URL` is required',
@@ -193,6 +216,19 @@ export const VARIABLES = {
     default: '9464',
     schema: int(0, 65_535),
   },
+  WORKER_ADMIN_HOST: {
+    description:
+      'address the admin port listens on; `127.0.0.1` keeps it local (the ECS task sets `0.0.0.0`: its security group admits no one by default)',
+    default: '127.0.0.1',
+    schema: z.string().regex(/^(?:[0-9.]{7,15}|[0-9A-Fa-f:]{2,39}|localhost)$/, {
+      error: 'must be an IPv4 or IPv6 address (127.0.0.1, 0.0.0.0, ::) or localhost',
+    }),
+  },
+  ADMIN_TOKEN: {
+    description:
+      'bearer token of every admin route but `/healthz` and `/readyz` (the stack injects it from Secrets Manager); unset: the file `.local/admin-token` (`npm run env:up`); redacted in logs',
+    schema: z.string().optional(),
+  },
   WORKER_EMF_ENABLED: {
     description: 'write CloudWatch embedded metrics to stdout (the stack sets `true`)',
     default: 'false',
@@ -235,6 +271,11 @@ export const VARIABLES = {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be fatal, error, warn, info, debug, trace or silent',
     }),
+  },
+  WORKER_TEST_DROP_EVENT_IDS: {
+    description:
+      "TEST ONLY, refused unless `NODE_ENV=test`: comma-separated event ids whose invalidation is dropped on purpose (acked, nothing applied), for the consistency auditor's tests",
+    schema: list(z.string().min(1), 'event id').optional(),
   },
   AWS_REGION: {
     description: 'AWS region, e.g. `us-east-1`',

@@ -5,6 +5,7 @@
 import type { DeepReadonly } from '../core/deep-freeze.ts';
 import type { QueueUrl } from '../core/identifiers.ts';
 import type { QueueName } from './variables.ts';
+import type { ShadowCandidate } from '../worker/shadow-contract.ts';
 
 export type { QueueName } from './variables.ts';
 
@@ -23,6 +24,8 @@ export type WorkerConfig = DeepReadonly<{
     username?: string;
     password?: string;
     tls: boolean;
+    /** PEM file of a private CA to trust (the local stack's); unset: Node's public CAs. */
+    tlsCaFile?: string;
     db: number;
     commandTimeoutMs: number;
     waitReplicas: number;
@@ -30,6 +33,10 @@ export type WorkerConfig = DeepReadonly<{
     effectsDeadlineMs: number;
   };
   keys: { namespace: string; locales: string[] };
+  /** The edge's body limit, bytes (a larger body is poison). */
+  maxEventBodyBytes: number;
+  /** Shadow mode's candidate contract (shadow-contract.ts); absent: shadow mode is off. */
+  shadow?: ShadowCandidate;
   queues: Partial<Record<QueueName, QueueConfig>>;
   consumer: {
     batchSize: number;
@@ -48,7 +55,8 @@ export type WorkerConfig = DeepReadonly<{
     durabilityHoldMs: number;
   };
   lifecycle: { drainDeadlineMs: number; stopTimeoutMs: number };
-  admin: { port: number };
+  /** The admin port and the address it listens on (the token: src/admin/admin-token.ts). */
+  admin: { port: number; host: string };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   metricsService: string;
   emfEnabled: boolean;
@@ -59,5 +67,7 @@ export type WorkerConfig = DeepReadonly<{
     ratePerSecond: number;
     concurrency: number;
   };
+  /** Test-only (NODE_ENV=test): events whose invalidation is dropped on purpose (test-drop-hook.ts). */
+  testDropEventIds: string[];
   aws: { region: string; endpoint?: string };
 }>;

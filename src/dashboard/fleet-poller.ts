@@ -3,6 +3,7 @@
  * them into one fleet-wide point: lag percentiles from merged HDR histograms, rates from
  * counter increases (a worker restart resets its counters; that is not a negative rate).
  */
+import { adminHeadersIfAny } from '../admin/admin-token.ts';
 import { isLagReport, mergeLagReports, primaryByFamily } from '../metrics/lag-report.ts';
 import type { LagReport } from '../metrics/lag-report.ts';
 import { PROM } from '../metrics/prometheus-names.ts';
@@ -208,9 +209,10 @@ export class FleetPoller {
     try {
       const [lagRes, metricsRes] = await Promise.all([
         fetch(`${url}/lag.json?window=${this.#o.lagWindowSeconds}`, {
+          headers: adminHeadersIfAny(),
           signal: AbortSignal.timeout(timeoutMs),
         }),
-        fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) }),
+        fetch(`${url}/metrics`, { headers: adminHeadersIfAny(), signal: AbortSignal.timeout(timeoutMs) }),
       ]);
       const body: unknown = lagRes.ok ? await lagRes.json() : undefined;
       const text = metricsRes.ok ? await metricsRes.text() : undefined;
@@ -231,7 +233,10 @@ export class FleetPoller {
     timeoutMs: number,
   ): Promise<{ url: string; up: boolean; samples?: Sample[] }> {
     try {
-      const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(`${url}/metrics`, {
+        headers: adminHeadersIfAny(),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       if (!res.ok) return { url, up: false };
       return { url, up: true, samples: parsePrometheusText(await res.text()) };
     } catch {

@@ -22,6 +22,9 @@ import type { LagStats } from './lag-stats.ts';
 import { PROM } from './prometheus-names.ts';
 import { buildSeries, type SeriesSet } from './prometheus-series.ts';
 import type { ReadSideMetrics, ReadTier, StaleReason } from '../client/read-side-metrics.ts';
+import type { AdminMetrics } from '../admin/admin-metrics.ts';
+import type { RefusalReason } from '../worker/admin-server.ts';
+import type { ShadowMetrics, ShadowObservation } from '../worker/shadow-evaluator.ts';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
 const REPLICATION_STATES = ['healthy', 'lagging', 'no-replica', 'unknown'] as const;
@@ -40,7 +43,7 @@ export interface PrometheusMetricsOptions {
 type Snapshot = { family: string; stage: string; window: LagStats; totalCount: number }[];
 
 /** Prometheus exporter of the worker's (and a read-side client's) metrics. */
-export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
+export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics, AdminMetrics, ShadowMetrics {
   readonly registry = new Registry();
   readonly lag: LagHistograms;
   readonly summaryWindowSeconds: number;
@@ -116,6 +119,21 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics {
   }
   keysDeleted(family: FamilyName, count: number): void {
     if (count > 0) this.#m.keys.inc({ family }, count);
+  }
+  adminRefused(reason: RefusalReason, route: string): void {
+    this.#m.adminRefused.inc({ reason, route });
+  }
+  adminAction(action: string, result: string): void {
+    this.#m.adminActions.inc({ action, result });
+  }
+  consumptionPaused(queue: string, paused: boolean): void {
+    this.#m.consumptionPaused.set({ queue }, paused ? 1 : 0);
+  }
+  shadowCompared(observation: ShadowObservation): void {
+    this.#m.shadowBatches.inc({ result: observation.result });
+    for (const k of observation.keys) this.#m.shadowKeys.inc({ family: k.family, side: k.side }, k.count);
+    for (const d of observation.decisions)
+      this.#m.shadowDecisions.inc({ live: d.live, candidate: d.candidate });
   }
   rejected(queue: string, code: string): void {
     this.#m.rejected.inc({ queue, reason: code });

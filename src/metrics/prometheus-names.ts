@@ -42,6 +42,18 @@ export const PROM = {
   lagClamped: 'invalidation_lag_samples_clamped_total',
   /** Samples clamped before `lagHistogram` recorded them (its `_sum` stays meaningful). */
   lagDistributionClamped: 'invalidation_lag_distribution_clamped_total',
+  /** Admin calls refused (no token, wrong token), label `reason`, `route`. */
+  adminRefused: 'admin_requests_refused_total',
+  /** Audited administrative actions (purge, pause, resume...), label `action`, `result`. */
+  adminActions: 'admin_actions_total',
+  /** 1 while the kill switch pauses this worker's consumption of `queue`. */
+  consumptionPaused: 'invalidation_consumption_paused',
+  /** Shadow mode: batches compared with the candidate contract, label `result` (same, different, error). */
+  shadowBatches: 'invalidation_shadow_batches_total',
+  /** Shadow mode: keys only one plan deletes, labels `family` and `side` (candidate_only, live_only). */
+  shadowKeys: 'invalidation_shadow_keys_total',
+  /** Shadow mode: messages the two contracts decide differently, labels `live` and `candidate`. */
+  shadowDecisions: 'invalidation_shadow_decisions_differing_total',
   readHits: 'cache_read_hits_total',
   readMisses: 'cache_read_misses_total',
   missPenalty: 'cache_miss_penalty_ms',
@@ -59,6 +71,18 @@ export const PROM = {
   l1Flushes: 'cache_l1_flushes_total',
   l1Entries: 'cache_l1_entries',
   l1Bytes: 'cache_l1_bytes',
+  /** The consistency auditor (src/auditor/): label `window` is `1s`, `10s`, `60s`... */
+  auditEventsSampled: 'consistency_audit_events_sampled_total',
+  auditEventsSkipped: 'consistency_audit_events_skipped_total',
+  auditChecks: 'consistency_audit_checks_total',
+  auditInconsistentChecks: 'consistency_audit_inconsistent_checks_total',
+  auditChecksMissed: 'consistency_audit_checks_missed_total',
+  auditFindings: 'consistency_audit_inconsistencies_found_total',
+  auditFlagsCleared: 'consistency_audit_flags_cleared_total',
+  auditTierErrors: 'consistency_audit_tier_errors_total',
+  auditOriginReads: 'consistency_audit_origin_reads_total',
+  auditRatio: 'consistency_audit_ratio',
+  auditNines: 'consistency_audit_nines',
 } as const;
 
 /** Buckets of `invalidation_lag_distribution_ms`; include every SLO threshold (500 … 5000). */

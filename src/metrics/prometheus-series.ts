@@ -110,6 +110,34 @@ export const SERIES = {
     `Samples clamped before ${PROM.lagHistogram}: negative (recorded as 0), too_large (recorded as 1 h) or invalid (dropped)`,
     ['family', 'stage', 'reason'],
   ),
+  // The admin surface (src/admin/, decision 0015).
+  adminRefused: counter(PROM.adminRefused, 'Admin calls refused: no bearer token (missing) or a wrong one', [
+    'reason',
+    'route',
+  ]),
+  adminActions: counter(PROM.adminActions, 'Audited administrative actions, by action and result', [
+    'action',
+    'result',
+  ]),
+  consumptionPaused: gauge(
+    PROM.consumptionPaused,
+    '1 while the kill switch (admin pause) stops this worker from receiving from the queue',
+    ['queue'],
+  ),
+  // Shadow mode (src/worker/shadow-evaluator.ts, decision 0016).
+  shadowBatches: counter(PROM.shadowBatches, 'Batches planned again with the shadow candidate, by result', [
+    'result',
+  ]),
+  shadowKeys: counter(
+    PROM.shadowKeys,
+    'Keys only one plan deletes: candidate_only (the candidate adds), live_only (the candidate would leave)',
+    ['family', 'side'],
+  ),
+  shadowDecisions: counter(
+    PROM.shadowDecisions,
+    'Messages the live and the candidate contract decide differently (apply, poison, ignore)',
+    ['live', 'candidate'],
+  ),
   // The read side (src/client/).
   hits: counter(PROM.readHits, 'Cache reads served from cache, by tier (l1, l2)', ['family', 'tier']),
   misses: counter(PROM.readMisses, 'Cache reads that missed', ['family']),
@@ -137,6 +165,51 @@ export const SERIES = {
   l1Flushes: counter(PROM.l1Flushes, 'L1 flushes by reason', ['reason']),
   l1Entries: gauge(PROM.l1Entries, 'L1 entries', []),
   l1Bytes: gauge(PROM.l1Bytes, 'L1 size in bytes (approximate)', []),
+  // The consistency auditor (src/auditor/, docs/auditor.md); only the auditor process sets them.
+  auditEventsSampled: counter(PROM.auditEventsSampled, 'Invalidation events the auditor took in', ['family']),
+  auditEventsSkipped: counter(
+    PROM.auditEventsSkipped,
+    'Events not audited: not-sampled, backlog, unparseable, not-invalidation',
+    ['reason'],
+  ),
+  auditChecks: counter(PROM.auditChecks, 'Entity checks made at a window after the origin time', [
+    'family',
+    'window',
+  ]),
+  auditInconsistentChecks: counter(
+    PROM.auditInconsistentChecks,
+    'Checks that found a value older than the event, confirmed by a re-check',
+    ['family', 'window'],
+  ),
+  auditChecksMissed: counter(
+    PROM.auditChecksMissed,
+    'Checks not made: the event arrived after its window (or the primary could not be read)',
+    ['family', 'window'],
+  ),
+  auditFindings: counter(PROM.auditFindings, 'Stale values found and confirmed, per tier', [
+    'family',
+    'tier',
+  ]),
+  auditFlagsCleared: counter(
+    PROM.auditFlagsCleared,
+    'Stale-looking values the re-check found gone or fresh (a fill or delete in flight)',
+    ['family', 'tier'],
+  ),
+  auditTierErrors: counter(PROM.auditTierErrors, 'Tier reads that failed', ['tier']),
+  auditOriginReads: counter(
+    PROM.auditOriginReads,
+    'Origin version reads by outcome (ok, budget: refused by the rate limit, error)',
+    ['outcome'],
+  ),
+  auditRatio: gauge(PROM.auditRatio, 'Consistency: 1 - inconsistent / checked, since start', [
+    'family',
+    'window',
+  ]),
+  auditNines: gauge(
+    PROM.auditNines,
+    'Consistency as nines, -log10(inconsistent / checked); log10(checked) while none was inconsistent',
+    ['family', 'window'],
+  ),
 } as const satisfies Record<string, SeriesSpec>;
 
 type LabelsOf<S> = S extends { readonly labels: readonly (infer L extends string)[] } ? L : never;

@@ -1,9 +1,12 @@
 /**
  * One demo Orchestrator task (a child process of main.ts): reads the Zipf mix at its rate
- * through the cache client (or the naive cache-aside), records hotness, keeps its read trace
+ * through the cache client (or one of the hand-written designs of naive-cache.ts: naive,
+ * ttl-l1, local-flight), records hotness, keeps its read trace
  * and serves its admin port:
  *   GET /metrics     Prometheus read-side metrics (cache_read_hits_total, ..., cache_origin_calls_total)
  *   GET /reads.json  the per-process read counters (read-trace.ts)
+ *   GET /l1          what L1 holds for one entity, for the consistency auditor (authenticated;
+ *                    src/auditor/l1-inspection-route.ts)
  *   GET /healthz
  * SIGTERM stops issuing reads, waits for those in flight, closes the client, exits.
  *
@@ -12,6 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createRedisConnection } from '../adapters/redis/redis-connection.ts';
+import { redisAccessTuning } from '../local/local-redis.ts';
 import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
 import { createCacheClient } from '../client/cache-client.ts';
 import type { CacheClient } from '../client/cache-client.ts';
@@ -23,6 +27,8 @@ import { registerMetricsRoutes } from '../metrics/metrics-routes.ts';
 import { PrometheusMetrics } from '../metrics/prometheus-metrics.ts';
 import { mulberry32 } from '../origin-sim/deterministic-random.ts';
 import { startAdminServer } from '../worker/admin-server.ts';
+import { loadAdminToken } from '../admin/admin-token.ts';
+import { registerL1InspectionRoute } from '../auditor/l1-inspection-route.ts';
 import { createNaiveCache } from './naive-cache.ts';
 import { originLoaders } from './origin-loaders.ts';
 import { ReadTrace } from './read-trace.ts';
@@ -45,11 +51,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const keys = createKeyBuilder({ namespace: s.namespace, locales: s.locales });
   const redisConfig = {
     ...s.redis,
-    tuning: { connectionName: `orchestrator-sim-${s.index}` },
+    tuning: { ...redisAccessTuning(s.redisAccess), connectionName: `orchestrator-sim-${s.index}` },
   } as RedisConfig;
   // Hotness (and the naive mode's GET/SET) on a connection of their own.
   const side = createRedisConnection(redisConfig);
   const loaders = originLoaders(s.originUrl);
+  // The mode is the design under test (docs/consistency.md); every mode reads the same workload.
   const client: CacheClient =
     s.mode === 'client'
       ? createCacheClient({
@@ -69,6 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           tenant: s.tenant,
           l1MaxEntries: s.l1Entries,
           metrics,
+          l2: s.mode !== 'ttl-l1',
+          singleFlight: s.mode === 'local-flight' ? 'process' : 'none',
         });
   const hotness: HotnessRecorder | undefined =
     s.hotnessSampleEvery > 0
@@ -80,18 +89,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     users: s.users,
     locales: s.locales,
     ...(s.mix === undefined ? {} : { mix: s.mix }),
-    ...(s.seed === undefined ? {} : { random: mulberry32(s.seed + s.index) }),
+    ...(s.seed === undefined
+      ? {}
+      : { random: mulberry32(s.seed + s.index), userRandom: mulberry32(s.seed + s.index + 7_919) }),
   });
 
   const admin = await startAdminServer({
     port: s.adminPort,
     host: '127.0.0.1',
+    token: loadAdminToken(),
+    onRefused: (reason, route) => metrics.adminRefused(reason, route),
     readiness: () => ({ ready: true, checks: { mode: s.mode } }),
     register: (app) => {
       registerMetricsRoutes(app, metrics, { instance: `orchestrator-sim-${s.index}` });
       app.get('/reads.json', (_req, reply) =>
         reply.header('cache-control', 'no-store').send(trace.snapshot()),
       );
+      registerL1InspectionRoute(app, client, { tenant: s.tenant, locales: s.locales });
     },
   });
   process.send?.({ type: 'ready', index: s.index, adminPort: admin.port });
@@ -105,10 +119,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     inFlight++;
     try {
       const result = await client.get(r.family, r.id, r.dims);
-      trace.record(r.family, r.id, performance.now() - started, result);
+      trace.record(r.family, r.id, performance.now() - started, result, undefined, r.user);
       if (r.family !== 'reco') hotness?.record({ tenant: s.tenant, family: r.family, id: r.id });
     } catch (err) {
-      trace.record(r.family, r.id, performance.now() - started, undefined, err);
+      trace.record(r.family, r.id, performance.now() - started, undefined, err, r.user);
     } finally {
       inFlight--;
       if (inFlight === 0) for (const f of idle.splice(0)) f();
@@ -125,6 +139,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   onStopSignal(stop, { exitWhenStopped: true });
 
+  if (s.waitForStart === true)
+    await new Promise<void>((resolve) => {
+      const onMessage = (m: unknown): void => {
+        if ((m as { type?: unknown } | null)?.type !== 'start') return;
+        process.off('message', onMessage);
+        resolve();
+      };
+      process.on('message', onMessage);
+    });
   // Open-loop pacing: each tick issues the reads due since the start (fractions carried).
   const startedAt = performance.now();
   let issued = 0;

@@ -4,6 +4,7 @@
  * with an idempotent `close()` that follows the shutdown order of docs/operations.md
  * ("Shutdown"); every step runs even when an earlier one failed.
  */
+import { hostname } from 'node:os';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -22,6 +23,12 @@ import { changeVisibility } from '../adapters/sqs/message-visibility.ts';
 import { readQueueDepth } from '../adapters/sqs/queue-depth.ts';
 import { createSqsClient } from '../adapters/sqs/sqs-client.ts';
 import { startAdminServer } from './admin-server.ts';
+import { loadAdminToken } from '../admin/admin-token.ts';
+import { NO_ADMIN_METRICS, type AdminMetrics } from '../admin/admin-metrics.ts';
+import { registerAdminApi } from '../admin/admin-routes.ts';
+import { AuditTrail } from '../admin/audit-trail.ts';
+import { PauseWatcher, pausedOnly } from '../admin/pause-switch.ts';
+import { Purger } from '../admin/purge.ts';
 import {
   createBatchHandler,
   type BatchObserver,
@@ -35,8 +42,12 @@ import { HeldAcks } from './held-acks.ts';
 import { QueuePollers } from './queue-pollers.ts';
 import { RecentInvalidations } from './recent-invalidations.ts';
 import { RedisGate } from './redis-gate.ts';
+import { withTestDrops } from './test-drop-hook.ts';
 import { ReplicationMonitor } from './replication-health.ts';
 import { redisConfigFrom } from './redis-settings.ts';
+import { createShadowPlanner, describeCandidate } from './shadow-contract.ts';
+import { ShadowEvaluator, type ShadowMetrics } from './shadow-evaluator.ts';
+import { registerShadowRoutes } from './shadow-routes.ts';
 import { NO_METRICS, type WorkerMetrics } from '../metrics/worker-metrics.ts';
 
 /** Handles valid non-invalidation events (the review refresh tick); resolves true to ack. */
@@ -57,6 +68,16 @@ export interface WorkerOptions {
   readonly heartbeatIntervalMs?: number;
   /** How often each queue's depth is read for the metrics. Default 15 s. */
   readonly queueDepthIntervalMs?: number;
+  /** Where shadow mode's comparisons go besides /shadow.json (PrometheusMetrics implements it). */
+  readonly shadowMetrics?: ShadowMetrics;
+  /** The admin token. Default: loadAdminToken() (ADMIN_TOKEN, else .local/admin-token). */
+  readonly adminToken?: string;
+  /** Refused admin calls, audited actions, the kill switch (PrometheusMetrics implements it). */
+  readonly adminMetrics?: AdminMetrics;
+  /** How often the kill switch is read. Default 500 ms. */
+  readonly pausePollMs?: number;
+  /** Purges allowed per minute across the fleet. Default 30. */
+  readonly purgesPerMinute?: number;
 }
 
 /** What the worker shares with the handlers it hosts. */
@@ -81,8 +102,21 @@ export interface InvalidationWorker {
 export async function startWorker(options: WorkerOptions): Promise<InvalidationWorker> {
   const { config, logger } = options;
   const metrics = options.metrics ?? NO_METRICS;
+  const adminMetrics = options.adminMetrics ?? NO_ADMIN_METRICS;
+  // Before anything connects: a worker without a token cannot close its admin surface.
+  const adminToken = options.adminToken ?? loadAdminToken();
   const keys = createKeyBuilder({ namespace: config.keys.namespace, locales: config.keys.locales });
   const channel = keys.l1Channel();
+  // Shadow mode (WORKER_SHADOW_CONTRACT): a candidate planned beside the live contract, never applied.
+  const shadow =
+    config.shadow === undefined
+      ? undefined
+      : new ShadowEvaluator({
+          planner: createShadowPlanner(config.shadow, config.keys),
+          instance: `${hostname()}:${process.pid}`,
+          ...(options.shadowMetrics === undefined ? {} : { metrics: options.shadowMetrics }),
+          logger: logger.child({ component: 'shadow' }),
+        });
   const redis = createRedisConnection(redisConfigFrom(config.redis, `inval-worker-${process.pid}`));
   const sqs = createSqsClient(config.aws);
   const required = config.redis.waitReplicas;
@@ -170,8 +204,36 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   });
   gate.on('close', (downForMs) => {
     logger.warn({ downForMs }, 'redis accepts writes again: resuming polling');
-    if (!closing) for (const p of pollers) p.start();
+    syncPolling();
   });
+
+  // The kill switch (src/admin/pause-switch.ts): read before the first receive, then every
+  // pausePollMs. A queue polls only while Redis takes writes AND the switch lets it.
+  const pause = new PauseWatcher({
+    client: redis.client,
+    namespace: config.keys.namespace,
+    ...(options.pausePollMs === undefined ? {} : { pollMs: options.pausePollMs }),
+  });
+  function syncPolling(): void {
+    if (closing) return;
+    for (const p of pollers) {
+      const paused = pause.isPaused(p.name);
+      adminMetrics.consumptionPaused(p.name, paused);
+      if (paused) p.pause({ abortReceives: true });
+      else if (!gate.isOpen) p.start();
+    }
+  }
+  pause.on('change', (state) => {
+    logger.warn({ paused: pausedOnly(state) }, 'kill switch changed');
+    syncPolling();
+  });
+  pause.on('vanished', (last) =>
+    logger.error(
+      { paused: pausedOnly(last) },
+      'the kill switch vanished from Redis while paused: staying paused until an explicit admin resume',
+    ),
+  );
+  pause.on('error', (err) => logger.debug({ err }, 'kill switch not read; the last state stands'));
 
   const ignored = options.ignoredEvents?.({ redis, keys, metrics, shutdown: shutdown.signal });
   // The ports every queue's handler shares (BatchHandlerDeps); the per-queue ones follow.
@@ -197,20 +259,26 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
         ? null
         : { send: (poison) => sendToDeadLetterQueue(sqs, dlqUrl, queue.url, poison) };
     const visibility: VisibilityPort = { retryLater: (changes) => changeVisibility(sqs, queue.url, changes) };
-    const handleBatch = createBatchHandler({
-      queue: name,
-      keys,
-      effects,
-      durability,
-      deadLetters,
-      visibility,
-      observer,
-      ...(ignored === undefined ? {} : { ignored: { consume: (m, d) => ignored(name, m, d) } }),
-      shutdown: shutdown.signal,
-      backoff: config.consumer.retryBackoff,
-      metrics,
-      logger: child,
-    });
+    const handleBatch = withTestDrops(
+      createBatchHandler({
+        queue: name,
+        keys,
+        effects,
+        durability,
+        deadLetters,
+        visibility,
+        observer,
+        ...(ignored === undefined ? {} : { ignored: { consume: (m, d) => ignored(name, m, d) } }),
+        shutdown: shutdown.signal,
+        backoff: config.consumer.retryBackoff,
+        metrics,
+        logger: child,
+        maxBodyBytes: config.maxEventBodyBytes,
+        ...(shadow === undefined ? {} : { shadow }),
+      }),
+      config.testDropEventIds,
+      child,
+    );
     pollers.push(
       new QueuePollers({
         name,
@@ -235,13 +303,33 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     if (sent.length > 0) metrics.queueObserved(queue, { oldestAgeMs: Date.now() - Math.min(...sent) });
   }
 
+  const audit = new AuditTrail({
+    client: redis.client,
+    namespace: config.keys.namespace,
+    logger: logger.child({ component: 'audit' }),
+    onRecord: (r) => adminMetrics.adminAction(r.action, r.result),
+  });
+  const purger = new Purger({
+    client: redis.client,
+    keys,
+    applyEffects: (plan) => applyEffects(plan, required),
+    onApplied: (plan) => observer.applied(plan),
+    ...(options.purgesPerMinute === undefined ? {} : { perMinute: options.purgesPerMinute }),
+  });
   const admin = await startAdminServer({
     port: config.admin.port,
+    host: config.admin.host,
+    token: adminToken,
+    onRefused: (reason, route) => adminMetrics.adminRefused(reason, route),
     readiness: () => {
+      const paused = pollers.filter((p) => pause.isPaused(p.name)).map((p) => p.name);
       const checks = {
         redis: redis.client.status === 'ready',
-        polling: !gate.isOpen && pollers.every((p) => p.running),
+        // A queue paused by the kill switch is not polling on purpose: still ready.
+        polling: !gate.isOpen && pollers.every((p) => p.running || pause.isPaused(p.name)),
         draining: closing,
+        // The kill switch: the queues it pauses here ("unknown" until it was first read).
+        paused: pause.state === undefined ? 'unknown' : paused.length === 0 ? 'none' : paused.join(','),
         // Not a readiness condition (the worker still applies every delete), but an operator
         // must see it: critical deletes are not confirmed on a replica right now.
         durability: monitor.state === 'healthy' || monitor.state === 'unknown' ? 'ok' : 'degraded',
@@ -250,7 +338,19 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
       };
       return { ready: checks.redis && checks.polling && !closing, checks };
     },
-    ...(options.registerAdminRoutes === undefined ? {} : { register: options.registerAdminRoutes }),
+    register: async (app) => {
+      registerAdminApi(app, {
+        client: redis.client,
+        namespace: config.keys.namespace,
+        queues: pollers.map((p) => p.name),
+        purger,
+        audit,
+        pause,
+        token: adminToken,
+      });
+      registerShadowRoutes(app, shadow);
+      await options.registerAdminRoutes?.(app);
+    },
   });
 
   const heartbeats: HeartbeatLoop = startHeartbeats(
@@ -275,7 +375,10 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   await monitor.poll();
   monitor.start();
   held.start();
-  for (const p of pollers) p.start();
+  // The switch is read before the first receive: a worker started while paused stays paused.
+  await pause.poll();
+  pause.start();
+  syncPolling();
   if (required === 0)
     logger.warn('REDIS_WAIT_REPLICAS=0: critical deletes are acked without any replica confirmation');
   logger.info(
@@ -284,6 +387,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
       adminPort: admin.port,
       redisMode: config.redis.mode,
       replication: monitor.sample,
+      ...(config.shadow === undefined ? {} : { shadow: describeCandidate(config.shadow) }),
     },
     'worker started',
   );
@@ -293,6 +397,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     (closed ??= (async () => {
       closing = true;
       shutdown.abort();
+      pause.stop();
       clearInterval(depthTimer);
       const started = Date.now();
       await step('drain queues', () =>

@@ -28,6 +28,7 @@ import { privateMessaging, type PrivateMessaging } from '../support/private-mess
 import { stack } from '../support/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 import type { ChildCommand, LoopReport } from './client-golden-week-child.ts';
+import { adminHeaders } from '../../src/admin/admin-token.ts';
 
 const PROCESSES = 4;
 const SECTION = 'golden-week-manga';
@@ -117,7 +118,7 @@ describe('Golden Week: a promotion change reaches 4 processes holding the old on
     }
     // One broadcast per applied batch, so the warm-up is counted in the worker's lag report.
     const promoLagOf = async () => {
-      const r = (await (await fetch(`${lagUrl()}`)).json()) as LagReport;
+      const r = (await (await fetch(`${lagUrl()}`, { headers: adminHeaders() })).json()) as LagReport;
       return r.series.find((x) => x.family === 'promo' && x.stage === 'origin_to_delete');
     };
     await eventually(async () => ((await promoLagOf())?.window.count === WARMUP_EVENTS ? true : undefined), {
@@ -159,7 +160,7 @@ describe('Golden Week: a promotion change reaches 4 processes holding the old on
 
     // Assess
     const lag = (await (
-      await fetch(`http://127.0.0.1:${worker.adminPort}/lag.json?window=60`)
+      await fetch(`http://127.0.0.1:${worker.adminPort}/lag.json?window=60`, { headers: adminHeaders() })
     ).json()) as LagReport;
     const promoLag = lag.series.find((x) => x.family === 'promo' && x.stage === 'origin_to_delete');
     expect(promoLag?.window.count).toBe(WARMUP_EVENTS + 1);

@@ -11,6 +11,7 @@ import { productUpdated, promotionChanged, publish, sessionStarted } from '../su
 import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
 import { stack } from '../support/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { adminHeaders } from '../../src/admin/admin-token.ts';
 
 const sqs = sqsClient();
 const sns = snsClient();
@@ -130,7 +131,9 @@ describe.each([
       expect(Math.max(...served), k).toBe(0);
     }
     if (mode !== 'cluster') for (const r of replicas) r.disconnect();
-    const metrics = await (await fetch(`http://127.0.0.1:${worker.adminPort}/metrics`)).text();
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${worker.adminPort}/metrics`, { headers: adminHeaders() })
+    ).text();
     expect(metrics).toMatch(/^invalidation_held_acks_confirmed_total\{queue="promotions"\} [1-9]/m);
   });
 

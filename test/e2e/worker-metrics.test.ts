@@ -9,6 +9,7 @@ import { eventually, snsClient } from '../support/aws.ts';
 import { productUpdated, publishAll } from '../support/events.ts';
 import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
 import type { WorkerProcess } from '../support/worker-process.ts';
+import { adminHeaders } from '../../src/admin/admin-token.ts';
 
 const INJECTED_LAG_MS = 5_000;
 const EVENTS = 20;
@@ -45,7 +46,9 @@ describe('invalidation lag of real events', () => {
     // plus what the trip took, and not more than that trip could have taken.
     const report = await eventually(
       async () => {
-        const r = (await (await fetch(`${admin}/lag.json?window=60`)).json()) as LagReport;
+        const r = (await (
+          await fetch(`${admin}/lag.json?window=60`, { headers: adminHeaders() })
+        ).json()) as LagReport;
         const s = r.series.find((x) => x.family === 'product' && x.stage === 'origin_to_delete');
         return s && s.window.count >= EVENTS ? s : undefined;
       },
@@ -56,7 +59,7 @@ describe('invalidation lag of real events', () => {
     expect(report.window.count).toBe(EVENTS);
     expect(report.window.p50).toBeGreaterThanOrEqual(INJECTED_LAG_MS);
     expect(report.window.max).toBeLessThanOrEqual(INJECTED_LAG_MS + tripMs + 50);
-    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    const metrics = await (await fetch(`${admin}/metrics`, { headers: adminHeaders() })).text();
     expect(metrics).toMatch(
       new RegExp(`invalidation_events_processed_total\\{family="product"\\} ${EVENTS}`),
     );

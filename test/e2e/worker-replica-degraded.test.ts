@@ -21,6 +21,7 @@ import { promotionChanged, publish } from '../support/events.ts';
 import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
 import { startPrivateSentinelGroup, type PrivateSentinelGroup } from '../support/private-sentinel-group.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { adminHeaders } from '../../src/admin/admin-token.ts';
 
 const EVENTS = 50;
 
@@ -39,7 +40,7 @@ async function world(): Promise<World> {
     startPrivateSentinelGroup({ profile: 'fast' }),
     privateMessaging({ visibilityTimeoutSeconds: 10, maxReceiveCount: 3 }),
   ]);
-  const primary = new Redis({ ...group.primary(), maxRetriesPerRequest: 3 });
+  const primary = new Redis({ ...group.access.node, ...group.primary(), maxRetriesPerRequest: 3 });
   primary.on('error', () => undefined);
   const namespace = `rd${Math.random().toString(36).slice(2, 7)}`;
   const worker = await startWorkerProcess({
@@ -97,7 +98,9 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
   async function promoMetrics(
     w: World,
   ): Promise<{ applied: number; confirmed: number; degraded: Record<string, number> }> {
-    const text = await (await fetch(`http://127.0.0.1:${w.worker.adminPort}/metrics`)).text();
+    const text = await (
+      await fetch(`http://127.0.0.1:${w.worker.adminPort}/metrics`, { headers: adminHeaders() })
+    ).text();
     const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
     const degraded: Record<string, number> = {};
     for (const m of text.matchAll(

@@ -23,6 +23,7 @@ import { stack } from '../../support/stack.ts';
 import { startSim } from '../origin-sim/sim-harness.ts';
 import type { SimHarness } from '../origin-sim/sim-harness.ts';
 import { cleanup, namespace, sentinelConfig } from '../redis/redis-test-kit.ts';
+import { adminHeaders } from '../../../src/admin/admin-token.ts';
 
 const ENTRY = fileURLToPath(new URL('../../../src/orchestrator-sim/reader-process.ts', import.meta.url));
 
@@ -59,6 +60,7 @@ describe('demo Orchestrator reader process', () => {
       catalogSize: 200,
       users: 20,
       redis: { mode: 'sentinel', sentinels, name: sentinelName },
+      redisAccess: { tls: stack().redis.tls, passwordFile: stack().redis.passwordFile },
       namespace: ns,
       locales: ['en-US', 'ja-JP'],
       tenant: 'default',
@@ -91,8 +93,10 @@ describe('demo Orchestrator reader process', () => {
 
       // Act: let it read for a while (about 150 reads)
       await new Promise((r) => setTimeout(r, 1_500));
-      const reads = (await (await fetch(`${admin}/reads.json`)).json()) as ReadTraceSnapshot;
-      const metrics = await (await fetch(`${admin}/metrics`)).text();
+      const reads = (await (
+        await fetch(`${admin}/reads.json`, { headers: adminHeaders() })
+      ).json()) as ReadTraceSnapshot;
+      const metrics = await (await fetch(`${admin}/metrics`, { headers: adminHeaders() })).text();
       const c = child;
       c?.kill('SIGTERM');
       if (c !== undefined) await once(c, 'exit');

@@ -35,6 +35,7 @@ describe('loadWorkerConfig: defaults', () => {
         effectsDeadlineMs: 10_000,
       },
       keys: { namespace: 'mc', locales: ['en-US', 'ja-JP'] },
+      maxEventBodyBytes: 65_536,
       queues: { catalog: { url: QUEUE } },
       consumer: {
         batchSize: 10,
@@ -47,7 +48,7 @@ describe('loadWorkerConfig: defaults', () => {
       replay: { windowMs: 10_000, maxBytes: 64 * 1024 * 1024, durabilityHoldMs: 120_000 },
       lifecycle: { drainDeadlineMs: 20_000, stopTimeoutMs: 30_000 },
       // The port every other tool assumes (lag, dashboard, the stack's health check).
-      admin: { port: 9464 },
+      admin: { port: 9464, host: '127.0.0.1' },
       logLevel: 'info',
       metricsService: 'invalidation-fleet',
       emfEnabled: false,
