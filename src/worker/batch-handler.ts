@@ -94,6 +94,15 @@ export interface BatchHandlerDeps {
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** The edge's body limit (WORKER_MAX_EVENT_BODY_BYTES); default MAX_EVENT_BODY_BYTES. */
+  readonly maxBodyBytes?: number;
+  /** Shadow mode: told every planned batch once it was handled (shadow-evaluator.ts). */
+  readonly shadow?: ShadowPort;
+}
+
+/** Plans a batch with a candidate contract and records the difference; never throws. */
+export interface ShadowPort {
+  observe(queue: string, messages: readonly IncomingMessage[], live: InvalidationPlan): void;
 }
 
 /** Creates the sqs-consumer `handleMessageBatch`: resolves with the messages to delete. */
@@ -101,7 +110,12 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
   const now = deps.now ?? Date.now;
   return async (messages) => {
     const receivedAtMs = now();
-    const plan = planBatch(messages.map(toIncoming), deps.keys);
+    const incoming = messages.map(toIncoming);
+    const plan = planBatch(
+      incoming,
+      deps.keys,
+      deps.maxBodyBytes === undefined ? {} : { maxBodyBytes: deps.maxBodyBytes },
+    );
     // planBatch returns one decision per message, in the same order.
     const apply: Decided<ApplyDecision>[] = [];
     const poison: Decided<PoisonDecision>[] = [];
@@ -123,6 +137,19 @@ export function createBatchHandler(deps: BatchHandlerDeps): (messages: Message[]
       const consumed = deps.ignored ? await deps.ignored.consume(message, decision) : true;
       if (consumed) ack.push(message);
     }
+    // Shadow mode runs after the live batch, on the next turn: it never delays an ack.
+    const shadow = deps.shadow;
+    if (shadow !== undefined)
+      setImmediate(() => {
+        try {
+          shadow.observe(deps.queue, incoming, plan);
+        } catch (err) {
+          deps.logger.warn(
+            { err, queue: deps.queue },
+            'shadow mode failed on a batch (nothing live is affected)',
+          );
+        }
+      });
     return ack;
   };
 }
