@@ -10,8 +10,8 @@ import type { AdminCliContext, AdminCommandRegistrar } from '../admin/admin-cli.
 import { registerAuditCommand } from '../admin/audit-command.ts';
 import { registerPauseCommands } from '../admin/pause-command.ts';
 import { registerPurgeCommand } from '../admin/purge-command.ts';
-// import { registerDlqCommand } from '../admin/dlq-command.ts';
-// import { registerShadowCommand } from '../admin/shadow-command.ts';
+import { registerDlqCommand } from '../admin/dlq-command.ts';
+import { registerShadowCommand } from '../admin/shadow-command.ts';
 import { runMain } from './run-main.ts';
 
 /** Every subcommand module, in the order `--help` lists them. */
@@ -19,8 +19,8 @@ export const ADMIN_COMMANDS: readonly AdminCommandRegistrar[] = [
   registerPurgeCommand, // purge: key, entity, family, tenant (src/admin/purge-command.ts)
   registerAuditCommand, // audit: read the audit trail (src/admin/audit-command.ts)
   registerPauseCommands, // pause, resume, status: the kill switch (src/admin/pause-command.ts)
-  // registerDlqCommand, // dlq list|show|redrive (src/admin/dlq-command.ts)
-  // registerShadowCommand, // shadow report (src/admin/shadow-command.ts)
+  registerDlqCommand, // dlq list|show|redrive|tasks|cancel (src/admin/dlq-command.ts)
+  registerShadowCommand, // shadow report (src/admin/shadow-command.ts)
 ];
 
 /** Runs the command; resolves with the exit code. */
@@ -38,7 +38,7 @@ export async function main(
     },
   };
   const program = new Command('admin')
-    .description('Operate the fleet: purge, audit, pause/resume (see docs/operations.md, "Admin commands")')
+    .description('Operate the fleet: purge, audit, pause/resume, dlq, shadow (see docs/operations.md, "Admin commands")')
     .showHelpAfterError();
   for (const register of ADMIN_COMMANDS) register(program, context);
   await program.parseAsync(argv);
