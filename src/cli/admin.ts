@@ -38,7 +38,9 @@ export async function main(
     },
   };
   const program = new Command('admin')
-    .description('Operate the fleet: purge, audit, pause/resume, dlq, shadow (see docs/operations.md, "Admin commands")')
+    .description(
+      'Operate the fleet: purge, audit, pause/resume, dlq, shadow (see docs/operations.md, "Admin commands")',
+    )
     .showHelpAfterError();
   for (const register of ADMIN_COMMANDS) register(program, context);
   await program.parseAsync(argv);
