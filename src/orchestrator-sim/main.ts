@@ -5,7 +5,7 @@
  * `.local/orchestrator.json` ({ targets, mode }) which the dashboard reads; a child that
  * dies is restarted; SIGINT/SIGTERM stop them all (each finishes its reads in flight).
  *
- *   node src/orchestrator-sim/main.ts [--processes 2] [--rate 25] [--skew 1.0] [--mode client|naive]
+ *   node src/orchestrator-sim/main.ts [--processes 2] [--rate 25] [--skew 1.0] [--mode client|naive|ttl-l1|local-flight]
  *        [--admin-port 9480] [--env-file .local/env.json] [--redis-mode sentinel|standalone|cluster]
  *        [--catalog 10000] [--users 2000] [--mix product=0.5,promo=0.2,reco=0.15,review=0.15]
  *        [--l1 10000] [--hotness-sample 16] [--trace-dir .local/reads] [--duration 0] [--seed 1]
@@ -21,7 +21,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { onStopSignal, runMain } from '../cli/run-main.ts';
 import { DEFAULT_LOCALES, DEFAULT_NAMESPACE } from '../core/key-builder.ts';
 import { readLocalStack } from '../local/env-file.ts';
-import type { ReaderSettings } from './reader-settings.ts';
+import { READER_MODES } from './reader-settings.ts';
+import type { ReaderMode, ReaderSettings } from './reader-settings.ts';
 
 const int = (min: number) => (v: string) => {
   const n = Number(v);
@@ -48,7 +49,7 @@ export interface OrchestratorOptions {
   processes: number;
   rate: number;
   skew: number;
-  mode: 'client' | 'naive';
+  mode: ReaderMode;
   adminPort: number;
   envFile: string;
   redisMode: 'sentinel' | 'standalone' | 'cluster';
@@ -86,6 +87,10 @@ export function readerSettings(o: OrchestratorOptions, index: number): ReaderSet
     users: o.users,
     ...(o.mix === undefined ? {} : { mix: o.mix }),
     redis,
+    redisAccess: {
+      ...(stack.redis.tls === undefined ? {} : { tls: stack.redis.tls }),
+      ...(stack.redis.passwordFile === undefined ? {} : { passwordFile: stack.redis.passwordFile }),
+    },
     namespace: o.namespace,
     locales: o.locales.split(',').map((l) => l.trim()),
     tenant: o.tenant,
@@ -108,8 +113,11 @@ export function main(argv: readonly string[]): Promise<void> {
     .option('--rate <n>', 'reads per second per process', num, 25)
     .option('--skew <s>', 'Zipf exponent over the catalog (0: uniform)', num, 1.0)
     .addOption(
-      new Option('--mode <mode>', 'cache client, or naive cache-aside')
-        .choices(['client', 'naive'])
+      new Option(
+        '--mode <mode>',
+        'cache client; naive cache-aside; ttl-l1 (per-task L1 only); local-flight (in-process single-flight only)',
+      )
+        .choices(READER_MODES)
         .default('client'),
     )
     .option('--admin-port <port>', 'admin port of the first reader; the others follow', int(1), 9480)

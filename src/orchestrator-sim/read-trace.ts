@@ -5,12 +5,15 @@
  *
  *   {"t":1764583200123,"p":0,"family":"promo","id":"manga-home","v":7,"src":"l1","ms":0.04}
  *
- * `t` is the wall time the read returned (ms), `v` the version served (absent on an error,
- * with `err` instead), `p` the process index.
+ * `t` is the wall time the read returned (ms), `ms` how long it took (so `t - ms` is when it
+ * began), `v` the version served (absent on an error, with `err` instead), `p` the process
+ * index, `u` the user browsing (when the caller names one). src/consistency/read-staleness.ts
+ * judges these lines.
  */
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import type { ReadFamily, ReadResult } from '../client/cache-client.ts';
+import type { ReaderMode } from './reader-settings.ts';
 
 export type ReadSource = ReadResult['source'] | 'error';
 
@@ -25,7 +28,7 @@ export interface FamilyCounters {
 
 export interface ReadTraceSnapshot {
   readonly process: number;
-  readonly mode: 'client' | 'naive';
+  readonly mode: ReaderMode;
   readonly since: string;
   readonly families: Partial<Record<ReadFamily, FamilyCounters>>;
   /** Reads not issued because the in-flight bound was reached (the demo fell behind its rate). */
@@ -35,14 +38,14 @@ export interface ReadTraceSnapshot {
 
 export class ReadTrace {
   readonly #process: number;
-  readonly #mode: 'client' | 'naive';
+  readonly #mode: ReaderMode;
   readonly #since = new Date().toISOString();
   readonly #families: Partial<Record<ReadFamily, FamilyCounters>> = {};
   readonly #file: WriteStream | undefined;
   readonly #tracePath: string | undefined;
   #skipped = 0;
 
-  constructor(options: { process: number; mode: 'client' | 'naive'; tracePath?: string | undefined }) {
+  constructor(options: { process: number; mode: ReaderMode; tracePath?: string | undefined }) {
     this.#process = options.process;
     this.#mode = options.mode;
     this.#tracePath = options.tracePath;
@@ -60,7 +63,14 @@ export class ReadTrace {
   }
 
   /** One read that returned `result` (or failed with `error`) after `ms`. */
-  record(family: ReadFamily, id: string, ms: number, result: ReadResult | undefined, error?: unknown): void {
+  record(
+    family: ReadFamily,
+    id: string,
+    ms: number,
+    result: ReadResult | undefined,
+    error?: unknown,
+    user?: string,
+  ): void {
     const c = this.#counters(family);
     const src: ReadSource = result === undefined ? 'error' : result.source;
     c.reads++;
@@ -74,6 +84,7 @@ export class ReadTrace {
       else line.v = result.version ?? null;
       line.src = src;
       line.ms = Math.round(ms * 100) / 100;
+      if (user !== undefined) line.u = user;
       this.#file.write(`${JSON.stringify(line)}\n`);
     }
   }

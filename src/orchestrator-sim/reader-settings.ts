@@ -3,12 +3,18 @@
  * child (one JSON argument), validated here.
  */
 import { z } from 'zod';
+import { RedisAccessSchema } from '../local/env-file.ts';
+
+/** client: ours; naive: plain cache-aside; ttl-l1: per-task TTL L1 only; local-flight: in-process single-flight only. */
+export const READER_MODES = ['client', 'naive', 'ttl-l1', 'local-flight'] as const;
+export type ReaderMode = (typeof READER_MODES)[number];
 
 const hostPort = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65_535) });
 
 export const ReaderSettingsSchema = z.object({
   index: z.number().int().min(0),
-  mode: z.enum(['client', 'naive']),
+  /** The design (docs/consistency.md): the cache client, or a hand-written one (naive-cache.ts). */
+  mode: z.enum(READER_MODES),
   /** Reads per second of this process. */
   rate: z.number().positive().max(100_000),
   /** Reads in flight at most; past it a tick's reads are skipped (and counted). */
@@ -22,6 +28,8 @@ export const ReaderSettingsSchema = z.object({
     z.object({ mode: z.literal('sentinel'), sentinels: z.array(hostPort).min(1), name: z.string().min(1) }),
     z.object({ mode: z.literal('cluster'), nodes: z.array(hostPort).min(1) }),
   ]),
+  /** TLS CA and password file of the Redis (env.json's shape; the password stays in its file); unset: neither. */
+  redisAccess: RedisAccessSchema.optional(),
   namespace: z.string().min(1),
   locales: z.array(z.string().min(1)).min(1),
   tenant: z.string().min(1),
@@ -35,6 +43,8 @@ export const ReaderSettingsSchema = z.object({
   /** Stop after this many seconds (0: run until SIGTERM). */
   durationS: z.number().min(0),
   seed: z.number().int().optional(),
+  /** Wait for a `{ type: 'start' }` IPC message before the first read (a run's processes start together). */
+  waitForStart: z.boolean().optional(),
 });
 
 export type ReaderSettings = z.infer<typeof ReaderSettingsSchema>;

@@ -12,6 +12,8 @@ export interface DemoRead {
   readonly family: ReadFamily;
   readonly id: string;
   readonly dims: ReadDims;
+  /** The user browsing (reco: the user the recommendations are for). */
+  readonly user: string;
 }
 
 export interface WorkloadOptions {
@@ -26,6 +28,8 @@ export interface WorkloadOptions {
   /** Locales the reads use (must be the fleet's). Default en-US, ja-JP. */
   readonly locales?: readonly string[];
   readonly random?: () => number;
+  /** Draws the user of a non-reco read; apart from `random` so a seed's read sequence stays the same. */
+  readonly userRandom?: () => number;
 }
 
 /** The store sections of the promotions (Golden Week: manga-home is the busiest). */
@@ -94,6 +98,7 @@ export class ZipfSampler {
 /** The demo's read generator. */
 export class Workload {
   readonly #random: () => number;
+  readonly #userRandom: () => number;
   readonly #catalog: ZipfSampler;
   readonly #sections: ZipfSampler;
   readonly #users: number;
@@ -102,6 +107,7 @@ export class Workload {
 
   constructor(options: WorkloadOptions = {}) {
     this.#random = options.random ?? Math.random;
+    this.#userRandom = options.userRandom ?? Math.random;
     const skew = options.skew ?? 1.0;
     this.#catalog = new ZipfSampler(options.catalogSize ?? 10_000, skew, this.#random);
     this.#sections = new ZipfSampler(STORE_SECTIONS.length, skew, this.#random);
@@ -124,6 +130,10 @@ export class Workload {
     return this.#catalog;
   }
 
+  #user(): string {
+    return `user-${Math.floor(this.#userRandom() * this.#users)}`;
+  }
+
   next(): DemoRead {
     const u = this.#random();
     const family = this.#thresholds.find(([, t]) => u < t)?.[0] ?? 'product';
@@ -131,15 +141,18 @@ export class Workload {
     switch (family) {
       case 'product':
       case 'review':
-        return { family, id: asinOf(this.#catalog.next()), dims: { locale } };
+        return { family, id: asinOf(this.#catalog.next()), dims: { locale }, user: this.#user() };
       case 'promo':
-        return { family, id: STORE_SECTIONS[this.#sections.next()] ?? 'manga-home', dims: { locale } };
-      case 'reco':
         return {
           family,
-          id: `user-${Math.floor(this.#random() * this.#users)}`,
-          dims: { seedAsin: asinOf(this.#catalog.next()) },
+          id: STORE_SECTIONS[this.#sections.next()] ?? 'manga-home',
+          dims: { locale },
+          user: this.#user(),
         };
+      case 'reco': {
+        const user = `user-${Math.floor(this.#random() * this.#users)}`;
+        return { family, id: user, dims: { seedAsin: asinOf(this.#catalog.next()) }, user };
+      }
     }
   }
 }
