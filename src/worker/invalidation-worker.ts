@@ -219,7 +219,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     for (const p of pollers) {
       const paused = pause.isPaused(p.name);
       adminMetrics.consumptionPaused(p.name, paused);
-      if (paused) p.pause({ abortReceives: true });
+      if (paused) p.pause();
       else if (!gate.isOpen) p.start();
     }
   }
@@ -289,7 +289,19 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
         visibilityTimeoutS: config.consumer.visibilityTimeoutS,
         heartbeatIntervalS: config.consumer.heartbeatIntervalS,
         waitTimeS: config.consumer.waitTimeS,
-        handleBatch: (messages) => {
+        handleBatch: async (messages) => {
+          // A long poll that was in flight when the kill switch was set can still return
+          // messages: they are given back at once (visible again, receive count + 1), never
+          // handled. Batches handed over before the switch finish as usual.
+          if (pause.isPaused(name)) {
+            await changeVisibility(
+              sqs,
+              queue.url,
+              messages.map((message) => ({ message, timeoutS: 0 })),
+            ).catch((err: unknown) => child.warn({ err }, 'paused: giving back a late batch failed'));
+            child.info({ messages: messages.length }, 'paused: a late receive was given back unhandled');
+            return [];
+          }
           observeAge(name, messages);
           return handleBatch(messages);
         },

@@ -46,8 +46,6 @@ interface Poller {
   readonly consumer: Consumer;
   /** Aborts this poller's ReceiveMessage in flight, and only that (close). */
   readonly receiveAbort: AbortController;
-  /** Aborts the ReceiveMessage in flight at a kill-switch pause; replaced after each use. */
-  pauseAbort: AbortController;
   /** True while a ReceiveMessage of this poller is in flight. */
   receiving: boolean;
   /** Set while a resume waits for the previous iteration to end. */
@@ -73,7 +71,6 @@ export class QueuePollers {
     const poller: Poller = {
       consumer: undefined as unknown as Consumer,
       receiveAbort,
-      pauseAbort: new AbortController(),
       receiving: false,
       resumeTimer: undefined,
     };
@@ -92,8 +89,6 @@ export class QueuePollers {
     consumer.on('error', (err) => {
       // Our abort of idle long polls is how close() works; that is not worth a warning.
       if (this.#closing && receiveAbort.signal.aborted && /abort/i.test(err.message)) return;
-      // Nor is the abort of a receive by a kill-switch pause.
-      if (!this.#running && /abort/i.test(err.message)) return;
       this.#logger.warn(
         { err, queue: this.name },
         'sqs poll, heartbeat or delete failed; the messages come back',
@@ -126,20 +121,14 @@ export class QueuePollers {
   /**
    * Stops asking for new messages; cheap and synchronous (the Redis gate calls it). A long
    * poll in flight is left to end: messages it returns are handled like any batch in hand.
-   * With `abortReceives` (the kill switch: nothing may be received once it is set) a long
-   * poll in flight is aborted instead; a batch in hand is never interrupted. An aborted
-   * receive that SQS had already answered leaves its messages invisible until their
-   * visibility timeout, then they come back (none is lost).
+   * (The kill switch gives such late messages back unhandled: invalidation-worker.ts. It does
+   * not abort the poll: SQS can still take messages for a receive whose caller is gone, and
+   * they would stay invisible for a whole visibility timeout.)
    */
-  pause(options: { readonly abortReceives?: boolean } = {}): void {
-    const wasRunning = this.#running;
+  pause(): void {
+    if (!this.#running) return;
     this.#running = false;
     for (const p of this.#pollers) {
-      if (options.abortReceives === true && p.receiving) {
-        p.pauseAbort.abort();
-        p.pauseAbort = new AbortController();
-      }
-      if (!wasRunning) continue;
       clearTimeout(p.resumeTimer);
       p.resumeTimer = undefined;
       p.consumer.stop();
@@ -202,9 +191,7 @@ function receiveTracked(sqs: SQSClient, poller: Poller): SQSClient {
   const send: Send = async (command, options = {}) => {
     const original = sqs.send.bind(sqs) as Send;
     if (!(command instanceof ReceiveMessageCommand)) return original(command, options);
-    const signals = [poller.receiveAbort.signal, poller.pauseAbort.signal, options.abortSignal].filter(
-      (s) => s !== undefined,
-    );
+    const signals = [poller.receiveAbort.signal, options.abortSignal].filter((s) => s !== undefined);
     poller.receiving = true;
     try {
       return await original(command, { ...options, abortSignal: AbortSignal.any(signals) });
