@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { readLocalStack } from '../src/local/env-file.ts';
 import { createOriginSimulator } from '../src/origin-sim/origin-simulator.ts';
+import { redisAccess } from '../src/local/local-redis.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -35,7 +36,11 @@ const sim = createOriginSimulator({ config: { latencyScale: 1 } });
 const url = await sim.listen(0);
 const dir = await mkdtemp(join(tmpdir(), 'bench-warm-'));
 const ns = `bench-${Date.now().toString(36)}`;
-const redis = new Redis({ sentinels: stackEnv.redis.sentinels, name: stackEnv.redis.sentinelName });
+const redis = new Redis({
+  ...redisAccess(stackEnv.redis).sentinel,
+  sentinels: stackEnv.redis.sentinels,
+  name: stackEnv.redis.sentinelName,
+});
 redis.on('error', (err: Error) => console.error(`bench redis: ${err.message}`));
 try {
   const envFile = join(dir, 'env.json');

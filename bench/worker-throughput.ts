@@ -34,6 +34,7 @@ import { breakdown } from './worker/pipeline-breakdown.ts';
 import { messageBatches, type BodyShape } from './worker/product-events.ts';
 import { commandCeiling, prepareCeiling, type Ceiling } from './worker/redis-ceiling.ts';
 import { int, loadAverage, machine, median } from './worker/stats.ts';
+import { stackAccess } from '../test/support/redis-access.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,9 +84,15 @@ const s = stack();
 const primary = s.redis.primary;
 const namespace = benchNamespace();
 const keys = benchKeys(namespace);
-const redis = new Redis({ host: primary.host, port: primary.port });
-const replica = new Redis({ host: s.redis.replica.host, port: s.redis.replica.port });
-const connection = createRedisConnection({ mode: 'standalone', host: primary.host, port: primary.port });
+const access = stackAccess();
+const redis = new Redis({ ...access.node, host: primary.host, port: primary.port });
+const replica = new Redis({ ...access.node, host: s.redis.replica.host, port: s.redis.replica.port });
+const connection = createRedisConnection({
+  mode: 'standalone',
+  host: primary.host,
+  port: primary.port,
+  tuning: access.tuning,
+});
 
 const m = machine();
 const redisVersion = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? '?';
@@ -176,6 +183,8 @@ try {
   const ceilingOptions = {
     host: primary.host,
     port: primary.port,
+    tls: access.cli.args,
+    password: access.tuning.password,
     requests: o.rbRequests,
     pipeline: 10,
     clients: o.rbClients,

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # The local stack: LocalStack (SNS, SQS, CloudFormation...), Redis primary + replica +
 # three Sentinels, a 6-node Redis cluster, the messaging topology deployed from the CDK
-# construct, and the origin simulator.
+# construct, and the origin simulator. Redis serves TLS only and requires a password, as
+# ElastiCache does (a CA, certificate and password made in .local/ by scripts/lib/tls.sh).
 #   env.sh up [--profile fast|elasticache]
 #                          start what is not running (idempotent, quiet when all is up);
 #                          the Redis Sentinels' failover timings (default: $REDIS_PROFILE,
 #                          else fast) are applied to running Sentinels too (scripts/lib/redis.sh)
 #   env.sh down            stop everything the stack runs; no process remains
-#   env.sh status [--json] say what runs; --json prints the endpoints (.local/env.json)
+#   env.sh status [--json] say what runs, and whether Redis refuses plain and password-less
+#                          clients; --json prints the endpoints (.local/env.json)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$ROOT/scripts/lib/ports.sh"
 source "$ROOT/scripts/lib/localstack.sh"
+source "$ROOT/scripts/lib/tls.sh"
 source "$ROOT/scripts/lib/redis.sh"
 source "$ROOT/scripts/lib/admin-token.sh"
 
@@ -26,10 +29,13 @@ messaging_fingerprint() { cat "$ROOT"/infra/lib/messaging/*.ts "$ROOT/scripts/li
 
 messaging_up() {
   local want; want="$(messaging_fingerprint)-$(cat "$LOCALSTACK_PID" 2>/dev/null || echo external)"
-  [[ "$LOCALSTACK_STARTED" == 0 && -f "$ENV_FILE" && "$(cat "$MESSAGING_STAMP" 2>/dev/null)" == "$want" ]] && return 0
+  # An env.json without the Redis credentials predates the TLS switch: written again.
+  [[ "$LOCALSTACK_STARTED" == 0 && -f "$ENV_FILE" && "$(cat "$MESSAGING_STAMP" 2>/dev/null)" == "$want" ]] \
+    && grep -q '"passwordFile"' "$ENV_FILE" && return 0
   HOST="$HOST" LOCALSTACK_PORT="$LOCALSTACK_PORT" REDIS_PRIMARY_PORT="$REDIS_PRIMARY_PORT" \
     REDIS_REPLICA_PORT="$REDIS_REPLICA_PORT" SENTINEL_PORTS="${SENTINEL_PORTS[*]}" SENTINEL_NAME="$SENTINEL_NAME" \
     CLUSTER_PORTS="${CLUSTER_PORTS[*]}" ORIGIN_PORT="$ORIGIN_PORT" ENV_FILE="$ENV_FILE" \
+    REDIS_TLS_CA_FILE="$TLS_CA" REDIS_PASSWORD_FILE="$REDIS_PASSWORD_FILE" \
     node "$ROOT/scripts/lib/provision-messaging.ts" || die "deploying the messaging stack to LocalStack failed"
   echo "$want" >"$MESSAGING_STAMP"
   # The simulator publishes to these topics: restart it so it reads the new ones.
@@ -101,15 +107,17 @@ status() {
   check "endpoints    $ENV_FILE" test -f "$ENV_FILE"
   if (( json )); then
     [[ -f "$ENV_FILE" ]] || die "no $ENV_FILE: run npm run env:up"
-    local master; master="$(redis-cli -h "$HOST" -p "${SENTINEL_PORTS[0]}" sentinel get-master-addr-by-name "$SENTINEL_NAME" 2>/dev/null | paste -sd: || true)"
+    local master; master="$(rcli "${SENTINEL_PORTS[0]}" sentinel get-master-addr-by-name "$SENTINEL_NAME" 2>/dev/null | paste -sd: || true)"
     local profile; profile="$(redis_profile_status | awk '{print $3}')"
-    node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); e.healthy=process.argv[2]==="0"; e.redis.currentPrimary=process.argv[3]||null; e.redis.profile=process.argv[4]||null; console.log(JSON.stringify(e,null,2))' \
-      "$ENV_FILE" "$bad" "$master" "$profile"
+    local secured=false; [[ "$(redis_tls_status)" == "redis tls: on, password required"* ]] && secured=true
+    node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")); e.healthy=process.argv[2]==="0"; e.redis.currentPrimary=process.argv[3]||null; e.redis.profile=process.argv[4]||null; e.redis.tlsAndPasswordRequired=process.argv[5]==="true"; console.log(JSON.stringify(e,null,2))' \
+      "$ENV_FILE" "$bad" "$master" "$profile" "$secured"
   else
     printf '%s\n' "${lines[@]}"
-    local master; master="$(redis-cli -h "$HOST" -p "${SENTINEL_PORTS[0]}" sentinel get-master-addr-by-name "$SENTINEL_NAME" 2>/dev/null | paste -sd: || true)"
+    local master; master="$(rcli "${SENTINEL_PORTS[0]}" sentinel get-master-addr-by-name "$SENTINEL_NAME" 2>/dev/null | paste -sd: || true)"
     [[ -n "$master" ]] && printf 'current primary (per Sentinel): %s\n' "$master"
     redis_profile_status
+    redis_tls_status
   fi
   return $bad
 }

@@ -26,6 +26,7 @@ import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { readLocalStack } from '../../src/local/env-file.ts';
 import { createNaiveCache } from '../../src/orchestrator-sim/naive-cache.ts';
 import { loadAverage, machine, percentile } from '../worker/stats.ts';
+import { redisAccessTuning } from '../../src/local/local-redis.ts';
 
 const program = new Command('bench:client')
   .option('--env-file <file>', 'local stack description', '.local/env.json')
@@ -37,6 +38,7 @@ const redis: RedisConfig = {
   mode: 'sentinel',
   sentinels: stack.redis.sentinels,
   name: stack.redis.sentinelName,
+  tuning: redisAccessTuning(stack.redis),
 };
 const ns = `bench-client-${randomUUID().slice(0, 8)}`;
 const keys = createKeyBuilder({ namespace: ns, locales: ['en-US'] });
@@ -153,7 +155,16 @@ async function stampede(mode: 'client' | 'naive') {
   const id = `B9${randomUUID().replace(/-/g, '').slice(0, 8).toUpperCase()}`;
   const children = Array.from({ length: 4 }, () =>
     fork(entry, [
-      JSON.stringify({ mode, redis, originUrl: stack.origin.url, namespace: ns, asin: id, concurrency: 250 }),
+      // The child reads the password from its file (redisAccess): none in argv.
+      JSON.stringify({
+        mode,
+        redis: { ...redis, tuning: undefined },
+        redisAccess: { tls: stack.redis.tls, passwordFile: stack.redis.passwordFile },
+        originUrl: stack.origin.url,
+        namespace: ns,
+        asin: id,
+        concurrency: 250,
+      }),
     ]),
   );
   await Promise.all(children.map((c) => once(c, 'message')));

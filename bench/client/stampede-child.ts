@@ -8,6 +8,8 @@
  */
 import { createRedisConnection } from '../../src/adapters/redis/redis-connection.ts';
 import type { RedisConfig } from '../../src/adapters/redis/redis-connection.ts';
+import type { RedisAccess } from '../../src/local/env-file.ts';
+import { redisAccessTuning } from '../../src/local/local-redis.ts';
 import type { CacheClient } from '../../src/client/cache-client.ts';
 import { createCacheClient } from '../../src/client/cache-client.ts';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
@@ -17,13 +19,19 @@ import { originLoaders } from '../../src/orchestrator-sim/origin-loaders.ts';
 interface ChildArgs {
   readonly mode: 'client' | 'naive';
   readonly redis: RedisConfig;
+  /** The stack's TLS CA and password file (env.json's `redis.tls`, `redis.passwordFile`). */
+  readonly redisAccess: RedisAccess;
   readonly originUrl: string;
   readonly namespace: string;
   readonly asin: string;
   readonly concurrency: number;
 }
 
-const args = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
+const parsed = JSON.parse(process.argv[2] ?? '{}') as ChildArgs;
+const args = {
+  ...parsed,
+  redis: { ...parsed.redis, tuning: redisAccessTuning(parsed.redisAccess) } as RedisConfig,
+};
 let originCalls = 0;
 const loaders = originLoaders(args.originUrl, (_family, outcome) => {
   if (outcome !== 'error') originCalls++;

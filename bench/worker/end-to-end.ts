@@ -23,6 +23,7 @@ import { benchKeys, populateProducts, survivingProducts } from './bench-keys.ts'
 import { productEvent } from './product-events.ts';
 import { percentile } from './stats.ts';
 import { adminHeaders } from '../../src/admin/admin-token.ts';
+import { stackAccess } from '../../test/support/redis-access.ts';
 
 export interface EndToEndOptions {
   readonly namespace: string;
@@ -71,8 +72,8 @@ export async function runEndToEnd(o: EndToEndOptions, log: (line: string) => voi
   const keys = benchKeys(o.namespace);
   const sns = snsClient();
   const sqs = sqsClient();
-  const redis = new Redis(s.redis.primary);
-  const subscriber = new Redis(s.redis.primary);
+  const redis = new Redis({ ...stackAccess().node, ...s.redis.primary });
+  const subscriber = new Redis({ ...stackAccess().node, ...s.redis.primary });
   let messaging: PrivateMessaging | undefined;
   let worker: WorkerProcess | undefined;
   const seenAt = new Map<string, number>();

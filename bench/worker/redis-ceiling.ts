@@ -43,6 +43,13 @@ export interface Ceiling {
 export interface CeilingOptions {
   readonly host: string;
   readonly port: number;
+  /** redis-cli-style TLS arguments (`--tls --cacert <ca>`), empty for plain TCP. */
+  readonly tls?: readonly string[];
+  /**
+   * AUTH password. redis-benchmark does not read REDISCLI_AUTH, so it is passed with `-a`
+   * (the local stack's throwaway password, visible in `ps` while the benchmark runs).
+   */
+  readonly password?: string;
   /** Requests per command run (UNLINK always runs UNLINK_REQUESTS, see UNLINK_KEYSPACE). */
   readonly requests: number;
   readonly pipeline: number;
@@ -55,13 +62,18 @@ const FENCE_TTL_MS = String(fenceTtlMs(KEY_CONTRACT.product));
 
 /** The redis-benchmark arguments for one command (before the command itself). */
 export function benchmarkArgs(o: CeilingOptions, requests: number, keyspace: number): string[] {
-  return ['-h', o.host, '-p', String(o.port), '-n', String(requests), '-c', String(o.clients)].concat([
-    '-P',
-    String(o.pipeline),
-    '-r',
-    String(keyspace),
-    '--csv',
-  ]);
+  return [
+    ...(o.tls ?? []),
+    ...(o.password === undefined ? [] : ['-a', o.password]),
+    '-h',
+    o.host,
+    '-p',
+    String(o.port),
+    '-n',
+    String(requests),
+    '-c',
+    String(o.clients),
+  ].concat(['-P', String(o.pipeline), '-r', String(keyspace), '--csv']);
 }
 
 async function rateOf(

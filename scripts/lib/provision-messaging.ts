@@ -28,6 +28,8 @@ const messaging = await deployMessagingLocally({
   // Locally a failing message reaches its DLQ sooner, so mistakes show while you watch.
   maxReceiveCount: 5,
   visibilityTimeoutSeconds: 30,
+  // The consistency auditor (npm run local) samples the events on a queue of its own.
+  auditorQueue: true,
 });
 
 const file = env('ENV_FILE');
@@ -41,9 +43,14 @@ const draft: LocalStackDescription = {
     sentinels: ports('SENTINEL_PORTS').map((port) => ({ host, port })),
     sentinelName: env('SENTINEL_NAME'),
     cluster: ports('CLUSTER_PORTS').map((port) => ({ host, port })),
+    // Every node, Sentinel and cluster node serves TLS only and requires the password
+    // (scripts/lib/redis.sh); the password stays in its own 0600 file.
+    tls: { caFile: env('REDIS_TLS_CA_FILE') },
+    passwordFile: env('REDIS_PASSWORD_FILE'),
   },
   topics: messaging.topics,
   queues: messaging.queues,
+  ...(messaging.auditor === undefined ? {} : { auditor: messaging.auditor }),
   origin: { url: `http://${host}:${env('ORIGIN_PORT')}` },
 };
 const description = parseStackDescription(

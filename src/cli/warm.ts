@@ -145,7 +145,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const s = resolved.settings;
   const logger = pino({ level: raw.logLevel, base: { component: 'warm' } }, pino.destination(2));
-  const connection = createRedisConnection({ ...s.redis, tuning: { connectionName: 'warm-up' } });
+  const connection = createRedisConnection({
+    ...s.redis,
+    tuning: { ...s.redis.tuning, connectionName: 'warm-up' },
+  });
   const interrupt = new AbortController();
   const releaseSignals = onStopSignal(() => interrupt.abort());
   try {

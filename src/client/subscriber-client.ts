@@ -16,7 +16,12 @@ import { createConnection } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { AbstractConnector, Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
-import { CONNECTION_DEFAULTS, reconnectDelay, redisOptions } from '../adapters/redis/redis-connection.ts';
+import {
+  CONNECTION_DEFAULTS,
+  reconnectDelay,
+  redisOptions,
+  sentinelAccessOptions,
+} from '../adapters/redis/redis-connection.ts';
 import type { ConnectionTuning, HostPort, RedisConfig } from '../adapters/redis/redis-connection.ts';
 
 /** A client for pub/sub only, on `config`; in cluster mode on any live node of it. */
@@ -29,6 +34,7 @@ export function createSubscriberClient(config: RedisConfig): Redis {
     case 'sentinel':
       return new Redis({
         ...base,
+        ...sentinelAccessOptions(config.tuning),
         sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })),
         name: config.name,
         // Reconnects at once on +switch-master instead of waiting for the old socket to die.

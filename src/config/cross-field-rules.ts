@@ -78,6 +78,11 @@ export function crossFieldProblems(v: Partial<Variables>): ConfigProblem[] {
     'must be 0 when REDIS_MODE=cluster (cluster mode has one database)',
   );
   rule(
+    v.REDIS_TLS_CA_FILE === undefined || !('REDIS_TLS' in v) || v.REDIS_TLS === true,
+    'REDIS_TLS_CA_FILE',
+    'is set but REDIS_TLS is not true: set REDIS_TLS=true (the CA is only used for TLS), or unset the CA file',
+  );
+  rule(
     both(v.REDIS_MODE, v.REDIS_ADDRESSES, (mode, a) => mode !== 'standalone' || a.length === 1),
     'REDIS_ADDRESSES',
     'must hold exactly one host:port when REDIS_MODE=standalone',

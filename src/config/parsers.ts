@@ -2,6 +2,7 @@
  * Parsers of the worker's environment variables: each reads the raw string of one variable
  * (after trimming; an empty string counts as unset) and says in plain words what is wrong.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { asQueueUrl } from '../core/identifiers.ts';
 
@@ -55,3 +56,20 @@ export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) 
 
 /** An SQS queue URL (http(s)), branded. */
 export const queueUrl = httpUrl.transform(asQueueUrl);
+
+/** The path of a readable file holding at least one PEM certificate (read once, at start-up). */
+export const pemFile = z.string().transform((path, ctx) => {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    ctx.addIssue({ code: 'custom', message: `cannot read ${path} (${code})` });
+    return z.NEVER;
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    ctx.addIssue({ code: 'custom', message: `${path} holds no PEM certificate` });
+    return z.NEVER;
+  }
+  return path;
+});

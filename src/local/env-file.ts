@@ -15,6 +15,17 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const arn = z.string().startsWith('arn:');
 const queue = z.object({ url: httpUrl, arn, dlqUrl: httpUrl, dlqArn: arn });
 
+/**
+ * How a client gets into the local Redis (every node, Sentinel and cluster node alike), as
+ * into ElastiCache with in-transit encryption and an AUTH token: TLS with the stack's own
+ * CA, and a password kept in a file (mode 0600) rather than in this description.
+ */
+export const RedisAccessSchema = z.object({
+  tls: z.object({ caFile: z.string().min(1) }).optional(),
+  passwordFile: z.string().min(1).optional(),
+});
+export type RedisAccess = z.infer<typeof RedisAccessSchema>;
+
 /** SNS topic ARNs by topic name. */
 export const StackTopicsSchema = z.object({ catalog: arn, promotions: arn, sessions: arn });
 
@@ -29,9 +40,12 @@ export const LocalStackDescriptionSchema = z.object({
     sentinels: z.array(hostPort).min(1),
     sentinelName: z.string().min(1),
     cluster: z.array(hostPort).min(1),
+    ...RedisAccessSchema.shape,
   }),
   topics: StackTopicsSchema,
   queues: z.object({ catalog: queue, promotions: queue, sessions: queue, reviewRefresh: queue }),
+  /** The consistency auditor's own queue on every topic (src/auditor/); absent on older stacks. */
+  auditor: z.object({ url: httpUrl, arn }).optional(),
   origin: z.object({ url: httpUrl }),
 });
 

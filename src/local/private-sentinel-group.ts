@@ -61,13 +61,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
 import { startEndpointProxy, type EndpointProxy, type HostPort } from './endpoint-proxy.ts';
 import { freePort } from './free-port.ts';
+import {
+  privateAccess,
+  privateSentinelAuthPass,
+  privateSentinelConfLines,
+  privateServerArgs,
+  type RedisAccess,
+} from './local-redis.ts';
 
 export type { HostPort } from './endpoint-proxy.ts';
 
@@ -152,7 +159,16 @@ export interface PrivateSentinelGroup {
   /** The "primary endpoint" (a DNS name in AWS): connect standalone clients here. */
   readonly endpoint: HostPort;
   readonly endpointProxy: EndpointProxy;
-  /** A config for the project's createRedisConnection: via the endpoint, or via the Sentinels. */
+  /**
+   * TLS + password of every node and Sentinel (src/local/local-redis.ts): `.node` for a
+   * client of a node (or through `endpoint`), `.sentinel` through the Sentinels. The proxy
+   * forwards the TLS bytes unchanged, so clients check the same certificate through it.
+   */
+  readonly access: RedisAccess;
+  /**
+   * A config for the project's createRedisConnection: via the endpoint, or via the Sentinels;
+   * its `tuning` holds the access (spread your own tuning over it, not instead of it).
+   */
   redisConfig(mode: 'standalone' | 'sentinel'): RedisConfig;
   primary(): HostPort;
   replica(): HostPort | undefined;
@@ -250,10 +266,16 @@ async function freePorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-/** PING over a raw socket with a deadline (a frozen node accepts TCP and never answers). */
+/**
+ * AUTH + PING over a bare TLS socket with a deadline (a frozen node accepts TCP, then never
+ * completes the handshake nor answers).
+ */
 function ping(port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: HOST, port });
+    const { tuning, node } = privateAccess();
+    const password = tuning.password ?? '';
+    const socket = connect({ ...(node.tls ?? {}), host: HOST, port });
+    let reply = '';
     const done = (ok: boolean) => {
       clearTimeout(timer);
       socket.destroy();
@@ -261,14 +283,22 @@ function ping(port: number, timeoutMs = 500): Promise<boolean> {
     };
     const timer = setTimeout(() => done(false), timeoutMs);
     socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
-    socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+    socket.once('secureConnect', () =>
+      socket.write(
+        `*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(password)}\r\n${password}\r\n*1\r\n$4\r\nPING\r\n`,
+      ),
+    );
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString();
+      if (reply.startsWith('-') || reply.includes('+PONG')) done(reply === '+OK\r\n+PONG\r\n');
+    });
   });
 }
 
 /** One command on a short-lived connection (fails fast; never retries). */
 async function command(port: number, args: (string | number)[], timeoutMs = 2_000): Promise<unknown> {
   const client = new Redis({
+    ...privateAccess().node,
     host: HOST,
     port,
     lazyConnect: true,
@@ -371,7 +401,15 @@ async function startGroupOnce(options: PrivateSentinelGroupOptions): Promise<Pri
     timeoutMs = 10_000,
   ): Promise<void> {
     mkdirSync(node.dir, { recursive: true });
-    const args = ['--port', String(node.port), '--bind', HOST, '--save', '', '--appendonly', 'no'];
+    const args = [
+      ...privateServerArgs(node.port, node.dir),
+      '--bind',
+      HOST,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
     // Diskless full sync starts at once (Redis waits 5 s for more replicas by default).
     args.push('--repl-diskless-sync-delay', '0');
     args.push('--dir', node.dir, '--logfile', join(node.dir, 'redis.log'));
@@ -471,7 +509,7 @@ async function startGroupOnce(options: PrivateSentinelGroupOptions): Promise<Pri
     writeFileSync(
       conf,
       [
-        `port ${port}`,
+        ...privateSentinelConfLines(port),
         `bind ${HOST}`,
         'daemonize no',
         `dir ${dir}`,
@@ -480,6 +518,7 @@ async function startGroupOnce(options: PrivateSentinelGroupOptions): Promise<Pri
         'sentinel announce-hostnames no',
         `sentinel myid ${sentinelIds[index]}`,
         `sentinel monitor ${masterName} ${HOST} ${nodeA.port} ${QUORUM}`,
+        privateSentinelAuthPass(masterName),
         `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
         `sentinel failover-timeout ${masterName} ${failoverTimeoutMs}`,
         `sentinel parallel-syncs ${masterName} 1`,
@@ -495,7 +534,13 @@ async function startGroupOnce(options: PrivateSentinelGroupOptions): Promise<Pri
     const child = track(spawn('redis-sentinel', [conf], { stdio: 'ignore' }));
     sentinelProcs.push(child);
     await poll(`sentinel on :${port}`, 10_000, () => answeredBy(port, child, join(dir, 'sentinel.log')));
-    const sub = new Redis({ host: HOST, port, enableReadyCheck: false, lazyConnect: true });
+    const sub = new Redis({
+      ...privateAccess().node,
+      host: HOST,
+      port,
+      enableReadyCheck: false,
+      lazyConnect: true,
+    });
     sub.on('error', () => undefined);
     sub.on('pmessage', (_pattern: string, channel: string, message: string) =>
       record(port, channel, message),
@@ -520,11 +565,13 @@ async function startGroupOnce(options: PrivateSentinelGroupOptions): Promise<Pri
     sentinels: sentinelPorts.map(hp),
     endpoint: proxy.endpoint,
     endpointProxy: proxy,
+    access: privateAccess(),
 
     redisConfig(mode) {
+      const tuning = privateAccess().tuning;
       return mode === 'standalone'
-        ? { mode: 'standalone', host: proxy.endpoint.host, port: proxy.endpoint.port }
-        : { mode: 'sentinel', sentinels: sentinelPorts.map(hp), name: masterName };
+        ? { mode: 'standalone', host: proxy.endpoint.host, port: proxy.endpoint.port, tuning }
+        : { mode: 'sentinel', sentinels: sentinelPorts.map(hp), name: masterName, tuning };
     },
 
     primary: () => hp(primaryNode.port),

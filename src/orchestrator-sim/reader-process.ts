@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const keys = createKeyBuilder({ namespace: s.namespace, locales: s.locales });
   const redisConfig = {
     ...s.redis,
-    tuning: { ...redisAccessTuning(s.redisAccess), connectionName: `orchestrator-sim-${s.index}` },
+    tuning: { ...redisAccessTuning(s.redisAccess ?? {}), connectionName: `orchestrator-sim-${s.index}` },
   } as RedisConfig;
   // Hotness (and the naive mode's GET/SET) on a connection of their own.
   const side = createRedisConnection(redisConfig);

@@ -6,6 +6,7 @@
 import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
 import { LOCALE, NAMESPACE, TENANT, matchesRule } from '../core/identifier-rules.ts';
 import type { LocalStackDescription } from '../local/env-file.ts';
+import { redisAccessTuning } from '../local/local-redis.ts';
 import { DEFAULT_LOCALES, DEFAULT_NAMESPACE } from '../core/key-builder.ts';
 import { DEFAULT_TENANT } from '../core/events/event-base.ts';
 import type { FetchableFamily } from './cached-value-filter.ts';
@@ -65,8 +66,15 @@ export type WarmStackView = Pick<LocalStackDescription, 'redis' | 'origin'>;
 /** Redis (the Sentinel group) and the origin from the stack description. */
 function fromStack(stack: WarmStackView | undefined): { redis?: RedisConfig; originUrl?: string } {
   if (stack === undefined) return {};
+  // TLS and the password, when the stack has them.
+  const tuning = redisAccessTuning(stack.redis);
   return {
-    redis: { mode: 'sentinel', sentinels: stack.redis.sentinels, name: stack.redis.sentinelName },
+    redis: {
+      mode: 'sentinel',
+      sentinels: stack.redis.sentinels,
+      name: stack.redis.sentinelName,
+      ...(Object.keys(tuning).length === 0 ? {} : { tuning }),
+    },
     originUrl: stack.origin.url,
   };
 }
@@ -119,7 +127,14 @@ export function resolveWarmOptions(
   if (raw.redis !== undefined) {
     const m = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:.]+\]):(\d{1,5})$/.exec(raw.redis);
     if (m === null) errors.push('--redis must be host:port');
-    else redis = { mode: 'standalone', host: (m[1] ?? '').replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+    else
+      redis = {
+        mode: 'standalone',
+        host: (m[1] ?? '').replace(/^\[(.*)\]$/, '$1'),
+        port: Number(m[2]),
+        // A node of the described stack takes its credentials.
+        ...(env.redis?.tuning === undefined ? {} : { tuning: env.redis.tuning }),
+      };
   }
   if (redis === undefined) errors.push('no Redis: pass --redis host:port or --env-file .local/env.json');
   const originUrl = raw.originUrl ?? env.originUrl;

@@ -7,6 +7,7 @@ export function redisConfigFrom(redis: WorkerConfig['redis'], connectionName: st
     commandTimeoutMs: redis.commandTimeoutMs,
     connectionName,
     tls: redis.tls,
+    ...(redis.tlsCaFile === undefined ? {} : { tlsCaFile: redis.tlsCaFile }),
     db: redis.db,
     ...(redis.username === undefined ? {} : { username: redis.username }),
     ...(redis.password === undefined ? {} : { password: redis.password }),

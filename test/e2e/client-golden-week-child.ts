@@ -12,6 +12,7 @@
  */
 import { createCacheClient } from '../../src/client/cache-client.ts';
 import type { RedisConfig } from '../../src/adapters/redis/redis-connection.ts';
+import { stackAccess } from '../support/redis-access.ts';
 
 export type ChildCommand =
   { cmd: 'prime'; reads: number } | { cmd: 'loop' } | { cmd: 'bump'; version: number } | { cmd: 'stop' };
@@ -26,7 +27,7 @@ export interface LoopReport {
 }
 
 const [ns, redisJson, section] = process.argv.slice(2);
-const redis = JSON.parse(redisJson!) as RedisConfig;
+const redis = { ...(JSON.parse(redisJson!) as RedisConfig), tuning: stackAccess().tuning } as RedisConfig;
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -29,6 +29,7 @@ import { stack } from '../support/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 import type { ChildCommand, LoopReport } from './client-golden-week-child.ts';
 import { adminHeaders } from '../../src/admin/admin-token.ts';
+import { stackAccess } from '../support/redis-access.ts';
 
 const PROCESSES = 4;
 const SECTION = 'golden-week-manga';
@@ -43,7 +44,8 @@ interface Child {
 function forkChild(ns: string, redis: RedisConfig): Promise<Child> {
   const proc = fork(
     new URL('./client-golden-week-child.ts', import.meta.url).pathname,
-    [ns, JSON.stringify(redis), SECTION],
+    // The child adds the access itself (stackAccess()): no password in argv.
+    [ns, JSON.stringify({ ...redis, tuning: undefined }), SECTION],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const next = <T>(): Promise<T> =>
@@ -73,6 +75,7 @@ describe('Golden Week: a promotion change reaches 4 processes holding the old on
     mode: 'sentinel',
     sentinels: [...s.redis.sentinels],
     name: s.redis.sentinelName,
+    tuning: stackAccess().tuning,
   };
   const sns = snsClient();
   let messaging: PrivateMessaging;
@@ -85,8 +88,12 @@ describe('Golden Week: a promotion change reaches 4 processes holding the old on
 
   beforeAll(async () => {
     messaging = await privateMessaging({ visibilityTimeoutSeconds: 10 });
-    admin = new Redis({ sentinels: [...s.redis.sentinels], name: s.redis.sentinelName });
-    subscriber = new Redis(s.redis.primary);
+    admin = new Redis({
+      ...stackAccess().sentinel,
+      sentinels: [...s.redis.sentinels],
+      name: s.redis.sentinelName,
+    });
+    subscriber = new Redis({ ...stackAccess().node, ...s.redis.primary });
     await subscriber.subscribe(`${ns}:l1`);
     subscriber.on('message', (_channel, raw: string) => {
       const m = JSON.parse(raw) as { type: string; publishedAtMs: number; keys: string[] };

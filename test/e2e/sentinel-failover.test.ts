@@ -23,6 +23,7 @@ describe('Sentinel failover', () => {
   it('promotes the replica and writes resume', async () => {
     // Prepare
     const client = new Redis({
+      ...group.access.sentinel,
       sentinels: [...group.sentinels],
       name: group.masterName,
       failoverDetector: true,
@@ -53,7 +54,7 @@ describe('Sentinel failover', () => {
     // Assess: a different node is primary, and it has both writes.
     const promotion = await group.waitForPromotion(5_000);
     expect(promotion.newPrimary.port).not.toBe(before.port);
-    const direct = new Redis(promotion.newPrimary);
+    const direct = new Redis({ ...group.access.node, ...promotion.newPrimary });
     expect(await direct.get(`${prefix}:before`)).toBe('1');
     expect(await direct.get(`${prefix}:after`)).toBe(String(writes));
     direct.disconnect();

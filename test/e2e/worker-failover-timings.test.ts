@@ -51,7 +51,12 @@ describe.each([
   let worker: WorkerProcess;
 
   const primaryClient = () => {
-    const c = new Redis({ ...group.primary(), maxRetriesPerRequest: 3, lazyConnect: false });
+    const c = new Redis({
+      ...group.access.node,
+      ...group.primary(),
+      maxRetriesPerRequest: 3,
+      lazyConnect: false,
+    });
     c.on('error', () => undefined);
     return c;
   };

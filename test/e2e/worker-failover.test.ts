@@ -13,6 +13,7 @@ import { productUpdated, publishAll } from '../support/events.ts';
 import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
 import { stack } from '../support/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { stackAccess } from '../support/redis-access.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const EVENTS = 1_000;
@@ -32,6 +33,7 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
   beforeAll(async () => {
     messaging = await privateMessaging({ visibilityTimeoutSeconds: 10 });
     redis = new Redis({
+      ...stackAccess().sentinel,
       sentinels: [...s.redis.sentinels],
       name: s.redis.sentinelName,
       maxRetriesPerRequest: 5,
@@ -65,14 +67,21 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
   it('every key is gone afterwards, no event lost, DLQ empty', async () => {
     // Act: stream; a third of the way in, the primary is shut down.
     const events = asins.map((id) => productUpdated(id));
-    const sentinel = new Redis(s.redis.sentinels[0]!);
+    const sentinel = new Redis({ ...stackAccess().node, ...s.redis.sentinels[0]! });
     const [, port] = (await sentinel.call(
       'SENTINEL',
       'get-master-addr-by-name',
       s.redis.sentinelName,
     )) as string[];
     await publishAll(sns, messaging.topics.catalog, events.slice(0, 330));
-    execFileSync('redis-cli', ['-h', s.redis.primary.host, '-p', String(port), 'shutdown', 'nosave']);
+    const { cli } = stackAccess();
+    execFileSync(
+      'redis-cli',
+      [...cli.args, '-h', s.redis.primary.host, '-p', String(port), 'shutdown', 'nosave'],
+      {
+        env: { ...process.env, ...cli.env },
+      },
+    );
     await publishAll(sns, messaging.topics.catalog, events.slice(330));
 
     // Assess: a new primary, holding none of the keys.

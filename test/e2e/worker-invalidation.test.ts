@@ -12,6 +12,7 @@ import { privateMessaging, type PrivateMessaging } from '../support/private-mess
 import { stack } from '../support/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 import { adminHeaders } from '../../src/admin/admin-token.ts';
+import { stackAccess } from '../support/redis-access.ts';
 
 const sqs = sqsClient();
 const sns = snsClient();
@@ -37,9 +38,19 @@ describe.each([
     messaging = await privateMessaging({ visibilityTimeoutSeconds: 10 });
     redis =
       mode === 'cluster'
-        ? new Cluster(s.redis.cluster.map((n) => ({ host: n.host, port: n.port })))
-        : new Redis({ sentinels: [...s.redis.sentinels], name: s.redis.sentinelName });
-    subscriber = new Redis(mode === 'cluster' ? s.redis.cluster[0]! : s.redis.primary);
+        ? new Cluster(
+            s.redis.cluster.map((n) => ({ host: n.host, port: n.port })),
+            { redisOptions: stackAccess().node },
+          )
+        : new Redis({
+            ...stackAccess().sentinel,
+            sentinels: [...s.redis.sentinels],
+            name: s.redis.sentinelName,
+          });
+    subscriber = new Redis({
+      ...stackAccess().node,
+      ...(mode === 'cluster' ? s.redis.cluster[0]! : s.redis.primary),
+    });
     await subscriber.subscribe(`${namespace}:l1`);
     subscriber.on('message', (_channel, raw: string) => {
       const m = JSON.parse(raw) as Record<string, unknown>;
@@ -98,7 +109,7 @@ describe.each([
     const replicas =
       mode === 'cluster'
         ? (redis as Cluster).nodes('slave')
-        : [new Redis({ host: s.redis.replica.host, port: s.redis.replica.port })];
+        : [new Redis({ ...stackAccess().node, host: s.redis.replica.host, port: s.redis.replica.port })];
     const pids = await Promise.all(
       replicas.map(async (r) => Number(/process_id:(\d+)/.exec(await r.info('server'))?.[1])),
     );

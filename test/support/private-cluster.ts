@@ -1,6 +1,8 @@
 /**
  * A private Redis cluster (masters only) on free loopback ports, for tests that kill or
- * freeze one of its nodes: the shared cluster on :7100-7105 is never touched.
+ * freeze one of its nodes: the shared cluster on :7100-7105 is never touched. TLS only (the
+ * cluster bus too) and the password, as every Redis of the suite (src/local/local-redis.ts):
+ * `access` gets a client in (`access.node` as a Cluster's `redisOptions`).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { privateAccess, privateServerArgs, type RedisAccess } from '../../src/local/local-redis.ts';
 import { eventually } from './aws.ts';
 import { freePort } from './private-redis.ts';
 
@@ -18,12 +21,14 @@ export interface PrivateClusterNode {
 }
 
 export interface PrivateCluster {
+  readonly access: RedisAccess;
   readonly nodes: readonly PrivateClusterNode[];
   stop(): Promise<void>;
 }
 
 async function ping(port: number, command: string[] = ['PING']): Promise<string | undefined> {
   const c = new Redis({
+    ...privateAccess().node,
     port,
     host: '127.0.0.1',
     lazyConnect: true,
@@ -50,8 +55,7 @@ export async function startPrivateCluster(size = 3): Promise<PrivateCluster> {
     const proc = spawn(
       'redis-server',
       [
-        '--port',
-        String(port),
+        ...privateServerArgs(port, dir, { cluster: true }),
         '--bind',
         '127.0.0.1',
         '--save',
@@ -82,14 +86,20 @@ export async function startPrivateCluster(size = 3): Promise<PrivateCluster> {
     for (const { port } of procs) {
       await eventually(async () => ((await ping(port)) === 'PONG' ? true : undefined), { what: `:${port}` });
     }
-    await promisify(execFile)('redis-cli', [
-      '--cluster',
-      'create',
-      ...procs.map((p) => `127.0.0.1:${p.port}`),
-      '--cluster-replicas',
-      '0',
-      '--cluster-yes',
-    ]);
+    const { cli } = privateAccess();
+    await promisify(execFile)(
+      'redis-cli',
+      [
+        ...cli.args,
+        '--cluster',
+        'create',
+        ...procs.map((p) => `127.0.0.1:${p.port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { env: { ...process.env, ...cli.env } },
+    );
     for (const { port } of procs) {
       await eventually(
         async () =>
@@ -103,6 +113,7 @@ export async function startPrivateCluster(size = 3): Promise<PrivateCluster> {
     throw error;
   }
   return {
+    access: privateAccess(),
     nodes: procs.map(({ port, proc }) => ({
       port,
       async kill() {

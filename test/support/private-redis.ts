@@ -1,20 +1,28 @@
 /**
  * A private redis-server for one test file: its whole keyspace belongs to the test (so
  * "nothing else was touched" can be checked on all of it), and it can be frozen (SIGSTOP)
- * to play "Redis is down" without a Sentinel failing it over.
+ * to play "Redis is down" without a Sentinel failing it over. Like every Redis of the suite it
+ * serves TLS only and requires the password (src/local/local-redis.ts): `access` gets a
+ * client in, `config` is a standalone RedisConfig that carries it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { RedisConfig } from '../../src/adapters/redis/redis-connection.ts';
 import { freePort } from '../../src/local/free-port.ts';
+import { privateAccess, privateServerArgs, type RedisAccess } from '../../src/local/local-redis.ts';
 import { eventually } from './aws.ts';
 
 export { freePort };
 
 export interface PrivateRedis {
   readonly port: number;
+  /** TLS + password of this server (the tuning, ioredis options, redis-cli arguments). */
+  readonly access: RedisAccess;
+  /** `{ mode: 'standalone', host, port, tuning: access.tuning }`. */
+  readonly config: Extract<RedisConfig, { mode: 'standalone' }>;
   /** A client for assertions (not the worker's). */
   readonly client: Redis;
   /** Every key, sorted, with its value or type. */
@@ -29,10 +37,27 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'private-redis-'));
   const proc: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    [
+      ...privateServerArgs(port, dir),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
     { stdio: 'ignore' },
   );
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  const access = privateAccess();
+  const client = new Redis({
+    ...access.node,
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   client.on('error', () => undefined);
   await eventually(
     async () => {
@@ -47,6 +72,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   );
   return {
     port,
+    access,
+    config: { mode: 'standalone', host: '127.0.0.1', port, tuning: access.tuning },
     client,
     async snapshot() {
       const keys = (await client.keys('*')).sort();

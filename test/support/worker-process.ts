@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { localWorkerEnv, type LocalRedisMode } from '../../src/local/local-worker-env.ts';
+import { privateAccess } from '../../src/local/local-redis.ts';
+import { localWorkerEnv, redisAccessEnv, type LocalRedisMode } from '../../src/local/local-worker-env.ts';
 import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
 import { eventually } from './aws.ts';
 import { stack } from './stack.ts';
@@ -26,7 +27,10 @@ export interface WorkerProcessOptions {
   readonly messaging: DeployedMessaging;
   readonly namespace: string;
   readonly redisMode?: LocalRedisMode;
-  /** Overrides REDIS_ADDRESSES (e.g. a private redis-server). */
+  /**
+   * Overrides REDIS_ADDRESSES with a private Redis or Sentinel group's (whose TLS and
+   * password, privateAccess(), the worker then gets too).
+   */
   readonly redisAddresses?: string;
   readonly env?: Record<string, string>;
 }
@@ -41,7 +45,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       REDIS_KEY_NAMESPACE: options.namespace,
       WORKER_LOG_LEVEL: 'info',
       WORKER_WAIT_TIME_S: '1',
-      ...(options.redisAddresses === undefined ? {} : { REDIS_ADDRESSES: options.redisAddresses }),
+      ...(options.redisAddresses === undefined
+        ? {}
+        : { REDIS_ADDRESSES: options.redisAddresses, ...redisAccessEnv(privateAccess().tuning) }),
       ...options.env,
     },
   });

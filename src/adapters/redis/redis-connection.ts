@@ -5,6 +5,7 @@
  * its recent invalidations then, because a failover can lose acknowledged deletes (rule 4).
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 
@@ -28,8 +29,16 @@ export interface ConnectionTuning {
   /** AUTH (ElastiCache auth token or RBAC user). Never logged. */
   readonly username?: string;
   readonly password?: string;
-  /** TLS to the data nodes (ElastiCache in-transit encryption). */
+  /**
+   * TLS (ElastiCache in-transit encryption; the local stack too): to the data nodes, and in
+   * Sentinel mode to the Sentinels as well, which are then also sent `password`.
+   */
   readonly tls?: boolean;
+  /**
+   * PEM file of the CA that signed the servers' certificates (the local stack's own CA);
+   * unset: Node's bundled public CAs, which trust ElastiCache's. Only with `tls`.
+   */
+  readonly tlsCaFile?: string;
   /** Logical database (standalone and Sentinel only; a cluster has only 0). */
   readonly db?: number;
 }
@@ -127,10 +136,44 @@ export function redisOptions(tuning: ConnectionTuning | undefined): RedisOptions
     reconnectOnError: reconnectOnWrongNode,
     enableReadyCheck: true,
     ...(tuning?.connectionName === undefined ? {} : { connectionName: tuning.connectionName }),
+    ...accessOptions(tuning),
+    ...(tuning?.db === undefined || tuning.db === 0 ? {} : { db: tuning.db }),
+  };
+}
+
+/**
+ * The ioredis options that get a client in: AUTH (user, password) and TLS (with the CA of
+ * `tlsCaFile`, read now). The server's name is checked against its certificate as usual: an
+ * IP address against the certificate's IP SANs.
+ */
+export function accessOptions(
+  tuning: Pick<ConnectionTuning, 'username' | 'password' | 'tls' | 'tlsCaFile'> | undefined,
+): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  if (tuning?.tlsCaFile !== undefined && tuning.tls !== true)
+    throw new RangeError('a TLS CA file is set but TLS is not: set both or neither');
+  return {
     ...(tuning?.username === undefined ? {} : { username: tuning.username }),
     ...(tuning?.password === undefined ? {} : { password: tuning.password }),
-    ...(tuning?.tls === true ? { tls: {} } : {}),
-    ...(tuning?.db === undefined || tuning.db === 0 ? {} : { db: tuning.db }),
+    ...(tuning?.tls === true
+      ? { tls: tuning.tlsCaFile === undefined ? {} : { ca: readFileSync(tuning.tlsCaFile) } }
+      : {}),
+  };
+}
+
+/**
+ * What a Sentinel-mode client adds to `accessOptions`: the same TLS and credentials to the
+ * Sentinels themselves, and TLS to the primary they name (ioredis only uses TLS there with
+ * `enableTLSForSentinelMode`).
+ */
+export function sentinelAccessOptions(
+  tuning: Pick<ConnectionTuning, 'username' | 'password' | 'tls' | 'tlsCaFile'> | undefined,
+): RedisOptions {
+  const access = accessOptions(tuning);
+  return {
+    ...access,
+    ...(access.username === undefined ? {} : { sentinelUsername: access.username }),
+    ...(access.password === undefined ? {} : { sentinelPassword: access.password }),
+    ...(access.tls === undefined ? {} : { sentinelTLS: access.tls, enableTLSForSentinelMode: true }),
   };
 }
 
@@ -169,6 +212,7 @@ function nodeClient(config: Exclude<RedisConfig, { mode: 'cluster' }>, extra: Re
     ? new Redis({ ...base, host: config.host, port: config.port })
     : new Redis({
         ...base,
+        ...sentinelAccessOptions(config.tuning),
         sentinels: config.sentinels.map((s) => ({ host: s.host, port: s.port })),
         name: config.name,
         // Subscribes to +switch-master on the Sentinels and reconnects at once, instead of

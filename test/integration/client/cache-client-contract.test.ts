@@ -11,6 +11,7 @@ import { InvalidIdentifierError } from '../../../src/core/errors.ts';
 import { cleanup, eventually, sentinelConfig } from '../redis/redis-test-kit.ts';
 import { clientWorld, clusterConfig, deferred, sleep } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 const MODES: [string, () => RedisConfig][] = [
   ['sentinel', sentinelConfig],
@@ -18,10 +19,19 @@ const MODES: [string, () => RedisConfig][] = [
 ];
 
 function adminFor(config: RedisConfig): RedisClient {
-  if (config.mode === 'cluster') return new Cluster(config.nodes.map((n) => ({ ...n })));
+  const access = stackAccess();
+  if (config.mode === 'cluster')
+    return new Cluster(
+      config.nodes.map((n) => ({ ...n })),
+      { redisOptions: access.node },
+    );
   if (config.mode === 'sentinel')
-    return new Redis({ sentinels: config.sentinels.map((s) => ({ ...s })), name: config.name });
-  return new Redis({ host: config.host, port: config.port });
+    return new Redis({
+      ...access.sentinel,
+      sentinels: config.sentinels.map((s) => ({ ...s })),
+      name: config.name,
+    });
+  return new Redis({ ...access.node, host: config.host, port: config.port });
 }
 
 describe.each(MODES)('cache client over %s', (_mode, configOf) => {

@@ -13,12 +13,13 @@ import type { CacheClient, CacheClientOptions } from '../../../src/client/cache-
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import type { EntityRef, KeyBuilder } from '../../../src/core/key-builder.ts';
 import { stack, testPrefix } from '../../support/stack.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 export const HEARTBEAT_MS = 100;
 export const LOCALES = ['en-US', 'ja-JP'] as const;
 
 export function clusterConfig(): RedisConfig {
-  return { mode: 'cluster', nodes: stack().redis.cluster };
+  return { mode: 'cluster', nodes: stack().redis.cluster, tuning: stackAccess().tuning };
 }
 
 /** One test's namespace, key builder and heartbeat loop. */

@@ -9,6 +9,7 @@ import type { ReadResult } from '../../../src/client/cache-client.ts';
 import { cleanup, eventually, sentinelConfig } from '../redis/redis-test-kit.ts';
 import { clientWorld, sleep } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 describe('lost broadcast', () => {
   const config = sentinelConfig();
@@ -17,7 +18,11 @@ describe('lost broadcast', () => {
 
   beforeAll(() => {
     if (config.mode !== 'sentinel') throw new Error('unreachable');
-    admin = new Redis({ sentinels: config.sentinels.map((s) => ({ ...s })), name: config.name });
+    admin = new Redis({
+      ...stackAccess().sentinel,
+      sentinels: config.sentinels.map((s) => ({ ...s })),
+      name: config.name,
+    });
   });
   afterAll(async () => {
     await world.close();
@@ -31,7 +36,7 @@ describe('lost broadcast', () => {
     const name = `${world.ns}-client`;
     let version = 1;
     const client = await world.client({
-      redis: { ...config, tuning: { connectionName: name } },
+      redis: { ...config, tuning: { ...config.tuning, connectionName: name } },
       loaders: { product: ({ id }) => Promise.resolve({ data: { asin: id, v: version }, version }) },
     });
     await client.get('product', 'B0LOSTLOST');

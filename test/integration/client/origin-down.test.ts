@@ -36,7 +36,7 @@ describe('origin down', () => {
 
   it('serves fail-safe only where the class allows, bounds origin calls, recovers within one interval', async () => {
     // Prepare
-    world = clientWorld({ mode: 'standalone', host: '127.0.0.1', port: redis.port }, redis.client);
+    world = clientWorld(redis.config, redis.client);
     let down = false;
     const calls = { up: 0, down: 0 };
     const downCalls: { family: string; at: number }[] = [];

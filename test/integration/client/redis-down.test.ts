@@ -32,7 +32,7 @@ describe('Redis down', () => {
 
   it('reads go to the origin within the budget and never to L1 while Redis is gone', async () => {
     // Prepare
-    world = clientWorld({ mode: 'standalone', host: '127.0.0.1', port: redis.port }, redis.client);
+    world = clientWorld(redis.config, redis.client);
     let calls = 0;
     const client = await world.client({
       redisTimeoutMs: REDIS_TIMEOUT_MS,

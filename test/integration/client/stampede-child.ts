@@ -7,15 +7,20 @@
 import { Redis, Cluster } from 'ioredis';
 import { createCacheClient } from '../../../src/client/cache-client.ts';
 import type { RedisConfig } from '../../../src/adapters/redis/redis-connection.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 const [ns, redisJson, readsArg, asin, counterKey, loadMsArg] = process.argv.slice(2);
-const redis = JSON.parse(redisJson!) as RedisConfig;
+const access = stackAccess();
+const redis = { ...(JSON.parse(redisJson!) as RedisConfig), tuning: access.tuning } as RedisConfig;
 const counter =
   redis.mode === 'cluster'
-    ? new Cluster(redis.nodes.map((n) => ({ ...n })))
+    ? new Cluster(
+        redis.nodes.map((n) => ({ ...n })),
+        { redisOptions: access.node },
+      )
     : redis.mode === 'sentinel'
-      ? new Redis({ sentinels: redis.sentinels.map((s) => ({ ...s })), name: redis.name })
-      : new Redis({ host: redis.host, port: redis.port });
+      ? new Redis({ ...access.sentinel, sentinels: redis.sentinels.map((s) => ({ ...s })), name: redis.name })
+      : new Redis({ ...access.node, host: redis.host, port: redis.port });
 let calls = 0;
 const client = createCacheClient({
   redis,

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, namespace, sentinelConfig } from '../redis/redis-test-kit.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 const PROCESSES = 4;
 const READS_PER_PROCESS = 250;
@@ -25,7 +26,11 @@ describe('stampede: cold reads of one key from 4 processes', () => {
 
   beforeAll(() => {
     if (config.mode !== 'sentinel') throw new Error('unreachable');
-    admin = new Redis({ sentinels: config.sentinels.map((s) => ({ ...s })), name: config.name });
+    admin = new Redis({
+      ...stackAccess().sentinel,
+      sentinels: config.sentinels.map((s) => ({ ...s })),
+      name: config.name,
+    });
   });
   afterAll(async () => {
     await cleanup(admin, ns);
@@ -41,7 +46,15 @@ describe('stampede: cold reads of one key from 4 processes', () => {
     for (let i = 0; i < PROCESSES; i++) {
       const child = fork(
         new URL('./stampede-child.ts', import.meta.url).pathname,
-        [ns, JSON.stringify(config), String(READS_PER_PROCESS), 'B0STAMPEDE', counterKey, '150'],
+        // The child adds the access itself (stackAccess()): no password in argv.
+        [
+          ns,
+          JSON.stringify({ ...config, tuning: undefined }),
+          String(READS_PER_PROCESS),
+          'B0STAMPEDE',
+          counterKey,
+          '150',
+        ],
         { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
       );
       children.push(child);

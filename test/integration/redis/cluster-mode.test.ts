@@ -7,6 +7,7 @@ import type { RedisConfig, RedisConnection } from '../../../src/adapters/redis/r
 import { KEY_CONTRACT, fenceTtlMs } from '../../../src/core/key-contract.ts';
 import { stack } from '../../support/stack.ts';
 import { cleanup, effect, keysOf, namespace, planOf } from './redis-test-kit.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 // What the cluster alone has: its slot function and the fenced populate on one slot. The
 // effects (deletes, fences, WAIT, broadcast) are tested on both modes by one contract suite,
@@ -14,7 +15,11 @@ import { cleanup, effect, keysOf, namespace, planOf } from './redis-test-kit.ts'
 describe('cluster mode', () => {
   let conn: RedisConnection;
   let ns: string;
-  const config = (): RedisConfig => ({ mode: 'cluster', nodes: stack().redis.cluster });
+  const config = (): RedisConfig => ({
+    mode: 'cluster',
+    nodes: stack().redis.cluster,
+    tuning: stackAccess().tuning,
+  });
 
   beforeAll(async () => {
     conn = createRedisConnection(config());

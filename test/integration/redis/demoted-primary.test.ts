@@ -29,7 +29,10 @@ describe('a connection left on a demoted primary', () => {
     group = await startPrivateSentinelGroup({ profile: 'fast', dnsDelayMs: 3_000 });
     const standalone = group.redisConfig('standalone');
     if (standalone.mode !== 'standalone') throw new Error('expected a standalone config');
-    conn = createRedisConnection({ ...standalone, tuning: { commandTimeoutMs: 1_000 } });
+    conn = createRedisConnection({
+      ...standalone,
+      tuning: { ...standalone.tuning, commandTimeoutMs: 1_000 },
+    });
     conn.events.on('error', () => undefined);
     await eventually(() => (conn.client.status === 'ready' ? true : undefined), { what: 'the connection' });
   }, 60_000);

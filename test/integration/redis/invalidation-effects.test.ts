@@ -30,6 +30,7 @@ import {
   sentinelConfig,
 } from './redis-test-kit.ts';
 import { silentServer } from './silent-server.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 /** One Redis mode the contract runs over. */
 interface EffectsMode {
@@ -55,21 +56,22 @@ const MODES: readonly EffectsMode[] = [
   {
     name: 'node path (Sentinel-managed primary + replica)',
     config: sentinelConfig,
-    configAt: (at) => ({ mode: 'standalone', ...at }),
+    configAt: (at) => ({ mode: 'standalone', ...at, tuning: stackAccess().tuning }),
     primaries: 1,
     subscribeAt: async () => (await currentPair()).primary,
-    replicaOf: async () => new Redis({ ...(await currentPair()).replica, maxRetriesPerRequest: 2 }),
+    replicaOf: async () =>
+      new Redis({ ...stackAccess().node, ...(await currentPair()).replica, maxRetriesPerRequest: 2 }),
   },
   {
     name: 'cluster path (shared 6-node cluster)',
-    config: () => ({ mode: 'cluster', nodes: stack().redis.cluster }),
-    configAt: (at) => ({ mode: 'cluster', nodes: [at] }),
+    config: () => ({ mode: 'cluster', nodes: stack().redis.cluster, tuning: stackAccess().tuning }),
+    configAt: (at) => ({ mode: 'cluster', nodes: [at], tuning: stackAccess().tuning }),
     primaries: 3,
     subscribeAt: () => Promise.resolve(stack().redis.cluster[0] ?? { host: '', port: 0 }),
     replicaOf: async (client, key) => {
       const replica = (client as Cluster).slots[slotOf(key)]?.[1];
       if (replica === undefined) throw new Error(`no replica known for ${key}`);
-      const redis = new Redis({ ...hostPort(replica), maxRetriesPerRequest: 2 });
+      const redis = new Redis({ ...stackAccess().node, ...hostPort(replica), maxRetriesPerRequest: 2 });
       await redis.readonly();
       return redis;
     },
@@ -224,7 +226,12 @@ describe.each(MODES)('applyInvalidationPlan: $name', (mode) => {
     const heard: InvalidateMessage[] = [];
     sub.on('flush', (e) => flushes.push(e));
     sub.on('invalidate', (m) => heard.push(m));
-    const raw = new Redis({ ...(await mode.subscribeAt()), maxRetriesPerRequest: 2, lazyConnect: true });
+    const raw = new Redis({
+      ...stackAccess().node,
+      ...(await mode.subscribeAt()),
+      maxRetriesPerRequest: 2,
+      lazyConnect: true,
+    });
     const rawMessages: string[] = [];
     raw.on('message', (_channel: string, message: string) => rawMessages.push(message));
     try {

@@ -51,7 +51,11 @@ describe('L1Subscriber in cluster mode, when its node goes away', () => {
     const channel = keysOf(namespace()).channel();
     const sub = new L1Subscriber({
       // Short reconnect and connect deadlines keep the test quick; the rotation is the same.
-      redis: { mode: 'cluster', nodes, tuning: { maxReconnectDelayMs: 200, connectTimeoutMs: 500 } },
+      redis: {
+        mode: 'cluster',
+        nodes,
+        tuning: { ...cluster.access.tuning, maxReconnectDelayMs: 200, connectTimeoutMs: 500 },
+      },
       channel,
       l1,
       heartbeatIntervalMs: 60_000,
@@ -78,9 +82,9 @@ describe('L1Subscriber in cluster mode, when its node goes away', () => {
 
   const nodeInUse = (p: Probe) => p.client().stream?.remotePort;
 
-  /** A plain connection to `port`: published there, a message must cross the cluster bus. */
+  /** A connection to the node on `port` alone: published there, a message must cross the cluster bus. */
   function publisherOn(port: number): Redis {
-    const c = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    const c = new Redis({ ...cluster.access.node, port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
     c.on('error', () => undefined);
     publishers.push(c);
     return c;

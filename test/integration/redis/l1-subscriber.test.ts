@@ -7,6 +7,7 @@ import type { InvalidateMessage } from '../../../src/adapters/redis/broadcast-me
 import { createRedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import type { RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import { cleanup, effect, eventually, keysOf, namespace, planOf, sentinelConfig } from './redis-test-kit.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 /** A subscriber with its L1 (a Map) and everything it emitted. */
 interface Probe {
@@ -149,7 +150,7 @@ describe('L1Subscriber', () => {
     const k = keysOf(ns);
     const name = `l1sub-${ns}`;
     const p = await subscriber({
-      redis: { ...sentinelConfig(), tuning: { connectionName: name } },
+      redis: { ...sentinelConfig(), tuning: { ...stackAccess().tuning, connectionName: name } },
     });
     p.l1.set('anything', 'x');
 

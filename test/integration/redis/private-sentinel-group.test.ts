@@ -6,6 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
+import { privateAccess } from '../../support/redis-access.ts';
 import {
   startPrivateSentinelGroup,
   type HostPort,
@@ -25,6 +26,7 @@ async function group(options: PrivateSentinelGroupOptions): Promise<PrivateSenti
 /** A standalone client on the endpoint that never reconnects: it stays on the node it reached. */
 async function pinnedClient(endpoint: HostPort): Promise<Redis> {
   const c = new Redis({
+    ...privateAccess().node,
     ...endpoint,
     lazyConnect: true,
     retryStrategy: () => null,
@@ -146,7 +148,12 @@ describe.concurrent('private Sentinel group (the local twin of an ElastiCache re
     expect(g.downAfterMs).toBe(22_500);
     expect(g.failoverTimeoutMs).toBe(45_000);
     expect(g.dnsDelayMs).toBe(5_000);
-    const admin = new Redis({ ...g.sentinels[0], lazyConnect: true, maxRetriesPerRequest: 0 });
+    const admin = new Redis({
+      ...g.access.node,
+      ...g.sentinels[0],
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
     clients.push(admin);
     const master = (await admin.call('SENTINEL', 'MASTER', g.masterName)) as string[];
     expect(master[master.indexOf('down-after-milliseconds') + 1]).toBe('22500');

@@ -1,17 +1,32 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisConnection, reconnectDelay } from '../../../src/adapters/redis/redis-connection.ts';
 import type { PrimaryChange, RedisConnection } from '../../../src/adapters/redis/redis-connection.ts';
 import { closedPort } from './closed-port.ts';
 import { eventually, sentinelConfig } from './redis-test-kit.ts';
+import { privateAccess, privateServerArgs } from '../../support/redis-access.ts';
 
-/** A private, throwaway redis-server (no persistence) that this test may stop and restart. */
+/** A private, throwaway redis-server (no persistence; TLS + password) that this test may stop and restart. */
 async function privateRedis(port: number): Promise<ChildProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-connection-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    [
+      ...privateServerArgs(port, dir),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -46,7 +61,12 @@ describe('createRedisConnection', () => {
   });
 
   it('fails a command fast (no endless queueing) when Redis is down', async () => {
-    const conn = createRedisConnection({ mode: 'standalone', host: '127.0.0.1', port: await closedPort() });
+    const conn = createRedisConnection({
+      mode: 'standalone',
+      host: '127.0.0.1',
+      port: await closedPort(),
+      tuning: privateAccess().tuning,
+    });
     toClose.push(conn);
     const started = Date.now();
     await expect(conn.client.get('x')).rejects.toThrow();
@@ -57,7 +77,12 @@ describe('createRedisConnection', () => {
     // Prepare: a private server, so restarting it disturbs nobody.
     const port = await closedPort();
     children.push(await privateRedis(port));
-    const conn = createRedisConnection({ mode: 'standalone', host: '127.0.0.1', port });
+    const conn = createRedisConnection({
+      mode: 'standalone',
+      host: '127.0.0.1',
+      port,
+      tuning: privateAccess().tuning,
+    });
     toClose.push(conn);
     const changes: PrimaryChange[] = [];
     let lost = 0;

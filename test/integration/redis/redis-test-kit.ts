@@ -9,6 +9,7 @@ import type { EntityEffect, FamilyName, InvalidationPlan } from '../../../src/co
 import type { L1Channel } from '../../../src/adapters/redis/broadcast-message.ts';
 import type { HostPort, RedisClient, RedisConfig } from '../../../src/adapters/redis/redis-connection.ts';
 import { stack, testPrefix } from '../../support/stack.ts';
+import { stackAccess } from '../../support/redis-access.ts';
 
 /** A random namespace standing in for `mc`, so each test owns its keys. */
 export function namespace(): string {
@@ -62,13 +63,13 @@ export function planOf(
 /** The stack's Sentinel-managed pair: a Sentinel failover (another test's) may have swapped roles. */
 export function sentinelConfig(): RedisConfig {
   const { sentinels, sentinelName } = stack().redis;
-  return { mode: 'sentinel', sentinels, name: sentinelName };
+  return { mode: 'sentinel', sentinels, name: sentinelName, tuning: stackAccess().tuning };
 }
 
 /** The current primary and replica of the Sentinel pair, asked from a Sentinel. */
 export async function currentPair(): Promise<{ primary: HostPort; replica: HostPort }> {
   const { primary, replica, sentinels, sentinelName } = stack().redis;
-  const sentinel = new Redis({ ...sentinels[0], maxRetriesPerRequest: 2 });
+  const sentinel = new Redis({ ...stackAccess().node, ...sentinels[0], maxRetriesPerRequest: 2 });
   try {
     const [host, port] = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', sentinelName)) as [
       string,

@@ -1,6 +1,7 @@
 /**
  * A real Sentinel failover on a PRIVATE primary + replica + Sentinel (random ports, started
- * and stopped here), so the shared stack is never failed over under other tests.
+ * and stopped here), so the shared stack is never failed over under other tests. TLS and the
+ * password everywhere, as every Redis of the suite (privateAccess()).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -20,6 +21,12 @@ import type {
 } from '../../../src/adapters/redis/redis-connection.ts';
 import { closedPort } from './closed-port.ts';
 import { eventually } from './redis-test-kit.ts';
+import {
+  privateAccess,
+  privateSentinelAuthPass,
+  privateSentinelConfLines,
+  privateServerArgs,
+} from '../../support/redis-access.ts';
 
 const NAME = 'tfo';
 
@@ -36,6 +43,7 @@ async function stop(child: ChildProcess): Promise<void> {
 
 async function ping(port: number): Promise<boolean> {
   const probe = new Redis({
+    ...privateAccess().node,
     port,
     host: '127.0.0.1',
     lazyConnect: true,
@@ -63,11 +71,10 @@ describe('Sentinel failover (private servers)', () => {
     dir = mkdtempSync(join(tmpdir(), 'sentinel-failover-'));
     ports = { primary: await closedPort(), replica: await closedPort(), sentinel: await closedPort() };
     const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-    children.push(start('redis-server', ['--port', String(ports.primary), ...common]));
+    children.push(start('redis-server', [...privateServerArgs(ports.primary, dir), ...common]));
     children.push(
       start('redis-server', [
-        '--port',
-        String(ports.replica),
+        ...privateServerArgs(ports.replica, dir),
         ...common,
         '--replicaof',
         '127.0.0.1',
@@ -78,10 +85,11 @@ describe('Sentinel failover (private servers)', () => {
     writeFileSync(
       conf,
       [
-        `port ${ports.sentinel}`,
+        ...privateSentinelConfLines(ports.sentinel),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor ${NAME} 127.0.0.1 ${ports.primary} 1`,
+        privateSentinelAuthPass(NAME),
         `sentinel down-after-milliseconds ${NAME} 1000`,
         `sentinel failover-timeout ${NAME} 5000`,
         '',
@@ -89,7 +97,7 @@ describe('Sentinel failover (private servers)', () => {
     );
     children.push(start('redis-sentinel', [conf]));
     for (const port of Object.values(ports)) await eventually(() => ping(port), 10_000, `redis on ${port}`);
-    admin = new Redis({ port: ports.sentinel, host: '127.0.0.1' });
+    admin = new Redis({ ...privateAccess().node, port: ports.sentinel, host: '127.0.0.1' });
     // The Sentinel must know an in-sync replica before it agrees to fail over.
     await eventually(
       async () => {
@@ -116,6 +124,7 @@ describe('Sentinel failover (private servers)', () => {
       mode: 'sentinel',
       sentinels: [{ host: '127.0.0.1', port: ports.sentinel }],
       name: NAME,
+      tuning: privateAccess().tuning,
     };
     const conn: RedisConnection = createRedisConnection(config);
     conn.events.on('error', () => undefined);
