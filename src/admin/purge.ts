@@ -15,7 +15,7 @@
  *   the values AND the fences on every primary, then the L1 sequence is bumped, so every L1
  *   flushes at its next heartbeat. A populate whose fence was unlinked is refused (a missing
  *   fence never matches a token). Cost: O(keys of the namespace) SCAN steps of `scanCount`
- *   (default 1,000), each short (docs/benchmarks.md: the longest command of a 100,000-key
+ *   (default 250), each short (docs/benchmarks.md: the longest command of a 100,000-key
  *   purge).
  *
  * `dryRun` computes the blast radius (the keys that exist and would go, counted with the
@@ -81,12 +81,14 @@ export interface PurgerOptions {
   readonly onApplied?: (plan: InvalidationPlan) => void;
   /** Purges (not dry runs) allowed per minute across the fleet. Default 30. */
   readonly perMinute?: number;
-  /** Keys asked per SCAN step. Default 1,000. */
+  /** Keys asked per SCAN step. Default 250 (docs/benchmarks.md: shorter steps, same total time). */
   readonly scanCount?: number;
   readonly now?: () => number;
 }
 
 const SAMPLE = 20;
+/** Keys asked per SCAN step of a family or tenant purge. */
+export const PURGE_SCAN_COUNT = 250;
 const CACHED: readonly CachedFamily[] = ['product', 'promo', 'review', 'reco'];
 
 export class Purger {
@@ -170,7 +172,7 @@ export class Purger {
           keys: { familyPattern: () => pattern },
           families: new Set<FamilyName>([family]),
           channel: this.#o.keys.l1Channel(),
-          ...(this.#o.scanCount === undefined ? {} : { scanCount: this.#o.scanCount }),
+          scanCount: this.#o.scanCount ?? PURGE_SCAN_COUNT,
         });
       }
       const seq = Number(await this.#o.client.get(this.#o.keys.l1Channel().seqKey));
@@ -268,7 +270,7 @@ export class Purger {
             'MATCH',
             pattern,
             'COUNT',
-            this.#o.scanCount ?? 1_000,
+            this.#o.scanCount ?? PURGE_SCAN_COUNT,
           );
           cursor = next;
           count += found.length;
