@@ -15,7 +15,7 @@ export interface PrivateMessaging extends DeployedMessaging {
 }
 
 export async function privateMessaging(
-  options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number } = {},
+  options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number; auditorQueue?: boolean } = {},
 ): Promise<PrivateMessaging> {
   const s = stack();
   const prefix = testPrefix('m');
