@@ -4,9 +4,11 @@
  * - **Everything**: SQS's own `StartMessageMoveTask`, at a rate (messages per second). SQS
  *   moves every message of the DLQ, in the background, and the task can be listed and
  *   cancelled. The destination is always named: the worker copies poison into the DLQ itself
- *   (SendMessage), so the copies carry no `DeadLetterQueueSourceArn`, and a task without a
- *   destination fails (LocalStack 4.14: `FailureReason: AttributeError`; AWS documents the
- *   same rule for messages that were not moved by a redrive policy).
+ *   (SendMessage), so no copy was ever moved there by a redrive policy and SQS has no
+ *   "original source queue" to send it back to. LocalStack 4.14 fails such a task
+ *   (`FailureReason: AttributeError`); with the source queue named, it moves them. (SQS also
+ *   requires the DLQ to be the redrive target of some queue: the messaging construct makes
+ *   it so.)
  * - **A selection** (by code, by message id): a move task cannot filter, so the selection is
  *   moved by hand, at least once and never lost: receive (hidden), send a copy to the source
  *   queue, and only once SQS confirmed that copy delete the DLQ's. A crash between the two
