@@ -5,7 +5,9 @@
 # Beside them, the demo Orchestrator (src/orchestrator-sim/): DEMO_READERS reader processes
 # (default 2; 0 or `--no-demo` turns it off) at DEMO_RATE reads/s each (default 10, sized for
 # a 2-core machine), DEMO_MODE client|naive; their admin ports (9480...) feed the dashboard's
-# hit-ratio and origin-load panels.
+# hit-ratio and origin-load panels. The consistency auditor (src/cli/auditor.ts, admin port
+# AUDITOR_ADMIN_PORT, default 9470) samples every event and reads the primary and the demo
+# readers' L1; the dashboard's consistency panel polls it.
 # Ctrl-C stops the fleet; the stack is stopped too if this command started it.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -22,6 +24,7 @@ for arg in "$@"; do
   if [[ "$arg" == "--no-demo" ]]; then demo_readers=0; else fleet_args+=("$arg"); fi
 done
 demo_port="${DEMO_ADMIN_PORT:-9480}"
+auditor_port="${AUDITOR_ADMIN_PORT:-9470}"
 readers=""
 for ((i = 0; i < demo_readers; i++)); do readers+="${readers:+,}http://127.0.0.1:$((demo_port + i))"; done
 
@@ -37,7 +40,7 @@ trap cleanup INT TERM EXIT
 
 if [[ -f src/dashboard/main.ts ]]; then
   node src/dashboard/main.ts --port "${DASHBOARD_PORT:-4600}" --env-file .local/env.json \
-    ${readers:+--readers "$readers"} >"$LOGS/dashboard.log" 2>&1 &
+    ${readers:+--readers "$readers"} --auditors "http://127.0.0.1:$auditor_port" >"$LOGS/dashboard.log" 2>&1 &
   pids+=($!)
   say "dashboard: http://127.0.0.1:${DASHBOARD_PORT:-4600}/"
 fi
@@ -48,6 +51,10 @@ if (( demo_readers > 0 )); then
   pids+=($!)
   say "demo Orchestrator: $demo_readers readers (${DEMO_MODE:-client}), admin $readers"
 fi
+node src/cli/auditor.ts --env-file .local/env.json --admin-port "$auditor_port" \
+  ${readers:+--readers "$readers"} >"$LOGS/auditor.log" 2>&1 &
+pids+=($!)
+say "consistency auditor: http://127.0.0.1:$auditor_port/snapshot.json (log: $LOGS/auditor.log)"
 node src/cli/fleet.ts "${fleet_args[@]}" &
 pids+=($!)
 wait "${pids[-1]}"

@@ -23,6 +23,8 @@ export interface DashboardOptions {
   readonly targets: readonly string[];
   /** Read-side processes (the demo Orchestrator's admin ports), polled for `/metrics`. */
   readonly readers: readonly string[];
+  /** Consistency auditors (src/auditor/), polled for `/metrics`: the consistency panel. */
+  readonly auditors: readonly string[];
   readonly envFile: string | undefined;
   /** How often workers are polled, ms. */
   readonly pollMs: number;
@@ -38,6 +40,7 @@ export interface RawDashboardOptions {
   readonly host?: string;
   readonly targets?: string;
   readonly readers?: string;
+  readonly auditors?: string;
   readonly envFile?: string;
   readonly pollMs?: string;
   readonly lagWindow?: string;
@@ -74,6 +77,8 @@ export function resolveDashboardOptions(
   const targets = parseTargets(raw.targets, errors);
   const readers =
     raw.readers === undefined || raw.readers.trim() === '' ? [] : parseTargets(raw.readers, errors);
+  const auditors =
+    raw.auditors === undefined || raw.auditors.trim() === '' ? [] : parseTargets(raw.auditors, errors);
   const sloMs: Record<string, number> = { ...DEFAULT_LAG_SLO_MS };
   for (const part of (raw.slo ?? '').split(',').filter((p) => p.trim() !== '')) {
     const [family, ms] = part.split('=');
@@ -92,6 +97,7 @@ export function resolveDashboardOptions(
       host: raw.host ?? '127.0.0.1',
       targets,
       readers,
+      auditors,
       envFile: raw.envFile,
       pollMs,
       lagWindowSeconds,

@@ -42,6 +42,7 @@ export function createDashboardServer(
   const poller = new FleetPoller({
     targets: options.targets,
     readers: options.readers,
+    auditors: options.auditors,
     lagWindowSeconds: options.lagWindowSeconds,
     queues: deps.queues,
   });
@@ -54,6 +55,7 @@ export function createDashboardServer(
   const config = {
     targets: options.targets,
     readers: options.readers,
+    auditors: options.auditors,
     sloMs: options.sloMs,
     pollMs: options.pollMs,
     lagWindowSeconds: options.lagWindowSeconds,

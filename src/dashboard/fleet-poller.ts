@@ -40,6 +40,13 @@ export interface DashboardPoint {
   /** The read-side processes polled (the demo Orchestrator's admin ports). */
   readonly readers: readonly { readonly url: string; readonly up: boolean }[];
   /**
+   * The consistency auditors' figures since they started, per `<family> <window>` (e.g.
+   * `promo 1s`): checks, inconsistent checks, ratio and nines (docs/auditor.md). Absent
+   * without auditors.
+   */
+  readonly consistency?: Record<string, ConsistencyPoint>;
+  readonly auditors?: readonly { readonly url: string; readonly up: boolean }[];
+  /**
    * Durability of critical deletes (decision 0008): workers whose replication is degraded,
    * acks held for a replica, degraded acks per second, the largest replay ring (MiB).
    */
@@ -51,10 +58,22 @@ export interface DashboardPoint {
   };
 }
 
+/** One family and window of the consistency auditors. */
+export interface ConsistencyPoint {
+  readonly checked: number;
+  readonly inconsistent: number;
+  readonly ratio: number;
+  /** -log10(inconsistent / checked); log10(checked) while none was inconsistent (a lower bound). */
+  readonly nines: number;
+  readonly lowerBound: boolean;
+}
+
 export interface FleetPollerOptions {
   readonly targets: readonly string[];
   /** Read-side processes (cache clients) whose `/metrics` are polled too. Default none. */
   readonly readers?: readonly string[];
+  /** Consistency auditors whose `/metrics` are polled. Default none. */
+  readonly auditors?: readonly string[];
   readonly lagWindowSeconds: number;
   /** Seconds of counter history rates are computed over. Default 5. */
   readonly rateWindowSeconds?: number;
@@ -110,9 +129,10 @@ export class FleetPoller {
 
   async tick(): Promise<DashboardPoint> {
     const timeout = this.#o.fetchTimeoutMs ?? 800;
-    const [results, readerResults, queues] = await Promise.all([
+    const [results, readerResults, auditorResults, queues] = await Promise.all([
       Promise.all(this.#o.targets.map((url) => this.#pollTarget(url, timeout))),
       Promise.all((this.#o.readers ?? []).map((url) => this.#pollReader(url, timeout))),
+      Promise.all((this.#o.auditors ?? []).map((url) => this.#pollReader(url, timeout))),
       this.#readQueues(),
     ]);
     const t = this.#now();
@@ -199,6 +219,12 @@ export class FleetPoller {
       originLoad,
       readers: readerResults.map((r) => ({ url: r.url, up: r.up })),
       durability,
+      ...(auditorResults.length === 0
+        ? {}
+        : {
+            consistency: consistencyOf(auditorResults.flatMap((r) => r.samples ?? [])),
+            auditors: auditorResults.map((r) => ({ url: r.url, up: r.up })),
+          }),
     };
   }
 
@@ -258,3 +284,29 @@ export class FleetPoller {
 }
 
 const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** Checks and inconsistent checks summed over the auditors, per `<family> <window>`. */
+function consistencyOf(samples: readonly Sample[]): Record<string, ConsistencyPoint> {
+  const counts = new Map<string, { checked: number; inconsistent: number }>();
+  for (const s of samples) {
+    const isChecks = s.name === PROM.auditChecks;
+    if (!isChecks && s.name !== PROM.auditInconsistentChecks) continue;
+    const key = `${s.labels.family ?? '?'} ${s.labels.window ?? '?'}`;
+    const c = counts.get(key) ?? { checked: 0, inconsistent: 0 };
+    if (isChecks) c.checked += s.value;
+    else c.inconsistent += s.value;
+    counts.set(key, c);
+  }
+  const out: Record<string, ConsistencyPoint> = {};
+  for (const [key, { checked, inconsistent }] of counts) {
+    if (checked <= 0) continue;
+    out[key] = {
+      checked,
+      inconsistent,
+      ratio: 1 - inconsistent / checked,
+      nines: round2(inconsistent > 0 ? -Math.log10(inconsistent / checked) : Math.log10(checked)),
+      lowerBound: inconsistent === 0,
+    };
+  }
+  return out;
+}

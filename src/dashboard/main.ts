@@ -23,6 +23,11 @@ export async function main(argv: readonly string[]): Promise<void> {
         'DASHBOARD_READERS',
       ),
     )
+    .addOption(
+      new Option('--auditors <urls>', 'comma-separated consistency auditor admin URLs').env(
+        'DASHBOARD_AUDITORS',
+      ),
+    )
     .option('--env-file <path>', 'stack description with the queue URLs (.local/env.json)')
     .option('--poll-ms <ms>', 'poll interval (default 1000)')
     .option('--lag-window <seconds>', 'window of each lag point (default 10)')

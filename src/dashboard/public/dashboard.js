@@ -189,6 +189,13 @@ function buildFleetCharts() {
     value: (p) => p.originLoad ?? {},
     format: perS,
   });
+  // The consistency auditor (docs/auditor.md): nines per family and window since it started;
+  // with no inconsistency the figure is the bound the sample supports, log10(checks).
+  addChart(c, 'consistency', 'Consistency (auditor)', 'nines per family · window', {
+    keys: keysOf('consistency'),
+    value: (p) => Object.fromEntries(Object.entries(p.consistency ?? {}).map(([k, v]) => [k, v.nines])),
+    format: (v) => v.toFixed(1),
+  });
 }
 
 function renderTiles() {
@@ -215,6 +222,18 @@ function renderTiles() {
     bad: degraded > 0,
     id: 'durability',
   });
+  const audit = last?.consistency;
+  if (audit !== undefined) {
+    const cells = Object.values(audit);
+    const checked = cells.reduce((a, v) => a + v.checked, 0);
+    const inconsistent = cells.reduce((a, v) => a + v.inconsistent, 0);
+    tiles.push({
+      label: `Audit: inconsistent / checks`,
+      value: `${count(inconsistent)} / ${count(checked)}`,
+      bad: inconsistent > 0,
+      id: 'consistency',
+    });
+  }
   document.getElementById('tiles').innerHTML = tiles
     .map(
       (t) =>
@@ -238,6 +257,7 @@ function renderStatus() {
   document.getElementById('footer').textContent =
     `Workers: ${config.targets.join(', ')}` +
     ((config.readers ?? []).length > 0 ? ` · readers: ${config.readers.join(', ')}` : '') +
+    ((config.auditors ?? []).length > 0 ? ` · auditors: ${config.auditors.join(', ')}` : '') +
     ` · polled every ${config.pollMs} ms · lag points over the last ${config.lagWindowSeconds} s` +
     (config.queuesWatched.length > 0
       ? ` · queues: ${config.queuesWatched.join(', ')}`
