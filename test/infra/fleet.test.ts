@@ -83,12 +83,14 @@ describe('WorkerFleet in the stack', () => {
     );
     const queueVars = Object.values(QUEUE_URL_ENV).flatMap((q) => [q.url, q.dlqUrl]);
     const expected = [
-      ...Object.values(WORKER_ENV).filter((n) => n !== WORKER_ENV.redisPassword),
+      ...Object.values(WORKER_ENV).filter(
+        (n) => n !== WORKER_ENV.redisPassword && n !== WORKER_ENV.adminToken,
+      ),
       ...queueVars,
     ];
     expect(Object.keys(env).sort()).toEqual([...expected].sort());
     // Every name is one the worker's config schema reads, so none is silently ignored.
-    for (const name of [...Object.keys(env), WORKER_ENV.redisPassword])
+    for (const name of [...Object.keys(env), WORKER_ENV.redisPassword, WORKER_ENV.adminToken])
       expect(CONFIG_VARIABLES).toContain(name);
     expect(env[WORKER_ENV.redisMode]).toBe('standalone');
     expect(env[WORKER_ENV.redisTls]).toBe('true');
@@ -98,8 +100,12 @@ describe('WorkerFleet in the stack', () => {
     expect(addresses).toContain(`:${fleet.config.redisPort}`);
     expect(Number(env[WORKER_ENV.drainDeadlineMs])).toBeLessThan(Number(env[WORKER_ENV.stopTimeoutMs]));
     const secrets = container.Secrets as { Name: string; ValueFrom: unknown }[];
-    expect(secrets.map((s) => s.Name)).toEqual([WORKER_ENV.redisPassword]);
+    expect(secrets.map((s) => s.Name)).toEqual([WORKER_ENV.redisPassword, WORKER_ENV.adminToken]);
     expect(JSON.stringify(secrets[0]?.ValueFrom)).toContain(':token::');
+    // The admin token: its own generated secret, the whole value (no JSON field).
+    expect(JSON.stringify(secrets[1]?.ValueFrom)).toContain(logicalIdOf(fleet, 'Fleet/AdminToken'));
+    // The admin port listens on every interface of the task, which no security group rule admits.
+    expect(env[WORKER_ENV.adminHost]).toBe('0.0.0.0');
   });
 
   it('sets a configuration the worker accepts at start-up (every cross-field rule holds)', () => {

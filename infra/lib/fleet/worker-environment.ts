@@ -15,6 +15,10 @@ export const WORKER_ENV = {
   /** Injected from Secrets Manager by ECS (never a plain environment value). */
   redisPassword: 'REDIS_PASSWORD',
   adminPort: 'WORKER_ADMIN_PORT',
+  /** `0.0.0.0` in the task: reachable only where the security group admits (no one by default). */
+  adminHost: 'WORKER_ADMIN_HOST',
+  /** The admin API's bearer token: injected from Secrets Manager by ECS (never a plain value). */
+  adminToken: 'ADMIN_TOKEN',
   drainDeadlineMs: 'WORKER_DRAIN_DEADLINE_MS',
   visibilityTimeoutS: 'WORKER_VISIBILITY_TIMEOUT_S',
   /** The Reviews origin the hourly refresh calls. */

@@ -8,10 +8,11 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ConsumerQueue } from '../messaging/invalidation-messaging.ts';
 import type { ConsumerName } from '../messaging/messaging-topology.ts';
+import { DEFAULT_TASK_MEMORY_MIB, workerHeapOptions } from '../../../src/config/worker-heap.ts';
 import { BacklogPerTask } from './backlog-per-task.ts';
 import { DEFAULT_ADMIN_PORT, QUEUE_URL_ENV, WORKER_ENV } from './worker-environment.ts';
 
@@ -77,8 +78,14 @@ export interface WorkerFleetProps {
   readonly reviewsOriginUrl: string;
   /** Value of the `Service` dimension the workers publish metrics with. Default: namePrefix. */
   readonly metricsService?: string;
-  /** The worker's admin port (health check, metrics). Default 9464. */
+  /** The worker's admin port (health check, metrics, the admin API). Default 9464. */
   readonly adminPort?: number;
+  /**
+   * Who may reach the admin port (e.g. an operators' bastion's security group). Default: no
+   * one; the container health check calls /healthz from inside the task. Every route but
+   * /healthz and /readyz also needs the admin token (`adminTokenSecret`).
+   */
+  readonly adminClients?: readonly ec2.IConnectable[];
   /** TCP ports the tasks may open outside the VPC (AWS APIs, the origins). Default [443]. */
   readonly egressPorts?: readonly number[];
   /** Retention of the worker log group. Default two weeks. */
@@ -107,6 +114,8 @@ export class WorkerFleet extends Construct {
   public readonly scalingPolicy: appscaling.CfnScalingPolicy;
   /** Visible messages across the fleet's queues per running task (what the fleet scales on). */
   public readonly backlogPerTask: cloudwatch.MathExpression;
+  /** The admin API's bearer token (decision 0015), injected as `ADMIN_TOKEN`. */
+  public readonly adminTokenSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: WorkerFleetProps) {
     super(scope, id);
@@ -125,6 +134,13 @@ export class WorkerFleet extends Construct {
       description: `${props.namePrefix} workers: no ingress; egress to Redis and HTTPS only`,
       allowAllOutbound: false,
     });
+    for (const client of props.adminClients ?? []) {
+      this.securityGroup.connections.allowFrom(
+        client,
+        ec2.Port.tcp(adminPort),
+        `${props.namePrefix} admin API`,
+      );
+    }
     for (const port of props.egressPorts ?? [443]) {
       this.securityGroup.addEgressRule(
         ec2.Peer.anyIpv4(),
@@ -167,7 +183,7 @@ export class WorkerFleet extends Construct {
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: props.cpu ?? 256,
-      memoryLimitMiB: props.memoryLimitMiB ?? 512,
+      memoryLimitMiB: props.memoryLimitMiB ?? DEFAULT_TASK_MEMORY_MIB,
       taskRole: this.taskRole,
       runtimePlatform: {
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
@@ -186,6 +202,7 @@ export class WorkerFleet extends Construct {
       [WORKER_ENV.redisAddresses]: `${props.redis.host}:${props.redis.port}`,
       [WORKER_ENV.redisTls]: 'true',
       [WORKER_ENV.adminPort]: String(adminPort),
+      [WORKER_ENV.adminHost]: '0.0.0.0',
       // Drain well inside the stop timeout, so SIGKILL never lands on a batch being acked.
       [WORKER_ENV.drainDeadlineMs]: String(
         (props.drainDeadline ?? Duration.millis(stopTimeout.toMilliseconds() / 2)).toMilliseconds(),
@@ -202,6 +219,18 @@ export class WorkerFleet extends Construct {
       environment[QUEUE_URL_ENV[name].dlqUrl] = q.deadLetterQueue.queueUrl;
     }
 
+    this.adminTokenSecret = new secretsmanager.Secret(this, 'AdminToken', {
+      description: `Bearer token of the ${props.namePrefix} workers' admin API (every route but /healthz, /readyz)`,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+    });
+    Validations.of(this.adminTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The admin token has no rotation Lambda: rotating is PutSecretValue then a rolling redeploy of the ' +
+        'workers (tokens are read at start-up); runbook in docs/operations.md ("Admin API authentication")',
+    });
+
     this.container = this.taskDefinition.addContainer('worker', {
       image:
         props.image ??
@@ -214,12 +243,20 @@ export class WorkerFleet extends Construct {
         }),
       essential: true,
       readonlyRootFilesystem: true,
+      // The image's command with heap limits from the task's memory: V8 otherwise sizes its
+      // heap for the host it sees (src/config/worker-heap.ts).
+      command: [
+        'node',
+        ...workerHeapOptions(props.memoryLimitMiB ?? DEFAULT_TASK_MEMORY_MIB),
+        'src/cli/worker.ts',
+      ],
       environment,
       secrets: {
         [WORKER_ENV.redisPassword]: ecs.Secret.fromSecretsManager(
           props.redis.authSecret,
           props.redis.authSecretField,
         ),
+        [WORKER_ENV.adminToken]: ecs.Secret.fromSecretsManager(this.adminTokenSecret),
       },
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
@@ -247,13 +284,13 @@ export class WorkerFleet extends Construct {
       id: 'AwsSolutions-ECS2',
       reason:
         'The plain environment holds only non-secret identifiers (queue URLs, Redis host and port, region, ' +
-        'flags); the one secret, the Redis AUTH token, is injected from Secrets Manager through `secrets`',
+        'flags); the secrets, the Redis AUTH token and the admin token, are injected from Secrets Manager through `secrets`',
     });
     Validations.of(this.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'ecr:GetAuthorizationToken has no resource-level permissions (it must be granted on *); every other ' +
-        'action of the execution role is scoped to the image repository, the log group and the auth secret',
+        'action of the execution role is scoped to the image repository, the log group and the two secrets',
     });
 
     this.service = new ecs.FargateService(this, 'Service', {
