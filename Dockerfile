@@ -13,8 +13,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
+# Heap limits of a 512 MiB task (src/config/worker-heap.ts); the stack sets NODE_OPTIONS from
+# the task's memory, so these hold for a plain `docker run`.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=16 --max-old-space-size=192"
 WORKDIR /app
 # Owned by root, read by the unprivileged user: the process cannot rewrite its own code.
 COPY --from=deps /app/node_modules ./node_modules

@@ -13,6 +13,7 @@ import { createLogger } from '../observability/logger.ts';
 import { readLocalStack } from '../local/env-file.ts';
 import { localWorkerEnv, type LocalRedisMode } from '../local/local-worker-env.ts';
 import { onStopSignal } from './run-main.ts';
+import { workerHeapOptions } from '../config/worker-heap.ts';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -51,7 +52,12 @@ function spawnWorker(index: number): void {
     adminPort,
     overrides: { WORKER_LOG_LEVEL: opts.logLevel },
   });
-  const child = fork(workerEntry, [], { env: { ...process.env, ...env }, stdio: 'inherit' });
+  // The heap limits of a deployed task (src/config/worker-heap.ts), so local memory is the stack's.
+  const child = fork(workerEntry, [], {
+    env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...workerHeapOptions()],
+    stdio: 'inherit',
+  });
   children.set(index, child);
   child.on('exit', (code, signal) => {
     children.delete(index);

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { workerHeapOptions } from '../../src/config/worker-heap.ts';
 import { privateAccess } from '../../src/local/local-redis.ts';
 import { localWorkerEnv, redisAccessEnv, type LocalRedisMode } from '../../src/local/local-worker-env.ts';
 import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
@@ -51,7 +52,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       ...options.env,
     },
   });
-  const proc = spawn(process.execPath, [ENTRY], {
+  // Launched as a task is (src/config/worker-heap.ts): the same heap limits.
+  const proc = spawn(process.execPath, [...workerHeapOptions(), ENTRY], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
