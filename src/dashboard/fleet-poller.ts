@@ -56,6 +56,8 @@ export interface DashboardPoint {
     degradedAcks: number;
     replayRingMiB: number;
   };
+  /** The kill switch (`admin pause`): per queue, how many workers it pauses now. */
+  readonly paused: Record<string, number>;
 }
 
 /** One family and window of the consistency auditors. */
@@ -184,8 +186,11 @@ export class FleetPoller {
       degradedAcks: round2(sumRate('degradedAcks')),
       replayRingMiB: 0,
     };
+    const paused: Record<string, number> = {};
     for (const r of results) {
       for (const s of r.samples ?? []) {
+        if (s.name === PROM.consumptionPaused && s.value > 0 && s.labels.queue !== undefined)
+          paused[s.labels.queue] = (paused[s.labels.queue] ?? 0) + 1;
         if (s.name === PROM.durabilityDegraded && s.value > 0) durability.degradedWorkers += 1;
         else if (s.name === PROM.heldAcks) durability.heldAcks += s.value;
         else if (s.name === PROM.replayRingBytes)
@@ -219,6 +224,7 @@ export class FleetPoller {
       originLoad,
       readers: readerResults.map((r) => ({ url: r.url, up: r.up })),
       durability,
+      paused,
       ...(auditorResults.length === 0
         ? {}
         : {

@@ -145,6 +145,14 @@ describe('live dashboard', () => {
     const legend = await page.textContent('#card-lag-product .legend');
     expect(legend).toMatch(/p99\s+[\d.]+ m?s/);
 
+    // The kill switch: the tile says which queues `admin pause` holds, on how many workers.
+    expect(await page.textContent('[data-tile="paused"] .value')).toBe('consuming');
+    metrics.consumptionPaused('catalog', true);
+    await expect
+      .poll(() => page.textContent('[data-tile="paused"] .value'), { timeout: 5_000 })
+      .toBe('paused: catalog (1)');
+    metrics.consumptionPaused('catalog', false);
+
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
   });

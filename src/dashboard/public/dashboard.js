@@ -198,6 +198,11 @@ function buildFleetCharts() {
   });
 }
 
+/** Text for innerHTML: label values come from the workers' metrics. */
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function renderTiles() {
   const last = points[points.length - 1];
   const tiles = [];
@@ -221,6 +226,17 @@ function renderTiles() {
     value: degraded > 0 ? `degraded (${degraded})` : 'durable',
     bad: degraded > 0,
     id: 'durability',
+  });
+  // The kill switch (admin pause): which queues it pauses, on how many workers.
+  const paused = Object.entries(last?.paused ?? {});
+  tiles.push({
+    label: 'Consumption',
+    value:
+      paused.length === 0
+        ? 'consuming'
+        : `paused: ${paused.map(([q, n]) => `${escapeHtml(q)} (${n})`).join(', ')}`,
+    bad: paused.length > 0,
+    id: 'paused',
   });
   const audit = last?.consistency;
   if (audit !== undefined) {
