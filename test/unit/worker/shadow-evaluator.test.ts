@@ -189,6 +189,20 @@ describe('the shadow evaluator', () => {
     expect(report.fences.candidateOnly).toBe(90);
   });
 
+  it('a candidate without its own body limit uses the live one (no phantom poison->apply)', () => {
+    const big = raw(
+      event('promotion.changed', { storeSections: Array.from({ length: 90 }, (_, i) => `section-${i}`) }),
+    );
+    const batch = [msg(big)];
+    const planner = createShadowPlanner(candidate({ locales: ['en-US', 'ja-JP', 'fr-FR'] }), {
+      ...LIVE,
+      maxBodyBytes: 1_024,
+    });
+    const evaluator = new ShadowEvaluator({ planner, instance: 'test' });
+    evaluator.observe('promotions', batch, planBatch(batch, liveKeys, { maxBodyBytes: 1_024 }));
+    expect(evaluator.report()).toMatchObject({ decisions: {}, batchesDiffering: 0 });
+  });
+
   it('a failing candidate is counted, never thrown into the live path', () => {
     const planner = createShadowPlanner(candidate({}), LIVE);
     const broken = {
