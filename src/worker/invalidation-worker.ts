@@ -112,7 +112,10 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
     config.shadow === undefined
       ? undefined
       : new ShadowEvaluator({
-          planner: createShadowPlanner(config.shadow, config.keys),
+          planner: createShadowPlanner(config.shadow, {
+            ...config.keys,
+            maxBodyBytes: config.maxEventBodyBytes,
+          }),
           instance: `${hostname()}:${process.pid}`,
           ...(options.shadowMetrics === undefined ? {} : { metrics: options.shadowMetrics }),
           logger: logger.child({ component: 'shadow' }),

@@ -91,11 +91,12 @@ export interface ShadowPlanner {
 
 /**
  * Builds the candidate's key builder: the live namespace, the candidate's locales (else the
- * live ones), and its live schema versions applied to every entity effect.
+ * live ones), and its live schema versions applied to every entity effect; its body limit,
+ * else the live one.
  */
 export function createShadowPlanner(
   candidate: ShadowCandidate,
-  live: { readonly namespace: string; readonly locales: readonly string[] },
+  live: { readonly namespace: string; readonly locales: readonly string[]; readonly maxBodyBytes?: number },
 ): ShadowPlanner {
   const base = createKeyBuilder({ namespace: live.namespace, locales: candidate.locales ?? live.locales });
   const overrides = candidate.liveSchemaVersions ?? {};
@@ -122,7 +123,8 @@ export function createShadowPlanner(
             return { ...effect, unlink };
           },
         });
-  return { candidate, keys, maxBodyBytes: candidate.maxEventBodyBytes };
+  // What the candidate does not set is the live value, so only what it changes can differ.
+  return { candidate, keys, maxBodyBytes: candidate.maxEventBodyBytes ?? live.maxBodyBytes };
 }
 
 /** One line describing the candidate against the live contract, for logs and the report. */
