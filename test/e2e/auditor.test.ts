@@ -86,9 +86,11 @@ describe('consistency auditor (e2e, private world)', () => {
       readers,
       windowsMs: WINDOWS_MS,
       recheckDelayMs: RECHECK_MS,
-      // LocalStack on a shared 2-core machine sometimes delivers a second late: a late event is
-      // still checked (at once) rather than missed, so the counts below are exact.
+      // LocalStack on a shared 2-core machine sometimes delivers a second late, and a loaded
+      // machine answers slowly: a late event is still checked (at once) rather than missed,
+      // and a tier read may take 3 s, so the counts below are exact.
       lateToleranceMs: 3_000,
+      tierTimeoutMs: 3_000,
       logger: pino({ level: 'error' }),
       ...(origin === undefined ? {} : { origin: { url: origin, ratePerSecond: 20 } }),
     });
