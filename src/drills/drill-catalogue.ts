@@ -1,0 +1,292 @@
+/**
+ * The chaos drills: what each one needs from its world and how it injects its fault. Each
+ * `inject` returns the fault's window (drill-summary.ts); the runner (run-drills.ts) does the
+ * rest: warm-up, load, drain, the checks. Durations come in two sizes: `full` (the issue's
+ * figures, `npm run drill`) and `short` (the CI e2e test, every drill once in a few minutes).
+ */
+import type { SentinelProfile } from '../local/private-sentinel-group.ts';
+import { adminHeaders } from '../admin/admin-token.ts';
+import { createKeyBuilder, DEFAULT_LOCALES } from '../core/key-builder.ts';
+import { asinOf } from '../orchestrator-sim/workload.ts';
+import type { FaultWindow } from './drill-summary.ts';
+import type { World } from './drill-world.ts';
+
+export type DrillSize = 'full' | 'short';
+
+export interface DrillContext {
+  readonly world: World;
+  readonly size: DrillSize;
+  readonly profile: SentinelProfile;
+  readonly lagWindowMs: number;
+  readonly log: (message: string) => void;
+}
+
+export interface WorldNeeds {
+  /** Workers reach Redis through a fault path. */
+  readonly redisFaults?: boolean;
+  /** Workers reach LocalStack through a fault path. */
+  readonly localstackFaults?: boolean;
+  /** Readers without L1 (every read goes to Redis, so an L2 expiry reaches the origin). */
+  readonly noL1?: boolean;
+  /** Sentinel's down-after (ms), e.g. high enough that a frozen primary is not failed over. */
+  readonly downAfterMs?: (size: DrillSize, profile: SentinelProfile) => number | undefined;
+}
+
+export interface DrillSpec {
+  readonly name: string;
+  readonly title: string;
+  /** Repetitions of a full run. */
+  readonly fullRepeat: number;
+  /** Profiles a full run covers (default: the one asked for). */
+  readonly profiles?: readonly SentinelProfile[];
+  readonly needs?: WorldNeeds;
+  /** Load before the fault (ms). */
+  readonly warmupMs?: (size: DrillSize) => number;
+  /** Whole run length for the soak (ms); other drills end when recovered. */
+  readonly soakMs?: (size: DrillSize) => number;
+  inject(ctx: DrillContext): Promise<FaultWindow>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const pick = (size: DrillSize, full: number, short: number) => (size === 'full' ? full : short);
+
+/** A peak: a burst of changes on top of the steady rate, then a moment for the workers to take it in. */
+async function peak(world: World, n = 60): Promise<void> {
+  world.load.burst(n);
+  await sleep(150);
+}
+
+/** Sum of the readers' `cache_l1_flushes_total` (all reasons), from their /metrics. */
+export async function readerL1Flushes(world: World): Promise<number | undefined> {
+  let headers: Record<string, string>;
+  try {
+    headers = adminHeaders();
+  } catch {
+    headers = {};
+  }
+  let total = 0;
+  for (const port of world.readers.adminPorts) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers,
+        signal: AbortSignal.timeout(2_000),
+      });
+      if (!res.ok) return undefined;
+      for (const line of (await res.text()).split('\n'))
+        if (line.startsWith('cache_l1_flushes_total')) total += Number(line.split(' ').at(-1)) || 0;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}
+
+export const DRILLS: readonly DrillSpec[] = [
+  {
+    name: 'worker-sigkill',
+    title: 'worker SIGKILL mid-batch',
+    fullRepeat: 20,
+    async inject({ world, log }) {
+      // A burst first, so the victim holds received, unacknowledged messages when it dies.
+      await peak(world);
+      const { killedAt, worker } = await world.fleet.kill();
+      log(`killed worker ${worker.id} (pid ${worker.proc.pid})`);
+      // ECS starts a replacement task; here after 2 s.
+      await sleep(2_000);
+      await world.fleet.add();
+      return { injectedAt: killedAt, healedAt: Date.now(), notes: { killedWorker: worker.id } };
+    },
+  },
+  {
+    name: 'primary-kill',
+    title: 'Redis primary killed at peak',
+    fullRepeat: 10,
+    profiles: ['fast', 'elasticache'],
+    // Short: ElastiCache-like detection at its floor, 15 s (full: drawn from 15-30 s).
+    needs: {
+      downAfterMs: (size, profile) => (profile === 'elasticache' && size === 'short' ? 15_000 : undefined),
+    },
+    async inject({ world, profile, log }) {
+      await peak(world);
+      const { killedAt } = await world.group.killPrimary();
+      const promotion = await world.group.waitForPromotion();
+      const reachableAt =
+        profile === 'fast' ? promotion.promotedAt : (await world.group.waitForEndpointSwitch()).switchedAt;
+      log(
+        `promoted ${promotion.promotedAt - killedAt} ms after the kill; reachable at +${reachableAt - killedAt} ms`,
+      );
+      return {
+        injectedAt: killedAt,
+        healedAt: reachableAt,
+        reachableAt,
+        notes: {
+          downAfterMs: world.group.downAfterMs,
+          promotedAfterMs: promotion.promotedAt - killedAt,
+          reachableAfterMs: reachableAt - killedAt,
+        },
+      };
+    },
+  },
+  {
+    name: 'redis-down',
+    title: 'Redis down 20 s (primary frozen, no failover)',
+    fullRepeat: 1,
+    needs: { downAfterMs: () => 300_000 },
+    async inject({ world, size }) {
+      const { frozenAt } = world.group.freezePrimary();
+      await sleep(pick(size, 20_000, 8_000));
+      world.group.thawPrimary();
+      return { injectedAt: frozenAt, healedAt: Date.now() };
+    },
+  },
+  {
+    name: 'replica-absent',
+    title: 'replica absent for 2 minutes',
+    fullRepeat: 1,
+    async inject({ world, size }) {
+      const injectedAt = Date.now();
+      await world.group.stopReplica();
+      await sleep(pick(size, 120_000, 10_000));
+      await world.group.startReplica();
+      return { injectedAt, healedAt: Date.now() };
+    },
+  },
+  {
+    name: 'localstack-down',
+    title: 'LocalStack down 30 s (cut between the workers and LocalStack)',
+    fullRepeat: 1,
+    needs: { localstackFaults: true },
+    async inject({ world, size }) {
+      const path = world.localstackPath;
+      if (!path) throw new Error('localstack-down needs its fault path');
+      const injectedAt = Date.now();
+      await path.cut();
+      await sleep(pick(size, 30_000, 8_000));
+      await path.restore();
+      return { injectedAt, healedAt: Date.now() };
+    },
+  },
+  {
+    name: 'delayed-queue',
+    title: 'delayed invalidation queue (deliveries held 60 s)',
+    fullRepeat: 1,
+    async inject({ world, size, lagWindowMs }) {
+      const delayS = pick(size, 60, 10);
+      const injectedAt = Date.now();
+      await world.setQueueDelay(delayS);
+      await sleep(pick(size, 15_000, 5_000));
+      await world.setQueueDelay(0);
+      const healedAt = Date.now();
+      // Its own window: every message sent while the delay was set is delivered delayS later.
+      return {
+        injectedAt,
+        healedAt,
+        allowStale: { from: injectedAt, to: healedAt + delayS * 1_000 + lagWindowMs + 2_000 },
+        notes: { delayS },
+      };
+    },
+  },
+  {
+    name: 'mass-expiry',
+    title: 'mass expiry of the top 1,000 hot keys under read load',
+    fullRepeat: 1,
+    needs: { noL1: true },
+    async inject({ world }) {
+      const c = world.primaryClient();
+      try {
+        const keys = createKeyBuilder({ namespace: world.namespace, locales: DEFAULT_LOCALES });
+        const hot = Array.from({ length: 1_000 }, (_, r) =>
+          keys.variantKeys({ family: 'product', tenant: 'default', id: asinOf(r) }),
+        ).flat();
+        const existed = await c.exists(...hot);
+        const injectedAt = Date.now();
+        await c.unlink(...hot);
+        return { injectedAt, healedAt: injectedAt, notes: { keys: hot.length, cachedBefore: existed } };
+      } finally {
+        c.disconnect();
+      }
+    },
+  },
+  {
+    name: 'bus-drop',
+    title: "bus drop (the L1 subscribers' connections killed while broadcasts go out)",
+    fullRepeat: 1,
+    async inject({ world, size }) {
+      const before = await readerL1Flushes(world);
+      const c = world.primaryClient();
+      const injectedAt = Date.now();
+      let killed = 0;
+      try {
+        const until = injectedAt + pick(size, 15_000, 5_000);
+        while (Date.now() < until) {
+          killed += Number(await c.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
+          await sleep(1_000);
+        }
+      } finally {
+        c.disconnect();
+      }
+      const after = await readerL1Flushes(world);
+      return {
+        injectedAt,
+        healedAt: Date.now(),
+        notes: {
+          subscriberConnectionsKilled: killed,
+          l1Flushes: before === undefined || after === undefined ? null : after - before,
+        },
+      };
+    },
+  },
+  {
+    name: 'slow-redis',
+    title: 'slow Redis (latency 25 +/- 25 ms and loss bursts between the workers and Redis)',
+    fullRepeat: 1,
+    needs: { redisFaults: true },
+    async inject({ world, size }) {
+      const path = world.redisPath;
+      if (!path) throw new Error('slow-redis needs its fault path');
+      const injectedAt = Date.now();
+      await path.slow({ latencyMs: 25, jitterMs: 25 });
+      const until = injectedAt + pick(size, 30_000, 8_000);
+      // Loss: TCP retransmits what is lost, so a burst of loss is a stall; 400 ms every 3 s.
+      while (Date.now() < until) {
+        await sleep(2_600);
+        await path.stall();
+        await sleep(400);
+        await path.unstall();
+      }
+      await path.clear();
+      return { injectedAt, healedAt: Date.now() };
+    },
+  },
+  {
+    name: 'split',
+    title: 'split (workers cut off from Redis, readers still reach it)',
+    fullRepeat: 1,
+    needs: { redisFaults: true },
+    async inject({ world, size, lagWindowMs }) {
+      const path = world.redisPath;
+      if (!path) throw new Error('split needs its fault path');
+      const injectedAt = Date.now();
+      await path.cut();
+      await sleep(pick(size, 20_000, 8_000));
+      await path.restore();
+      const healedAt = Date.now();
+      // Readers serve what L2 holds while nobody can invalidate it: the split's own window.
+      return { injectedAt, healedAt, allowStale: { from: injectedAt, to: healedAt + lagWindowMs + 2_000 } };
+    },
+  },
+  {
+    name: 'soak',
+    title: 'soak at the highest sustained rate',
+    fullRepeat: 1,
+    soakMs: (size) => pick(size, 30 * 60_000, 20_000),
+    async inject() {
+      const now = Date.now();
+      return Promise.resolve({ injectedAt: now, healedAt: now });
+    },
+  },
+];
+
+export function drillByName(name: string): DrillSpec | undefined {
+  return DRILLS.find((d) => d.name === name);
+}

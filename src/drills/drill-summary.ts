@@ -1,0 +1,145 @@
+/**
+ * The figures of one drill repetition, from what the drill recorded: the events published
+ * and when the fleet applied each, the reads, the samples of the fleet and the origin, the
+ * fault's window. Pure, so every definition below is unit-tested.
+ *
+ * - lost: published events no broadcast ever named (the fleet never applied them);
+ * - lag of an event: Redis time of the broadcast that named it first - its origin time;
+ * - recovered at: the latest of (the last apply of an event over its family's lag SLO, among
+ *   events from the fault on) and (the moment the fleet was ready again with every expected
+ *   worker); an event never applied means never recovered;
+ * - lag p99 during the fault: events whose origin time is within [injected, max(healed, recovered)];
+ * - stale reads: reads stale beyond the lag window (stale-reads.ts); those inside a drill's
+ *   own allowed window (the delayed queue's, the split's) are counted apart.
+ */
+import type { ReadFamily } from '../client/cache-client.ts';
+import type { PublishedEvent } from './event-load.ts';
+import type { StaleRead } from './stale-reads.ts';
+
+/** Lag p99 SLOs of the dev environment (docs/deploy.md), per family, ms. */
+export const LAG_SLO_MS: Readonly<Record<ReadFamily, number>> = Object.freeze({
+  product: 2_000,
+  reco: 2_000,
+  promo: 1_000,
+  review: 5_000,
+});
+
+export interface FaultWindow {
+  readonly injectedAt: number;
+  /** When the fault was taken away (the same as injectedAt for a kill). */
+  readonly healedAt: number;
+  /** When the new primary was reachable (primary-kill drills). */
+  readonly reachableAt?: number;
+  /** The drill's own window in which stale reads are its designed consequence. */
+  readonly allowStale?: { readonly from: number; readonly to: number };
+  readonly notes?: Readonly<Record<string, unknown>>;
+}
+
+export interface FleetPoint {
+  readonly t: number;
+  readonly readyWorkers: number;
+}
+
+export interface SummaryInput {
+  readonly events: readonly PublishedEvent[];
+  readonly appliedAt: ReadonlyMap<string, number>;
+  readonly fault: FaultWindow;
+  readonly fleet: readonly FleetPoint[];
+  readonly expectedWorkers: number;
+  readonly stale: readonly StaleRead[];
+  readonly readsChecked: number;
+  readonly slo?: Readonly<Record<ReadFamily, number>>;
+}
+
+export interface Summary {
+  readonly published: number;
+  readonly applied: number;
+  readonly lost: number;
+  readonly lostIds: readonly string[];
+  readonly lagP99DuringFaultMs: number | null;
+  readonly lagMaxMs: number | null;
+  readonly recovered: boolean;
+  /** From injection to recovery (ms); null when not recovered. */
+  readonly recoveryMs: number | null;
+  /** From the new primary being reachable to recovery (primary-kill drills). */
+  readonly recoveryAfterReachableMs: number | null;
+  readonly fleetReadyAt: number;
+  readonly readsChecked: number;
+  readonly staleReads: number;
+  /** Stale reads outside the drill's own allowed window. */
+  readonly staleOutsideWindow: number;
+}
+
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? null;
+}
+
+/** When the fleet was last seen back at full readiness after `since` (`since` if it never dipped). */
+export function fleetReadyAt(points: readonly FleetPoint[], expected: number, since: number): number {
+  let lastBad: number | undefined;
+  for (const p of points) if (p.t >= since && p.readyWorkers < expected) lastBad = p.t;
+  if (lastBad === undefined) return since;
+  return points.find((p) => p.t > lastBad && p.readyWorkers >= expected)?.t ?? Number.POSITIVE_INFINITY;
+}
+
+export function summarise(input: SummaryInput): Summary {
+  const slo = input.slo ?? LAG_SLO_MS;
+  const { fault } = input;
+  const lostIds: string[] = [];
+  let lastOverSlo = fault.injectedAt;
+  let lagMax: number | null = null;
+  const lags: { origin: number; lag: number }[] = [];
+  for (const e of input.events) {
+    const at = input.appliedAt.get(e.eventId);
+    if (at === undefined) {
+      lostIds.push(e.eventId);
+      continue;
+    }
+    const lag = Math.max(0, at - e.occurredAtMs);
+    lags.push({ origin: e.occurredAtMs, lag });
+    lagMax = Math.max(lagMax ?? 0, lag);
+    if (lag > slo[e.family] && at > lastOverSlo && e.occurredAtMs >= fault.injectedAt - 30_000)
+      lastOverSlo = at;
+  }
+  const readyAt = fleetReadyAt(input.fleet, input.expectedWorkers, fault.injectedAt);
+  const recovered = lostIds.length === 0 && Number.isFinite(readyAt);
+  const recoveredAt = Math.max(lastOverSlo, readyAt);
+  const windowEnd = Math.max(fault.healedAt, recovered ? recoveredAt : fault.healedAt);
+  const during = lags.filter((l) => l.origin >= fault.injectedAt && l.origin <= windowEnd).map((l) => l.lag);
+  const allowed = fault.allowStale;
+  const outside = input.stale.filter((s) => !allowed || s.t < allowed.from || s.t > allowed.to).length;
+  return {
+    published: input.events.length,
+    applied: input.events.length - lostIds.length,
+    lost: lostIds.length,
+    lostIds: lostIds.slice(0, 20),
+    lagP99DuringFaultMs: percentile(during, 99),
+    lagMaxMs: lagMax,
+    recovered,
+    recoveryMs: recovered ? recoveredAt - fault.injectedAt : null,
+    recoveryAfterReachableMs:
+      recovered && fault.reachableAt !== undefined ? Math.max(0, recoveredAt - fault.reachableAt) : null,
+    fleetReadyAt: readyAt,
+    readsChecked: input.readsChecked,
+    staleReads: input.stale.length,
+    staleOutsideWindow: outside,
+  };
+}
+
+/** Least-squares slope of y over x (per unit of x); 0 with fewer than two points. */
+export function slope(points: readonly { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my);
+    den += (p.x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}

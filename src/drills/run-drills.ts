@@ -1,0 +1,358 @@
+/**
+ * Runs drills: per drill (and profile) one private messaging topology (the stack's CDK
+ * construct under a random prefix) and, when the drill needs one, a private Toxiproxy; per
+ * repetition a fresh world (drill-world.ts): warm-up under load, the fault, the load through
+ * recovery, the drain, the checks. Each repetition yields its figures and its verdict.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
+import { deployMessagingLocally } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+import type { LocalStackDescription } from '../local/env-file.ts';
+import type { SentinelProfile } from '../local/private-sentinel-group.ts';
+import { readerL1Flushes, type DrillSize, type DrillSpec } from './drill-catalogue.ts';
+import { percentile, slope, summarise, type FaultWindow, type Summary } from './drill-summary.ts';
+import { startWorld, type World } from './drill-world.ts';
+import { startToxiproxy, type NetworkFaults } from './network-faults.ts';
+import { staleReads } from './stale-reads.ts';
+
+/** The task's memory limit in the stack (infra) and the soak's bound on a worker's RSS. */
+export const TASK_MEMORY_MIB = 512;
+export const RSS_LIMIT_SHARE = 0.6;
+/** The soak's RSS counts after this share of the run (warm-up). */
+const SOAK_WARMUP_SHARE = 1 / 6;
+/** Flat: the RSS trend after warm-up, MiB per minute, at most this (full size). */
+export const RSS_FLAT_MIB_PER_MIN = 1;
+/** Stale reads beyond the lag window, outside a drill's own window: the auditor's 6-nines goal. */
+export const STALE_GOAL = 1e-6;
+/** Recovery after a primary loss, from the new primary being reachable (fast profile), ms. */
+export const RECOVERY_AFTER_REACHABLE_MS = 5_000;
+
+export interface RunOptions {
+  readonly stack: LocalStackDescription;
+  readonly size: DrillSize;
+  readonly repeat?: number;
+  readonly profile?: SentinelProfile;
+  readonly eventsPerS: number;
+  readonly readsPerS: number;
+  readonly workers: number;
+  readonly readers: number;
+  readonly originBudgetPerS: number;
+  readonly lagWindowMs: number;
+  readonly catalogSize: number;
+  readonly users: number;
+  readonly outDir: string;
+  readonly log: (line: string) => void;
+  /** Called after each repetition (the CLI prints its row). */
+  readonly onRepetition?: (r: RepetitionResult) => void;
+}
+
+export interface SecondPoint {
+  /** Seconds since the repetition started. */
+  readonly s: number;
+  readonly published: number;
+  readonly applied: number;
+  readonly lagP99Ms: number | null;
+  readonly originCalls: number;
+  readonly staleReads: number;
+  readonly readyWorkers: number;
+  readonly rssMaxMiB: number | null;
+}
+
+export interface RepetitionResult {
+  readonly drill: string;
+  readonly profile: SentinelProfile;
+  readonly repetition: number;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly summary: Summary | null;
+  readonly dlq: { readonly total: number; readonly valid: number } | null;
+  readonly resurrected: number | null;
+  readonly resurrectedSample: readonly unknown[];
+  readonly originPeakPerS: number | null;
+  readonly originPeakByEndpoint: Readonly<Record<string, number>>;
+  readonly originBudgetPerS: number;
+  readonly drained: boolean;
+  readonly rss: { readonly maxMiB: number | null; readonly slopeMiBPerMin: number | null };
+  readonly fault: FaultWindow | null;
+  /** Fault window relative to the start (s), for the chart. */
+  readonly faultS: { readonly from: number; readonly to: number } | null;
+  readonly timeline: readonly SecondPoint[];
+  readonly verdict: { readonly pass: boolean; readonly failures: readonly string[] };
+  readonly error?: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** The (drill, profile) pairs a run covers. */
+export function plan(drills: readonly DrillSpec[], profile: SentinelProfile | undefined) {
+  return drills.flatMap((d) =>
+    (profile ? [profile] : (d.profiles ?? ['fast'])).map((p) => ({
+      drill: d,
+      profile: p,
+    })),
+  );
+}
+
+export async function runDrill(
+  drill: DrillSpec,
+  profile: SentinelProfile,
+  o: RunOptions,
+): Promise<RepetitionResult[]> {
+  const repeat = o.repeat ?? (o.size === 'full' ? drill.fullRepeat : 1);
+  const prefix = `drill-${drill.name.slice(0, 10)}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+  o.log(`${drill.name} (${profile}): deploying a private messaging topology ${prefix}`);
+  const messaging = await deployMessagingLocally({
+    endpoint: o.stack.localstack.endpoint,
+    region: o.stack.region,
+    stackName: `${prefix}-messaging`,
+    namePrefix: prefix,
+    visibilityTimeoutSeconds: 10,
+  });
+  let faults: NetworkFaults | undefined;
+  const results: RepetitionResult[] = [];
+  try {
+    if (drill.needs?.redisFaults || drill.needs?.localstackFaults) faults = await startToxiproxy();
+    for (let rep = 1; rep <= repeat; rep++) {
+      const r = await runRepetition(drill, profile, rep, messaging, faults, o);
+      results.push(r);
+      o.onRepetition?.(r);
+    }
+  } finally {
+    await faults?.stop();
+    const cfn = new CloudFormationClient({
+      endpoint: o.stack.localstack.endpoint,
+      region: o.stack.region,
+      credentials,
+    });
+    await cfn
+      .send(new DeleteStackCommand({ StackName: messaging.stackName }))
+      .catch(() => undefined)
+      .finally(() => cfn.destroy());
+  }
+  return results;
+}
+
+async function runRepetition(
+  drill: DrillSpec,
+  profile: SentinelProfile,
+  rep: number,
+  messaging: Parameters<typeof startWorld>[0]['messaging'],
+  faults: NetworkFaults | undefined,
+  o: RunOptions,
+): Promise<RepetitionResult> {
+  const startedAt = Date.now();
+  const dir = join(o.outDir, `${drill.name}-${profile}-${rep}`);
+  mkdirSync(dir, { recursive: true });
+  const log = (m: string) => o.log(`${drill.name} (${profile}) #${rep}: ${m}`);
+  const soakMs = drill.soakMs?.(o.size);
+  let world: World | undefined;
+  const base = {
+    drill: drill.name,
+    profile,
+    repetition: rep,
+    startedAt,
+    originBudgetPerS: o.originBudgetPerS,
+  };
+  try {
+    const downAfterMs = drill.needs?.downAfterMs?.(o.size, profile);
+    world = await startWorld({
+      stack: o.stack,
+      messaging,
+      profile,
+      ...(downAfterMs === undefined ? {} : { downAfterMs }),
+      workers: o.workers,
+      readers: o.readers,
+      readsPerS: o.readsPerS,
+      eventsPerS: o.eventsPerS,
+      l1: !drill.needs?.noL1,
+      ...(drill.needs?.redisFaults && faults ? { redisFaults: faults } : {}),
+      ...(drill.needs?.localstackFaults && faults ? { localstackFaults: faults } : {}),
+      traceDir: join(dir, 'reads'),
+      seed: startedAt % 100_000,
+      catalogSize: o.catalogSize,
+      users: o.users,
+    });
+    const w = world;
+    const t0 = Date.now();
+    log(`world up in ${t0 - startedAt} ms (namespace ${w.namespace})`);
+    await sleep(drill.warmupMs?.(o.size) ?? (o.size === 'full' ? 10_000 : 5_000));
+    await w.resetOriginStats();
+    const fault = await drill.inject({ world: w, size: o.size, profile, lagWindowMs: o.lagWindowMs, log });
+    log(`fault ${fault.healedAt - fault.injectedAt} ms; load continues`);
+    if (soakMs !== undefined) await sleep(soakMs);
+    await sleep(o.size === 'full' ? 10_000 : 4_000);
+    await w.load.stop();
+
+    // Recovery: every published event applied and the queues empty (or the deadline).
+    const deadline = Date.now() + 150_000;
+    let drained = false;
+    for (;;) {
+      const pending = w.load.published.filter((e) => !w.tap.appliedAt.has(e.eventId)).length;
+      const depth = await w.queueDepth().catch(() => -1);
+      if (pending === 0 && depth === 0) {
+        drained = true;
+        break;
+      }
+      if (Date.now() > deadline) {
+        log(`not drained: ${pending} events not applied, queue depth ${depth}`);
+        break;
+      }
+      await sleep(250);
+    }
+    await sleep(1_000);
+    const origin = await w.originStats();
+    const flushes = await readerL1Flushes(w);
+    const reads = await w.stopReaders();
+    const rest = await w.atRest();
+    const dlq = await w.drainDeadLetters();
+    const staleReport = staleReads(reads, await w.originHistory(), { lagWindowMs: o.lagWindowMs });
+    const summary = summarise({
+      events: w.load.published,
+      appliedAt: w.tap.appliedAt,
+      fault,
+      fleet: w.timeline,
+      expectedWorkers: w.expectedWorkers(),
+      stale: staleReport.stale,
+      readsChecked: staleReport.checked,
+    });
+
+    const rssPoints = w.timeline
+      .filter((p) => p.rssMiB.length > 0)
+      .map((p) => ({ t: p.t, y: Math.max(...p.rssMiB) }));
+    const rssMax = rssPoints.length ? Math.max(...rssPoints.map((p) => p.y)) : null;
+    const soakFrom = fault.injectedAt + (soakMs ?? 0) * SOAK_WARMUP_SHARE;
+    const rssSlope =
+      soakMs === undefined
+        ? null
+        : slope(rssPoints.filter((p) => p.t >= soakFrom).map((p) => ({ x: p.t / 60_000, y: p.y })));
+
+    const failures: string[] = [];
+    if (summary.lost > 0) failures.push(`${summary.lost} lost`);
+    if (dlq.valid > 0) failures.push(`${dlq.valid} valid in a DLQ`);
+    if (rest.resurrected.length > 0) failures.push(`${rest.resurrected.length} resurrected`);
+    if (origin.peakPerS > o.originBudgetPerS)
+      failures.push(`origin peak ${origin.peakPerS}/s over ${o.originBudgetPerS}/s`);
+    if (staleReport.checked > 0 && summary.staleOutsideWindow / staleReport.checked > STALE_GOAL)
+      failures.push(`${summary.staleOutsideWindow} stale reads beyond the lag window`);
+    if (!summary.recovered) failures.push('not recovered');
+    if (!drained) failures.push('queues not drained');
+    if (
+      drill.name === 'primary-kill' &&
+      profile === 'fast' &&
+      (summary.recoveryAfterReachableMs ?? Infinity) > RECOVERY_AFTER_REACHABLE_MS
+    )
+      failures.push(`recovery ${summary.recoveryAfterReachableMs} ms after the new primary was reachable`);
+    if (soakMs !== undefined) {
+      if (rssMax !== null && rssMax > TASK_MEMORY_MIB * RSS_LIMIT_SHARE)
+        failures.push(`worker RSS ${rssMax.toFixed(0)} MiB over ${TASK_MEMORY_MIB * RSS_LIMIT_SHARE} MiB`);
+      if (o.size === 'full' && rssSlope !== null && rssSlope > RSS_FLAT_MIB_PER_MIN)
+        failures.push(`worker RSS grows ${rssSlope.toFixed(2)} MiB/min after warm-up`);
+    }
+
+    const timeline = secondsOf(
+      startedAt,
+      w,
+      staleReport.stale.map((s) => s.t),
+    );
+    return {
+      ...base,
+      durationMs: Date.now() - startedAt,
+      summary,
+      dlq,
+      resurrected: rest.resurrected.length,
+      resurrectedSample: rest.resurrected.slice(0, 10),
+      originPeakPerS: origin.peakPerS,
+      originPeakByEndpoint: origin.byEndpoint,
+      drained,
+      rss: { maxMiB: rssMax, slopeMiBPerMin: rssSlope },
+      fault: {
+        ...fault,
+        notes: {
+          ...fault.notes,
+          ...(flushes === undefined ? {} : { readerL1FlushesTotal: flushes }),
+          valueKeysAtRest: rest.valueKeys,
+          readsByFamily: staleReport.byFamily,
+          staleSample: staleReport.stale.slice(0, 5),
+          eventPublishFailures: w.load.failures(),
+        },
+      },
+      faultS: {
+        from: (fault.injectedAt - t0) / 1000,
+        to: (Math.max(fault.healedAt, fault.injectedAt + (summary.recoveryMs ?? 0)) - t0) / 1000,
+      },
+      timeline,
+      verdict: { pass: failures.length === 0, failures },
+    };
+  } catch (err) {
+    log(`failed: ${String(err)}`);
+    return {
+      ...base,
+      durationMs: Date.now() - startedAt,
+      summary: null,
+      dlq: null,
+      resurrected: null,
+      resurrectedSample: [],
+      originPeakPerS: null,
+      originPeakByEndpoint: {},
+      drained: false,
+      rss: { maxMiB: null, slopeMiBPerMin: null },
+      fault: null,
+      faultS: null,
+      timeline: [],
+      verdict: { pass: false, failures: [`error: ${err instanceof Error ? err.message : String(err)}`] },
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    };
+  } finally {
+    await world?.close();
+  }
+}
+
+/** Per-second series from the world's records. */
+function secondsOf(t0: number, w: World, staleTimes: readonly number[]): SecondPoint[] {
+  const end = Date.now();
+  const n = Math.ceil((end - t0) / 1000);
+  const sec = (t: number) => Math.floor((t - t0) / 1000);
+  const points = Array.from({ length: n }, (_, s) => ({
+    s,
+    published: 0,
+    applied: 0,
+    lags: [] as number[],
+    originCalls: 0,
+    staleReads: 0,
+    readyWorkers: 0,
+    rss: [] as number[],
+  }));
+  for (const e of w.load.published) {
+    const p = points[sec(e.occurredAtMs)];
+    if (p) p.published++;
+    const at = w.tap.appliedAt.get(e.eventId);
+    const q = at === undefined ? undefined : points[sec(at)];
+    if (q && at !== undefined) {
+      q.applied++;
+      q.lags.push(at - e.occurredAtMs);
+    }
+  }
+  for (const t of staleTimes) {
+    const p = points[sec(t)];
+    if (p) p.staleReads++;
+  }
+  for (const x of w.timeline) {
+    const p = points[sec(x.t)];
+    if (!p) continue;
+    p.originCalls += x.originCalls;
+    p.readyWorkers = x.readyWorkers;
+    p.rss.push(...x.rssMiB);
+  }
+  return points.map((p) => ({
+    s: p.s,
+    published: p.published,
+    applied: p.applied,
+    lagP99Ms: percentile(p.lags, 99),
+    originCalls: p.originCalls,
+    staleReads: p.staleReads,
+    readyWorkers: p.readyWorkers,
+    rssMaxMiB: p.rss.length ? Math.max(...p.rss) : null,
+  }));
+}

@@ -1,0 +1,76 @@
+/**
+ * Every chaos drill once, at its short size (src/drills/, `npm run drill -- all --size short`):
+ * each on its own private messaging topology and private Sentinel group, with real worker
+ * processes, the demo Orchestrator's readers and the origin simulator's event publisher under
+ * load. The verdicts asserted are the ones no fault may break: no invalidation lost, no valid
+ * message in a DLQ, no value resurrected, the origin within its budget, the fleet recovered.
+ * Stale reads beyond the lag window and the recovery times are reported (the table is
+ * printed), not asserted: at this size they are figures of the fault, not of a defect.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DRILLS } from '../../src/drills/drill-catalogue.ts';
+import { formatTable, repetitionRow, writeRun } from '../../src/drills/drill-report.ts';
+import { runDrill, type RepetitionResult } from '../../src/drills/run-drills.ts';
+import { stack } from '../support/stack.ts';
+
+const OUT = join('test-results', 'drills', 'e2e');
+const ORIGIN_BUDGET_PER_S = 200;
+const all: RepetitionResult[] = [];
+
+describe('chaos drills, short size', () => {
+  mkdirSync(OUT, { recursive: true });
+
+  afterAll(() => {
+    writeRun(OUT, {
+      command: 'vitest run --project e2e test/e2e/drill-all.test.ts',
+      machine: '',
+      startedAt: new Date(all[0]?.startedAt ?? Date.now()).toISOString(),
+      finishedAt: new Date().toISOString(),
+      options: { size: 'short' },
+      totals: [],
+      repetitions: all,
+    });
+    console.log(formatTable(all.map(repetitionRow)));
+  });
+
+  it.each(DRILLS.map((d) => ({ name: d.name, drill: d })))(
+    '$name: nothing lost, nothing valid dead-lettered, nothing resurrected, origin within budget',
+    async ({ drill }) => {
+      // Act
+      const [r] = await runDrill(drill, 'fast', {
+        stack: stack(),
+        size: 'short',
+        repeat: 1,
+        eventsPerS: 15,
+        readsPerS: 80,
+        workers: 2,
+        readers: 2,
+        originBudgetPerS: ORIGIN_BUDGET_PER_S,
+        lagWindowMs: 2_000,
+        catalogSize: 10_000,
+        users: 2_000,
+        outDir: OUT,
+        log: () => undefined,
+      });
+      if (!r) throw new Error('no repetition ran');
+      all.push(r);
+      // Assess
+      expect(r.error).toBeUndefined();
+      const s = r.summary;
+      expect(s?.published).toBeGreaterThan(50);
+      expect({ lost: s?.lost, lostIds: s?.lostIds }).toEqual({ lost: 0, lostIds: [] });
+      expect(r.dlq?.valid).toBe(0);
+      expect({ resurrected: r.resurrected, sample: r.resurrectedSample }).toEqual({
+        resurrected: 0,
+        sample: [],
+      });
+      expect(r.originPeakPerS).toBeLessThanOrEqual(ORIGIN_BUDGET_PER_S);
+      expect(s?.recovered).toBe(true);
+      expect(r.drained).toBe(true);
+      expect(s?.readsChecked).toBeGreaterThan(100);
+    },
+    180_000,
+  );
+});
