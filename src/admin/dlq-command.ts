@@ -139,13 +139,17 @@ export function registerDlqCommand(
             queue: t.queue,
             dlqUrl: t.dlqUrl,
             total: messages.length,
+            /** True when the listing stopped at --limit: the DLQ may hold more. */
+            limited: messages.length >= limit,
             groups: groupByCode(messages.map(describeEntry)),
           });
         }
         if (o.json === true) context.out(JSON.stringify({ queues }, null, 2));
         else
-          for (const q of queues)
+          for (const q of queues) {
             context.out(formatGroups(`${q.queue} DLQ`, q.groups, { verbose: o.verbose === true }));
+            if (q.limited) context.out(`  (stopped at --limit ${limit}: the DLQ may hold more)`);
+          }
       }),
     );
 
@@ -290,6 +294,9 @@ export function registerDlqCommand(
                 });
                 throw err;
               }
+              // An --id that was not selected is not in the DLQ (or is of another --only code).
+              const found = new Set([...result.selected, ...result.truncated]);
+              const notSelected = [...ids].filter((id) => !found.has(id));
               const details = {
                 mode: 'selection',
                 only: [...codes].join(',').slice(0, 500),
@@ -301,11 +308,20 @@ export function registerDlqCommand(
                 duplicated: result.duplicated.length,
                 failed: result.failed.length,
                 truncated: result.truncated.length,
+                notSelected: notSelected.length,
               };
-              const ok = result.failed.length === 0 && result.duplicated.length === 0;
+              const ok =
+                result.failed.length === 0 && result.duplicated.length === 0 && notSelected.length === 0;
               await record(o.dryRun === true ? 'dry-run' : ok ? 'ok' : 'failed', details);
-              if (o.json === true) context.out(JSON.stringify({ queue: target.queue, ...result }, null, 2));
-              else context.out(describeSelection(target.queue, result, o.dryRun === true));
+              if (o.json === true)
+                context.out(JSON.stringify({ queue: target.queue, ...result, notSelected }, null, 2));
+              else {
+                context.out(describeSelection(target.queue, result, o.dryRun === true));
+                if (notSelected.length > 0)
+                  context.out(
+                    `  ${notSelected.length} --id not found in the DLQ (or of another code): ${notSelected.map((id) => escapeText(id, 128)).join(', ')}`,
+                  );
+              }
               if (!ok) context.fail(1);
               return;
             }

@@ -269,6 +269,27 @@ describe('admin dlq on LocalStack', () => {
     expect(unreachable.out).toMatch(/^refused: the audit trail cannot be reached, nothing was moved/);
     expect(await visible(dlqUrl)).toBe(before);
     expect(await visible(sourceUrl)).toBe(0);
+
+    // An --id that is not in the DLQ moves nothing and says so (exit 1).
+    const unknown = await admin([
+      'redrive',
+      '--queue',
+      'catalog',
+      '--id',
+      'no-such-id',
+      '--reason',
+      'typo',
+      '--json',
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(JSON.parse(unknown.out)).toMatchObject({ selected: [], moved: [], notSelected: ['no-such-id'] });
+    // A listing cut by --limit says the DLQ may hold more.
+    const limited = await admin(['list', '--queue', 'catalog', '--limit', '3', '--json']);
+    expect(JSON.parse(limited.out)).toMatchObject({ queues: [{ total: 3, limited: true }] });
+    await eventually(async () => ((await visible(dlqUrl)) === before ? true : undefined), {
+      what: 'everything visible again',
+      timeoutMs: 5_000,
+    });
   });
 
   it('a DLQ delete that fails after the copy was sent leaves the message in both queues, and says so', async () => {
