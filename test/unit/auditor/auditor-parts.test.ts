@@ -10,6 +10,7 @@ import { registerL1InspectionRoute } from '../../../src/auditor/l1-inspection-ro
 import { OriginVersions } from '../../../src/auditor/origin-versions.ts';
 import { loadWorkerConfig } from '../../../src/config/load-config.ts';
 import { ConfigError } from '../../../src/core/errors.ts';
+import { withTestDrops } from '../../../src/worker/test-drop-hook.ts';
 
 describe('the origin budget', () => {
   it('allows ratePerSecond calls a second and refuses the rest at once', () => {
@@ -140,5 +141,47 @@ describe('WORKER_TEST_DROP_EVENT_IDS', () => {
       loadWorkerConfig({ ...env, WORKER_TEST_DROP_EVENT_IDS: undefined, NODE_ENV: 'production' })
         .testDropEventIds,
     ).toEqual([]);
+  });
+});
+
+describe('withTestDrops', () => {
+  const body = (eventId: string) =>
+    JSON.stringify({
+      type: 'catalog.product.updated',
+      schemaVersion: 1,
+      eventId,
+      occurredAt: '2026-12-01T10:00:00.000Z',
+      version: 2,
+      asin: 'B000000001',
+    });
+  const DROP = '0b7e1f5e-8a57-4c1e-9a3e-1f2d3c4b5a69';
+  const KEEP = '1c7e1f5e-8a57-4c1e-9a3e-1f2d3c4b5a69';
+  const logger = { warn: () => undefined } as never;
+
+  it('acks the listed events without handing them to the handler, and hands over the rest', async () => {
+    const handled: string[] = [];
+    const handler = withTestDrops(
+      (messages) => {
+        handled.push(...messages.map((m) => m.MessageId ?? ''));
+        return Promise.resolve(messages);
+      },
+      [DROP],
+      logger,
+    );
+
+    const acked = await handler([
+      { MessageId: 'drop', Body: body(DROP) },
+      { MessageId: 'keep', Body: body(KEEP) },
+      { MessageId: 'poison', Body: '{not json' },
+    ]);
+
+    expect(handled).toEqual(['keep', 'poison']);
+    expect(acked.map((m) => m.MessageId).sort()).toEqual(['drop', 'keep', 'poison']);
+  });
+
+  it('is the handler itself when nothing is listed', () => {
+    const handler = (messages: never[]) => Promise.resolve(messages);
+
+    expect(withTestDrops(handler, [], logger)).toBe(handler);
   });
 });
