@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { privateAccess, privateServerArgs } from '../../support/redis-access.ts'
 /** A private, throwaway redis-server (no persistence; TLS + password) that this test may stop and restart. */
 async function privateRedis(port: number): Promise<ChildProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-connection-'));
+  dirs.push(dir);
   const child = spawn(
     'redis-server',
     [
@@ -37,6 +38,9 @@ async function privateRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
+/** The private servers' temp dirs (their access config), removed after each test. */
+const dirs: string[] = [];
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -51,6 +55,7 @@ describe('createRedisConnection', () => {
   afterEach(async () => {
     await Promise.all(toClose.splice(0).map((c) => c.close()));
     await Promise.all(children.splice(0).map(stop));
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
   it('connects through the Sentinels to the current primary', async () => {
