@@ -3,6 +3,7 @@
  * deterministic sampling, the L1 inspection route (authenticated, side-effect free), and the
  * worker's test-only drop hook, which the configuration refuses outside tests.
  */
+import type { Message } from '@aws-sdk/client-sqs';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { sampled } from '../../../src/auditor/auditor.ts';
@@ -180,7 +181,7 @@ describe('withTestDrops', () => {
   });
 
   it('is the handler itself when nothing is listed', () => {
-    const handler = (messages: never[]) => Promise.resolve(messages);
+    const handler = (messages: Message[]) => Promise.resolve(messages);
 
     expect(withTestDrops(handler, [], logger)).toBe(handler);
   });
