@@ -54,6 +54,8 @@ describe('loadWorkerConfig: defaults', () => {
       emfEnabled: false,
       refresh: { topN: 1_000, asins: [], ratePerSecond: 50, concurrency: 16 },
       aws: { region: 'us-east-1' },
+      // The test-only drop hook is off unless NODE_ENV=test names events (auditor tests).
+      testDropEventIds: [],
     });
   });
 
