@@ -1,0 +1,198 @@
+/**
+ * The real fleet of a scenario: worker processes (`src/cli/worker.ts`, the container's
+ * command) on the scenario's private topology and Redis endpoint, and the demo
+ * Orchestrator's reader processes (`src/orchestrator-sim/reader-process.ts`), forked with
+ * their settings and started together.
+ */
+import { fork, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+import { adminHeaders } from '../admin/admin-token.ts';
+import type { LocalStackDescription } from '../local/env-file.ts';
+import { localWorkerEnv } from '../local/local-worker-env.ts';
+import { isLagReport } from '../metrics/lag-report.ts';
+import type { LagReport } from '../metrics/lag-report.ts';
+import { READER_ENTRY } from '../orchestrator-sim/main.ts';
+import type { ReaderSettings } from '../orchestrator-sim/reader-settings.ts';
+
+const WORKER_ENTRY = fileURLToPath(new URL('../cli/worker.ts', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+/** Keeps the last `n` lines of a stream (for an error message). */
+function tail(n: number): { push(chunk: string): void; text(): string } {
+  const lines: string[] = [];
+  return {
+    push(chunk) {
+      lines.push(...chunk.split('\n').filter((l) => l !== ''));
+      if (lines.length > n) lines.splice(0, lines.length - n);
+    },
+    text: () => lines.join('\n'),
+  };
+}
+
+/** Waits for `proc` to exit (at once if it has). */
+function exited(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => proc.once('exit', () => resolve()));
+}
+
+export interface ScenarioWorker {
+  readonly adminUrl: string;
+  /** The worker's /lag.json over the last `windowS` seconds. */
+  lag(windowS: number): Promise<LagReport>;
+  /** SIGTERM: it finishes its batches and exits. */
+  stop(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  readonly stack: LocalStackDescription;
+  readonly messaging: DeployedMessaging;
+  readonly namespace: string;
+  readonly redisPort: number;
+  readonly originUrl: string;
+}
+
+/** Starts a worker process; resolves once it logged "worker started". */
+export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWorker> {
+  // The scenario's Redis is a private redis-server without TLS or password (redis-nodes.ts).
+  const plainRedis: Record<string, unknown> = { ...o.stack.redis };
+  delete plainRedis.tls;
+  delete plainRedis.passwordFile;
+  const local = {
+    ...o.stack,
+    redis: plainRedis as LocalStackDescription['redis'],
+    topics: o.messaging.topics,
+    queues: o.messaging.queues,
+  };
+  const env = localWorkerEnv(local, {
+    redisMode: 'standalone',
+    adminPort: 0,
+    overrides: {
+      REDIS_ADDRESSES: `127.0.0.1:${o.redisPort}`,
+      REDIS_KEY_NAMESPACE: o.namespace,
+      WORKER_ORIGIN_URL: o.originUrl,
+      WORKER_WAIT_TIME_S: '1',
+      WORKER_LOG_LEVEL: 'info',
+    },
+  });
+  const inherited = { ...process.env };
+  for (const name of ['REDIS_TLS', 'REDIS_PASSWORD', 'REDIS_USERNAME', 'REDIS_TLS_CA_FILE'])
+    delete inherited[name];
+  const proc = spawn(process.execPath, [WORKER_ENTRY], {
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const err = tail(20);
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => err.push(c));
+  const adminPort = await new Promise<number>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start in ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}: ${err.text()}`));
+    });
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (!line.includes('worker started')) continue;
+        try {
+          const parsed = JSON.parse(line) as { msg?: string; adminPort?: number };
+          if (parsed.msg === 'worker started' && typeof parsed.adminPort === 'number') {
+            clearTimeout(timer);
+            resolve(parsed.adminPort);
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    });
+  });
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  return {
+    adminUrl,
+    async lag(windowS) {
+      const res = await fetch(`${adminUrl}/lag.json?window=${windowS}`, {
+        headers: adminHeaders(),
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (!res.ok) throw new Error(`worker /lag.json answered ${res.status}`);
+      const body: unknown = await res.json();
+      if (!isLagReport(body)) throw new Error('worker /lag.json is not a lag report');
+      return body;
+    },
+    async stop() {
+      proc.kill('SIGTERM');
+      await exited(proc);
+    },
+  };
+}
+
+export interface ReaderGroup {
+  /** Sends "start" to every reader (they read from now, for their duration). */
+  start(): void;
+  /** Resolves when every reader has finished its duration and exited. */
+  finished(): Promise<void>;
+  /** SIGTERM to every reader still running. */
+  stop(): Promise<void>;
+}
+
+/** Forks one reader per settings entry; resolves when all are ready (admin port up). */
+export async function startReaders(settings: readonly ReaderSettings[]): Promise<ReaderGroup> {
+  const procs = settings.map((s) => {
+    // The reader's log lines (pino, warn and up) go beside its trace.
+    const logFd =
+      s.tracePath === undefined ? 'ignore' : openSync(s.tracePath.replace(/\.jsonl$/, '.log'), 'a');
+    const proc = fork(READER_ENTRY, [JSON.stringify({ ...s, waitForStart: true })], {
+      stdio: ['ignore', logFd, 'pipe', 'ipc'],
+    });
+    if (typeof logFd === 'number') closeSync(logFd);
+    const err = tail(20);
+    proc.stderr?.setEncoding('utf8').on('data', (c: string) => err.push(c));
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`reader ${s.index} not ready in ${START_TIMEOUT_MS} ms`)),
+        START_TIMEOUT_MS,
+      );
+      proc.on('message', (m) => {
+        if ((m as { type?: string }).type === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`reader ${s.index} exited with ${code}: ${err.text()}`));
+      });
+    });
+    return { proc, ready, err };
+  });
+  try {
+    await Promise.all(procs.map((p) => p.ready));
+  } catch (error) {
+    for (const p of procs) p.proc.kill('SIGTERM');
+    throw error;
+  }
+  return {
+    start() {
+      for (const p of procs) p.proc.send({ type: 'start' });
+    },
+    async finished() {
+      await Promise.all(procs.map((p) => exited(p.proc)));
+      const failed = procs.filter((p) => p.proc.exitCode !== 0);
+      if (failed.length > 0)
+        throw new Error(`reader exited with ${failed[0]?.proc.exitCode}: ${failed[0]?.err.text() ?? ''}`);
+    },
+    async stop() {
+      for (const p of procs) if (p.proc.exitCode === null) p.proc.kill('SIGTERM');
+      await Promise.all(procs.map((p) => exited(p.proc)));
+    },
+  };
+}

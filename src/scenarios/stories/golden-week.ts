@@ -1,0 +1,160 @@
+/**
+ * golden-week: the first seed's story. Shoppers browse; at flash-sale start the
+ * "golden-week" promotion is activated on the busiest store section (manga-home) at the
+ * origin, which publishes promotion.activated. Counted from the read traces: reads of
+ * manga-home that began after the change and returned the old promotion, those that began
+ * after the fleet's promo lag p99 (origin time -> broadcast, from the event-driven worker's
+ * /lag.json), and the users who saw it. A background stream of product and session changes
+ * runs throughout, so every family's reads are judged for staleness too.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DesignEnv } from '../scenario-world.ts';
+import { startDesignEnv } from '../scenario-world.ts';
+import { startReaders } from '../fleet-processes.ts';
+import { analyzeReads, share, startChangeStream } from '../read-analysis.ts';
+import { sizeOf } from '../story.ts';
+import type { Story, StoryOptions, StoryResult, Verdict } from '../story.ts';
+
+const SECTION = 'manga-home';
+const PROCESSES = 3;
+const DEFAULTS = { processes: PROCESSES, rate: 150, reads: 5_400, minS: 6 };
+
+/** The promo lag p99 (origin -> broadcast, else -> delete) the worker measured, if it has one. */
+async function promoLagP99(env: DesignEnv, windowS: number): Promise<number | undefined> {
+  if (env.worker === undefined) return undefined;
+  const report = await env.worker.lag(windowS);
+  const promo = report.series.filter((s) => s.family === 'promo' && s.window.count > 0);
+  const broadcast =
+    promo.find((s) => s.stage === 'origin_to_broadcast') ?? promo.find((s) => s.stage === 'origin_to_delete');
+  return broadcast?.window.p99;
+}
+
+export const goldenWeek: Story = {
+  name: 'golden-week',
+  title: 'golden-week: a promotion changes at flash-sale start while users browse the section',
+  async run(o: StoryOptions): Promise<StoryResult> {
+    const size = sizeOf(o, DEFAULTS);
+    const warmS = Math.max(2, size.durationS * 0.25);
+    const W = o.lagWindowMs;
+    const figures: Record<string, Record<string, number | string | null>> = {};
+    const notes: string[] = [];
+    let fleetLagP99: number | undefined;
+    for (const design of o.designs) {
+      o.log(`golden-week: ${design.name} (${size.reads} reads over ${size.durationS.toFixed(1)} s)`);
+      const env = await startDesignEnv({
+        world: o.world,
+        design,
+        story: 'golden-week',
+        pollIntervalMs: o.pollIntervalMs,
+        seed: o.seed,
+      });
+      try {
+        const readers = await startReaders(
+          env.readers(PROCESSES, {
+            rate: size.rate,
+            durationS: size.durationS,
+            mix: { promo: 0.4, product: 0.4, reco: 0.1, review: 0.1 },
+          }),
+        );
+        const stream = startChangeStream(env, { perSecond: 5, hotProducts: 200, users: 2_000, seed: o.seed });
+        const startedAt = Date.now();
+        readers.start();
+        await sleep(warmS * 1000);
+        const { event } = await env.change({
+          family: 'promotion',
+          id: 'golden-week',
+          kind: 'activated',
+          storeSections: [SECTION],
+        });
+        await readers.finished();
+        await stream.stop();
+        const runS = Math.ceil((Date.now() - startedAt) / 1000) + 5;
+        const ownLag = await promoLagP99(env, runS).catch(() => undefined);
+        if (design.name === 'ours') fleetLagP99 = ownLag;
+        const analysis = await analyzeReads(env, W);
+        const section = analysis.history.entities.find((e) => e.family === 'promo' && e.id === SECTION);
+        const newest = section?.versions.at(-1);
+        if (newest === undefined) throw new Error('the origin recorded no promotion change');
+        const changeAt = newest.at;
+        const lagP99 = fleetLagP99 ?? ownLag ?? W;
+        const after = analysis.reads.filter(
+          (r) =>
+            r.family === 'promo' && r.id === SECTION && r.err === undefined && r.t - (r.ms ?? 0) >= changeAt,
+        );
+        const old = after.filter((r) => typeof r.v === 'number' && r.v < newest.v);
+        const oldAfterLag = old.filter((r) => r.t - (r.ms ?? 0) > changeAt + lagP99);
+        const users = new Set(old.map((r) => r.u).filter((u) => u !== undefined));
+        const usersAfterLag = new Set(oldAfterLag.map((r) => r.u).filter((u) => u !== undefined));
+        const lastOld = old.reduce((m, r) => Math.max(m, r.t - (r.ms ?? 0) - changeAt), -1);
+        const st = analysis.staleness;
+        const promo = st.families.find((f) => f.family === 'promo');
+        const endOfReads = analysis.reads.reduce((m, r) => Math.max(m, r.t), 0);
+        figures[design.name] = {
+          reads: analysis.reads.length,
+          eventVersion: event.version,
+          changeAt,
+          lagP99Ms: lagP99,
+          ownLagP99Ms: ownLag ?? null,
+          promoReadsAfterChange: after.length,
+          oldPromoAfterChange: old.length,
+          oldPromoAfterLagP99: oldAfterLag.length,
+          usersSawOld: users.size,
+          usersSawOldAfterLagP99: usersAfterLag.size,
+          lastOldReadMsAfterChange: lastOld < 0 ? null : lastOld,
+          readsAfterChangeMs: endOfReads - changeAt,
+          judged: st.total.judged,
+          staleBeyondWindow: st.total.staleBeyondWindow,
+          promoStaleBeyondWindow: promo?.staleBeyondWindow ?? 0,
+          backgroundChanges: stream.changes,
+          polls: env.poller?.ticks.length ?? null,
+        };
+        if (env.poller !== undefined && env.poller.ticks.length === 0)
+          notes.push(
+            `${design.name}: no poll came within the run (${Math.round((endOfReads - changeAt) / 1000)} s of reads after the change; the poller runs every ${o.pollIntervalMs / 1000} s from the run's start), so every read after the change kept the old promotion`,
+          );
+      } finally {
+        await env.close();
+      }
+    }
+    const lagShown =
+      fleetLagP99 === undefined ? `${W} ms (no event-driven fleet ran)` : `${Math.round(fleetLagP99)} ms`;
+    const columns = [
+      'reads',
+      'promo reads after change',
+      'old promo after change',
+      `old promo after lag p99`,
+      'users who saw it',
+      'last old read (ms after change)',
+      `reads stale > ${W} ms`,
+    ];
+    const rows = o.designs.map((d) => {
+      const f = figures[d.name] ?? {};
+      const n = (k: string) => (typeof f[k] === 'number' ? f[k] : 0);
+      return {
+        design: d.name,
+        cells: {
+          reads: String(n('reads')),
+          'promo reads after change': String(n('promoReadsAfterChange')),
+          'old promo after change': String(n('oldPromoAfterChange')),
+          'old promo after lag p99': String(n('oldPromoAfterLagP99')),
+          'users who saw it': `${n('usersSawOld')} (${n('usersSawOldAfterLagP99')} after p99)`,
+          'last old read (ms after change)':
+            f.lastOldReadMsAfterChange === null ? '-' : String(Math.round(n('lastOldReadMsAfterChange'))),
+          [`reads stale > ${W} ms`]: `${n('staleBeyondWindow')} (${share(n('staleBeyondWindow'), n('judged'))})`,
+        },
+      };
+    });
+    notes.unshift(
+      `lag p99 = the promo lag p99 (origin -> broadcast) of ours' worker in this run: ${lagShown}`,
+    );
+    const verdicts: Verdict[] = [];
+    const ours = figures.ours;
+    if (ours !== undefined)
+      verdicts.push({
+        what: 'golden-week, ours: 0 reads of the old promotion after lag p99',
+        ok: ours.oldPromoAfterLagP99 === 0 && (ours.promoReadsAfterChange as number) > 0,
+        detail: `${ours.oldPromoAfterLagP99} of ${ours.promoReadsAfterChange} reads after the change (lag p99 ${lagShown})`,
+      });
+    return { story: 'golden-week', title: this.title, columns, rows, verdicts, notes, figures };
+  },
+};
