@@ -1,7 +1,7 @@
 /**
  * Reads every message of a DLQ without consuming it. SQS has no "peek": a receive hides what
- * it returns for the visibility timeout. So the reader receives with a short hide (long
- * enough that the next receives return other messages, not the same ones again), dedupes by
+ * it returns for the visibility timeout. So the reader receives with a hide long enough that
+ * the next receives return other messages, not the same ones again, dedupes by
  * message id, and at the end sets every message it holds back to visibility 0, in a
  * `finally`, so even a failed listing gives them back at once. If the process dies mid-way,
  * they come back by themselves when the hide runs out: a listing never deletes anything.
@@ -20,8 +20,16 @@ import { SqsOperationError } from '../adapters/sqs/sqs-errors.ts';
 
 /** Messages one listing reads at most, unless told otherwise. */
 export const DEFAULT_PEEK_LIMIT = 1_000;
-/** How long a listed message stays hidden while the listing runs, seconds. */
+/** How long a listed message stays hidden while the listing runs, seconds (see {@link peekHideS}). */
 export const DEFAULT_PEEK_HIDE_S = 30;
+
+/**
+ * The hide of a listing of up to `limit` messages: 30 s, plus 1 s per 50 messages, so the
+ * first ones are still hidden when the last receive runs (a message that reappears would end
+ * the listing early, as a receive bringing nothing new). Capped at SQS's 12 h.
+ */
+export const peekHideS = (limit: number): number =>
+  Math.min(43_200, DEFAULT_PEEK_HIDE_S + Math.ceil(limit / 50));
 
 export interface PeekOptions {
   readonly limit?: number;
@@ -38,7 +46,8 @@ export interface HeldMessage {
 }
 
 /**
- * Receives until nothing new comes (or `limit`), hiding each message for `hideS`.
+ * Receives until nothing new comes (or `limit`), hiding each message for `hideS` (default
+ * {@link peekHideS} of `limit`).
  * Returns what it holds, by message id; the caller must {@link release} (or delete) them.
  */
 export async function receiveAll(
@@ -55,7 +64,7 @@ export async function receiveAll(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
           MaxNumberOfMessages: Math.min(10, limit - held.size),
-          VisibilityTimeout: options.hideS ?? DEFAULT_PEEK_HIDE_S,
+          VisibilityTimeout: options.hideS ?? peekHideS(limit),
           WaitTimeSeconds: options.waitS ?? 1,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
