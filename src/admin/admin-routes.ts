@@ -51,7 +51,12 @@ export function actorOf(request: FastifyRequest): string {
 
 const switchBody = z.strictObject({
   queue: z.string().min(1).max(64).optional(),
-  reason: z.string().trim().min(1, 'a reason is required').max(500),
+  reason: z
+    .string()
+    .trim()
+    .min(1, 'a reason is required')
+    .max(500)
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'the reason must not hold control or format characters'),
 });
 
 const auditQuery = z.strictObject({

@@ -16,6 +16,13 @@ export function parseSince(text: string): number | undefined {
   return m === null ? undefined : Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1_000);
 }
 
+/**
+ * Printable as it is; anything else (control characters, terminal escapes, bidi overrides)
+ * as `\uNNNN`: the trail is also written by other tools, and a terminal must not obey it.
+ */
+export const printableText = (text: string): string =>
+  text.replace(/[^\x20-\x7e]/gu, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+
 /** One line per record. */
 export function formatAuditRecords(records: readonly StoredAuditRecord[]): string {
   if (records.length === 0) return '(no audit records)';
@@ -27,7 +34,9 @@ export function formatAuditRecords(records: readonly StoredAuditRecord[]): strin
           : ` ${Object.entries(r.details)
               .map(([k, v]) => `${k}=${String(v)}`)
               .join(' ')}`;
-      return `${r.at}  ${r.result.padEnd(7)}  ${r.actor}  ${r.action} ${r.target}  "${r.reason}"${details}`;
+      return printableText(
+        `${r.at}  ${r.result.padEnd(7)}  ${r.actor}  ${r.action} ${r.target}  "${r.reason}"${details}`,
+      );
     })
     .join('\n');
 }

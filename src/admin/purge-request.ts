@@ -5,7 +5,20 @@
  */
 import { z } from 'zod';
 
-const reason = z.string().trim().min(1, 'a reason is required').max(500);
+// Everything here lands in the audit trail, the log and an operator's terminal: no control
+// characters (no terminal escapes, no forged log lines), printable ASCII for identifiers.
+const reason = z
+  .string()
+  .trim()
+  .min(1, 'a reason is required')
+  .max(500)
+  .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'the reason must not hold control or format characters');
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII only, no spaces');
 const dryRun = z.boolean().default(false);
 /** The families a purge can name (every cached family of the key contract). */
 export const PURGE_FAMILIES = ['product', 'promo', 'review', 'reco'] as const;
@@ -17,23 +30,23 @@ export const isPurgeFamily = (f: string): f is PurgeFamily =>
   (PURGE_FAMILIES as readonly string[]).includes(f);
 
 export const purgeRequestSchema = z.discriminatedUnion('scope', [
-  z.strictObject({ scope: z.literal('key'), key: z.string().min(1).max(512), reason, dryRun }),
+  z.strictObject({ scope: z.literal('key'), key: printable(512), reason, dryRun }),
   z.strictObject({
     scope: z.literal('entity'),
     family,
-    tenant: z.string().min(1).max(64),
-    id: z.string().min(1).max(128),
+    tenant: printable(64),
+    id: printable(128),
     reason,
     dryRun,
   }),
   z.strictObject({
     scope: z.literal('family'),
     family,
-    tenant: z.string().min(1).max(64).optional(),
+    tenant: printable(64).optional(),
     reason,
     dryRun,
   }),
-  z.strictObject({ scope: z.literal('tenant'), tenant: z.string().min(1).max(64), reason, dryRun }),
+  z.strictObject({ scope: z.literal('tenant'), tenant: printable(64), reason, dryRun }),
 ]);
 
 /** A purge request as sent (dryRun optional). */

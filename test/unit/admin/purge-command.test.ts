@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatAuditRecords } from '../../../src/admin/audit-command.ts';
 import { purgeRequestFromOptions } from '../../../src/admin/purge-command.ts';
 import { purgeRequestSchema } from '../../../src/admin/purge-request.ts';
 import { main } from '../../../src/cli/admin.ts';
@@ -67,5 +68,35 @@ describe('admin purge options', () => {
     );
     expect(code).toBe(2);
     expect(out.join('\n')).toMatch(/--reason is required/);
+  });
+});
+
+describe('what reaches the audit trail and a terminal', () => {
+  it('refuses control and format characters in a reason, and non-printable identifiers', () => {
+    const base = { scope: 'entity', family: 'product', tenant: 'acme', id: 'B000000001' };
+    expect(purgeRequestSchema.safeParse({ ...base, reason: 'ok, OPS-42 (ünïcode is fine)' }).success).toBe(
+      true,
+    );
+    for (const reason of ['a\u001b[2Jb', 'line\nforged', 'bidi\u202e', 'nul\u0000'])
+      expect(purgeRequestSchema.safeParse({ ...base, reason }).success, JSON.stringify(reason)).toBe(false);
+    for (const key of ['mc:{a b}', 'mc:\u001b[31m', 'mc:é'])
+      expect(purgeRequestSchema.safeParse({ scope: 'key', key, reason: 'r' }).success).toBe(false);
+  });
+
+  it('prints an audit record with escapes instead of what a terminal would obey', () => {
+    const line = formatAuditRecords([
+      {
+        id: '1-0',
+        actor: 'x',
+        action: 'dlq.redrive',
+        target: 'q\u001b[2J',
+        reason: 'r\u202e',
+        at: 't',
+        result: 'ok',
+      },
+    ]);
+    expect(line.includes('\u001b') || line.includes('\u202e')).toBe(false);
+    expect(line).toContain('\\u001b[2J');
+    expect(line).toContain('\\u202e');
   });
 });
