@@ -109,6 +109,12 @@ describe('admin pause / resume with 2 workers', () => {
       timeoutMs: 2_000,
     });
     expect(await attributes()).toEqual({ visible: 20, inFlight: 0 });
+    // The 20 s long polls in flight at the pause did receive them, and gave them back.
+    const givenBack = [a, b]
+      .flatMap((w) => w.logs)
+      .filter((l) => l.msg === 'paused: a late receive was given back unhandled')
+      .reduce((n, l) => n + Number(l.messages), 0);
+    expect(givenBack).toBeGreaterThan(0);
     for (const w of [a, b]) {
       const r = await ready(w);
       expect(r.checks.paused).toBe('catalog,promotions,sessions,reviewRefresh');
