@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { REDIS_AUTH_SECRET_FIELD, RedisReplicationGroup } from './cache/redis-replication-group.ts';
 import type { EnvironmentConfig } from './config/environment-config.ts';
+import { AuditorService } from './fleet/auditor-service.ts';
 import { WorkerFleet } from './fleet/worker-fleet.ts';
 import { InvalidationMessaging } from './messaging/invalidation-messaging.ts';
 import type { ConsumerName } from './messaging/messaging-topology.ts';
@@ -31,6 +32,8 @@ export class InvalidationFleetStack extends Stack {
   public readonly cache: RedisReplicationGroup;
   public readonly fleet: WorkerFleet;
   public readonly schedule: RefreshSchedule;
+  /** The consistency auditor's service, with `-c auditor=true`. */
+  public readonly auditor?: AuditorService;
   public readonly observability: FleetObservability;
 
   constructor(scope: Construct, id: string, props: InvalidationFleetStackProps) {
@@ -51,6 +54,7 @@ export class InvalidationFleetStack extends Stack {
       maxReceiveCount: c.maxReceiveCount,
       visibilityTimeout: Duration.seconds(c.visibilityTimeoutSeconds),
       keyRemovalPolicy: removalPolicy,
+      auditorQueue: c.auditor,
     });
 
     this.cache = new RedisReplicationGroup(this, 'Cache', {
@@ -93,6 +97,27 @@ export class InvalidationFleetStack extends Stack {
       logRetention: retention,
       logRemovalPolicy: removalPolicy,
     });
+
+    const auditorQueue = this.messaging.auditorQueue;
+    if (auditorQueue !== undefined) {
+      this.auditor = new AuditorService(this, 'Auditor', {
+        fleet: this.fleet,
+        subnets: this.network.workloadSubnets,
+        queue: auditorQueue,
+        messagingKey: this.messaging.key,
+        redis: {
+          host: this.cache.primaryEndpointAddress,
+          port: this.cache.port,
+          authSecret: this.cache.authSecret,
+          authSecretField: REDIS_AUTH_SECRET_FIELD,
+          securityGroup: this.cache.securityGroup,
+        },
+        image: this.fleet.image,
+        metricsService: c.namePrefix,
+        logRetention: retention,
+        logRemovalPolicy: removalPolicy,
+      });
+    }
 
     this.schedule = new RefreshSchedule(this, 'Schedule', {
       queue: this.messaging.queues.reviewRefresh.queue,

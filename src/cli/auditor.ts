@@ -98,9 +98,11 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   const stack = o.envFile === undefined ? undefined : readLocalStack(o.envFile);
   let config;
   try {
-    const env =
+    // The worker's loader wants a queue of its own to validate; the auditor polls only its
+    // queue, so in a container that one stands in.
+    const env: Record<string, string | undefined> =
       stack === undefined
-        ? process.env
+        ? { WORKER_CATALOG_QUEUE_URL: o.queueUrl, ...process.env }
         : { ...process.env, ...localWorkerEnv(stack, { redisMode: o.redisMode }) };
     config = loadWorkerConfig(env);
     // The SDK reads its credentials from the environment (LocalStack's test/test locally).

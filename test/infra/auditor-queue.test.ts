@@ -7,6 +7,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { AUDITOR_QUEUE_SUFFIX as SUFFIX } from '../../infra/lib/messaging/messaging-topology.ts';
 import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../src/core/metric-names.ts';
 import { resourcesOf, synthFleet } from './support/synth-fleet-stack.ts';
@@ -99,5 +100,85 @@ describe('the audit alarm of the fleet stack', () => {
     expect(p.Statistic).toBe('Sum');
     expect(p.TreatMissingData).toBe('notBreaching');
     expect(String(p.AlarmName)).toContain('audit-inconsistencies');
+  });
+});
+
+describe('the auditor service of the fleet stack (-c auditor=true)', () => {
+  const off = synthFleet('dev');
+  const on = synthFleet('dev', { auditor: 'true' });
+
+  it('is absent by default, and the template is otherwise the same resources plus its own', () => {
+    expect(off.stack.auditor).toBeUndefined();
+    expect(off.stack.messaging.auditorQueue).toBeUndefined();
+    const types = (f: typeof off) =>
+      Object.values(f.template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    const added = [...types(on)];
+    for (const t of types(off)) added.splice(added.indexOf(t), 1);
+    expect(added.sort()).toEqual(
+      [
+        'AWS::ECS::Service',
+        'AWS::ECS::TaskDefinition',
+        'AWS::IAM::Policy',
+        'AWS::IAM::Policy',
+        'AWS::IAM::Role',
+        'AWS::IAM::Role',
+        'AWS::Logs::LogGroup',
+        'AWS::SNS::Subscription',
+        'AWS::SNS::Subscription',
+        'AWS::SNS::Subscription',
+        'AWS::SQS::Queue',
+        'AWS::SQS::Queue',
+        'AWS::SQS::QueuePolicy',
+        'AWS::SQS::QueuePolicy',
+      ].sort(),
+    );
+  });
+
+  it('runs one auditor task on its own queue, with EMF, never calling the origin', () => {
+    const tasks = Object.values(resourcesOf(on.template, 'AWS::ECS::TaskDefinition'));
+    const auditor = tasks
+      .flatMap(
+        (t) =>
+          t.Properties.ContainerDefinitions as {
+            Name: string;
+            Command: string[];
+            Environment: { Name: string }[];
+            Secrets: { Name: string }[];
+          }[],
+      )
+      .find((c) => c.Name === 'auditor');
+
+    expect(auditor?.Command.slice(0, 2)).toEqual(['node', 'src/cli/auditor.ts']);
+    expect(auditor?.Command).toEqual(
+      expect.arrayContaining(['--origin-rate', '0', '--emf-service', on.config.namePrefix]),
+    );
+    expect(auditor?.Environment.map((e) => e.Name).sort()).toEqual(
+      ['AUDITOR_QUEUE_URL', 'AWS_REGION', 'REDIS_ADDRESSES', 'REDIS_MODE', 'REDIS_TLS'].sort(),
+    );
+    expect(auditor?.Secrets.map((e) => e.Name).sort()).toEqual(['ADMIN_TOKEN', 'REDIS_PASSWORD']);
+    const services = Object.values(resourcesOf(on.template, 'AWS::ECS::Service'));
+    expect(services.filter((s) => s.Properties.DesiredCount === 1)).toHaveLength(2);
+  });
+
+  it('grants the task only its own queue and the key to decrypt it', () => {
+    const role = on.stack.auditor!.taskRole;
+    const policy = Object.values(resourcesOf(on.template, 'AWS::IAM::Policy')).find((p) =>
+      JSON.stringify(p.Properties.Roles).includes(on.stack.getLogicalId(role.node.defaultChild as never)),
+    );
+    const statements = (
+      policy?.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }
+    ).Statement;
+    expect(statements.map((st) => st.Action)).toEqual([
+      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      'kms:Decrypt',
+    ]);
+    expect(JSON.stringify(statements[0]?.Resource)).toContain(
+      on.stack.getLogicalId(on.stack.messaging.auditorQueue!.queue.node.defaultChild as never),
+    );
+    expect(JSON.stringify(on.template.toJSON())).toContain(SUFFIX);
+  });
+
+  it('keeps the whole app free of unacknowledged cdk-nag findings', () => {
+    expect(new AwsSolutionsChecks().validateScope(on.app).violations).toEqual([]);
   });
 });

@@ -66,6 +66,8 @@ export interface EnvironmentConfig {
   readonly reviewsOriginUrl: string;
   /** Keep data-bearing resources (keys, snapshots, log groups) when the stack is deleted. */
   readonly retainData: boolean;
+  /** Run the consistency auditor (its queue and one task; `-c auditor=true`). */
+  readonly auditor: boolean;
   readonly slo: SloConfig;
 }
 
@@ -89,6 +91,7 @@ const BASE: Omit<EnvironmentConfig, 'envName' | 'namePrefix'> = {
   alarmEmail: undefined,
   reviewsOriginUrl: 'http://reviews.internal:8080',
   retainData: false,
+  auditor: false,
   slo: {
     // The seeds' bar: a critical (promo) change must be gone from the cache within a second.
     lagP99Ms: { product: 2_000, reco: 2_000, promo: 1_000, review: 5_000 },
@@ -170,6 +173,14 @@ export function resolveEnvironmentConfig(getContext: (key: string) => unknown): 
     }
     return n;
   };
+  const bool = (key: string): boolean | undefined => {
+    const v = getContext(key);
+    if (v === undefined || v === '') return undefined;
+    if (v === true || v === 'true') return true;
+    if (v === false || v === 'false') return false;
+    problems.push(`${key} must be true or false (got ${JSON.stringify(v)})`);
+    return undefined;
+  };
   const config: EnvironmentConfig = {
     ...base,
     namePrefix: str('namePrefix') ?? base.namePrefix,
@@ -179,6 +190,7 @@ export function resolveEnvironmentConfig(getContext: (key: string) => unknown): 
     alarmEmail: str('alarmEmail') ?? base.alarmEmail,
     vpcId: str('vpcId') ?? base.vpcId,
     reviewsOriginUrl: str('reviewsOriginUrl') ?? base.reviewsOriginUrl,
+    auditor: bool('auditor') ?? base.auditor,
   };
   problems.push(...validateEnvironmentConfig(config));
   if (problems.length > 0) throw new EnvironmentConfigError(problems);

@@ -103,6 +103,8 @@ export class WorkerFleet extends Construct {
   public readonly cluster: ecs.Cluster;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly container: ecs.ContainerDefinition;
+  /** The worker image (the consistency auditor's task runs it too). */
+  public readonly image: ecs.ContainerImage;
   public readonly service: ecs.FargateService;
   /** The role the worker code runs as. */
   public readonly taskRole: iam.Role;
@@ -231,16 +233,17 @@ export class WorkerFleet extends Construct {
         'workers (tokens are read at start-up); runbook in docs/operations.md ("Admin API authentication")',
     });
 
+    this.image =
+      props.image ??
+      ecs.ContainerImage.fromAsset(REPO_ROOT, {
+        file: 'Dockerfile',
+        platform: Platform.LINUX_AMD64,
+        ignoreMode: IgnoreMode.DOCKER,
+        // Also excluded by .dockerignore; repeated so the asset hash never depends on them.
+        exclude: ['node_modules', '.git', '.local', 'cdk.out', 'test-results', 'coverage'],
+      });
     this.container = this.taskDefinition.addContainer('worker', {
-      image:
-        props.image ??
-        ecs.ContainerImage.fromAsset(REPO_ROOT, {
-          file: 'Dockerfile',
-          platform: Platform.LINUX_AMD64,
-          ignoreMode: IgnoreMode.DOCKER,
-          // Also excluded by .dockerignore; repeated so the asset hash never depends on them.
-          exclude: ['node_modules', '.git', '.local', 'cdk.out', 'test-results', 'coverage'],
-        }),
+      image: this.image,
       essential: true,
       readonlyRootFilesystem: true,
       // The image's command with heap limits from the task's memory: V8 otherwise sizes its
