@@ -8,14 +8,16 @@
  *   200 {"tenant":"default","entries":[{"locale":"en-US","version":3,"storedAtMs":…},{"locale":"ja-JP","absent":true}]}
  *
  * Authenticated like every admin route (issue 14's contract): `Authorization: Bearer <token>`
- * with the token of `loadAdminToken()`, compared in constant time; 401 otherwise, 503 when
- * the process has no token to compare with. The token is read on the first call, so a
- * process without one still starts (its L1 simply cannot be audited).
+ * with the token of `loadAdminToken()`, checked by the admin server's own constant-time
+ * `bearerChecker`; 401 otherwise, 503 when the process has no token to compare with. The
+ * reader's admin server already refuses unauthenticated calls before routing; the route checks
+ * again so that it is closed on any Fastify app it is mounted on (tests mount it on a plain
+ * one). The token is read on the first call.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { loadAdminToken } from '../admin/admin-token.ts';
 import type { CacheClient, ReadFamily } from '../client/cache-client.ts';
+import { bearerChecker } from '../worker/admin-server.ts';
 
 /** The route's path. */
 export const L1_INSPECTION_PATH = '/l1';
@@ -49,18 +51,17 @@ export function registerL1InspectionRoute(
   client: Pick<CacheClient, 'inspectL1'>,
   options: L1InspectionOptions,
 ): void {
-  let expected: Buffer | undefined;
+  let check: ReturnType<typeof bearerChecker> | undefined;
   const token = options.token ?? (() => loadAdminToken());
   app.get<{ Querystring: Record<string, string | undefined> }>(L1_INSPECTION_PATH, async (request, reply) => {
     try {
-      expected ??= digest(`Bearer ${token()}`);
+      check ??= bearerChecker(token());
     } catch {
       return reply
         .code(503)
         .send({ error: 'no admin token configured: set ADMIN_TOKEN or run "npm run env:up"' });
     }
-    const given = request.headers.authorization;
-    if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+    if (check(request.headers.authorization) !== undefined) {
       return reply.code(401).send({ error: 'unauthorized' });
     }
     const { family, id, locales, tenant, seed } = request.query;
@@ -91,8 +92,4 @@ export function registerL1InspectionRoute(
       .header('cache-control', 'no-store')
       .send({ tenant: options.tenant, entries } satisfies L1InspectionBody);
   });
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
