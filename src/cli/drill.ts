@@ -3,7 +3,7 @@
  * a private Redis Sentinel group, with real worker processes, the demo Orchestrator's readers
  * and the origin simulator's event publisher under load (src/drills/):
  *
- *   npm run drill -- <name>|all [--repeat N] [--profile fast|elasticache] [--size full|short]
+ *   npm run drill -- <name>[,<name>...]|all [--repeat N] [--profile fast|elasticache] [--size full|short]
  *                    [--events-per-s 20] [--reads-per-s 100] [--origin-budget 200] [--out dir]
  *
  * Prints a row per repetition and a total per drill; writes drills.json, drills.txt and
@@ -38,7 +38,7 @@ export function machine(): string {
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('drill')
     .description('chaos drills on the local stack, with figures')
-    .argument('<name>', `a drill or "all": ${DRILLS.map((d) => d.name).join(', ')}`)
+    .argument('<name>', `a drill, several (a,b) or "all": ${DRILLS.map((d) => d.name).join(', ')}`)
     .option('--repeat <n>', "repetitions (default: the drill's full count; 1 with --size short)", num(1))
     .addOption(
       new Option('--profile <profile>', "failover profile (default: each drill's own)").choices([
@@ -53,6 +53,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--readers <n>', 'reader processes', num(1), 2)
     .option('--origin-budget <r>', "the origin's budget: calls per second per endpoint", num(1), 200)
     .option('--lag-window-ms <ms>', 'a read older than the truth by more than this is stale', num(0), 2_000)
+    .option(
+      '--down-after-ms <ms>',
+      "Sentinel's detection time for every drill (default: the profile's)",
+      num(100),
+    )
     .option('--out <dir>', 'output directory (default test-results/drills/<time>)')
     .option('--env-file <file>', 'local stack description', '.local/env.json')
     .parse(argv);
@@ -69,8 +74,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     lagWindowMs: number;
     out?: string;
     envFile: string;
+    downAfterMs?: number;
   }>();
-  const selected = name === 'all' ? DRILLS : [drillByName(name)];
+  const selected = name === 'all' ? DRILLS : name.split(',').map((n) => drillByName(n.trim()));
   if (selected.some((d) => d === undefined))
     program.error(`unknown drill "${name}": one of ${DRILLS.map((d) => d.name).join(', ')}, or all`);
   const stack = readLocalStack(o.envFile);
@@ -111,6 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       catalogSize: 10_000,
       users: 2_000,
       outDir,
+      ...(o.downAfterMs === undefined ? {} : { downAfterMs: o.downAfterMs }),
       log: (line) => process.stderr.write(`${line}\n`),
       onRepetition: (r) => {
         all.push(r);

@@ -7,6 +7,8 @@
 import type { SentinelProfile } from '../local/private-sentinel-group.ts';
 import { adminHeaders } from '../admin/admin-token.ts';
 import { createKeyBuilder, DEFAULT_LOCALES } from '../core/key-builder.ts';
+import { createCacheClient } from '../client/cache-client.ts';
+import { originLoaders } from '../orchestrator-sim/origin-loaders.ts';
 import { asinOf } from '../orchestrator-sim/workload.ts';
 import type { FaultWindow } from './drill-summary.ts';
 import type { World } from './drill-world.ts';
@@ -44,8 +46,14 @@ export interface DrillSpec {
   readonly warmupMs?: (size: DrillSize) => number;
   /** Whole run length for the soak (ms); other drills end when recovered. */
   readonly soakMs?: (size: DrillSize) => number;
+  /** Before the warm-up ends (its origin calls are not counted against the budget). */
+  prepare?(ctx: DrillContext): Promise<Record<string, unknown>>;
   inject(ctx: DrillContext): Promise<FaultWindow>;
 }
+
+/** The top 1,000 ASINs of the readers' Zipf mix (rank 1 hottest). */
+const HOT_KEYS: readonly string[] = Array.from({ length: 1_000 }, (_, r) => asinOf(r));
+const PREFILL_CONCURRENCY = 20;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const pick = (size: DrillSize, full: number, short: number) => (size === 'full' ? full : short);
@@ -134,7 +142,7 @@ export const DRILLS: readonly DrillSpec[] = [
     needs: { downAfterMs: () => 300_000 },
     async inject({ world, size }) {
       const { frozenAt } = world.group.freezePrimary();
-      await sleep(pick(size, 20_000, 8_000));
+      await sleep(pick(size, 20_000, 5_000));
       world.group.thawPrimary();
       return { injectedAt: frozenAt, healedAt: Date.now() };
     },
@@ -146,7 +154,7 @@ export const DRILLS: readonly DrillSpec[] = [
     async inject({ world, size }) {
       const injectedAt = Date.now();
       await world.group.stopReplica();
-      await sleep(pick(size, 120_000, 10_000));
+      await sleep(pick(size, 120_000, 6_000));
       await world.group.startReplica();
       return { injectedAt, healedAt: Date.now() };
     },
@@ -161,7 +169,7 @@ export const DRILLS: readonly DrillSpec[] = [
       if (!path) throw new Error('localstack-down needs its fault path');
       const injectedAt = Date.now();
       await path.cut();
-      await sleep(pick(size, 30_000, 8_000));
+      await sleep(pick(size, 30_000, 5_000));
       await path.restore();
       return { injectedAt, healedAt: Date.now() };
     },
@@ -171,10 +179,10 @@ export const DRILLS: readonly DrillSpec[] = [
     title: 'delayed invalidation queue (deliveries held 60 s)',
     fullRepeat: 1,
     async inject({ world, size, lagWindowMs }) {
-      const delayS = pick(size, 60, 10);
+      const delayS = pick(size, 60, 8);
       const injectedAt = Date.now();
       await world.setQueueDelay(delayS);
-      await sleep(pick(size, 15_000, 5_000));
+      await sleep(pick(size, 15_000, 3_000));
       await world.setQueueDelay(0);
       const healedAt = Date.now();
       // Its own window: every message sent while the delay was set is delivered delayS later.
@@ -191,13 +199,32 @@ export const DRILLS: readonly DrillSpec[] = [
     title: 'mass expiry of the top 1,000 hot keys under read load',
     fullRepeat: 1,
     needs: { noL1: true },
+    // The hot set cached first, through the cache client (fenced populate), as readers would.
+    async prepare({ world }) {
+      const client = createCacheClient({
+        redis: world.group.redisConfig('sentinel'),
+        namespace: world.namespace,
+        locales: DEFAULT_LOCALES,
+        l1: false,
+        loaders: originLoaders(world.origin.url),
+      });
+      const reads = HOT_KEYS.flatMap((id) => DEFAULT_LOCALES.map((locale) => ({ id, locale })));
+      let next = 0;
+      let failed = 0;
+      await Promise.all(
+        Array.from({ length: PREFILL_CONCURRENCY }, async () => {
+          for (let r = reads[next++]; r !== undefined; r = reads[next++])
+            await client.get('product', r.id, { locale: r.locale }).catch(() => void failed++);
+        }),
+      );
+      await client.close();
+      return { prefilled: reads.length - failed };
+    },
     async inject({ world }) {
       const c = world.primaryClient();
       try {
         const keys = createKeyBuilder({ namespace: world.namespace, locales: DEFAULT_LOCALES });
-        const hot = Array.from({ length: 1_000 }, (_, r) =>
-          keys.variantKeys({ family: 'product', tenant: 'default', id: asinOf(r) }),
-        ).flat();
+        const hot = HOT_KEYS.flatMap((id) => keys.variantKeys({ family: 'product', tenant: 'default', id }));
         const existed = await c.exists(...hot);
         const injectedAt = Date.now();
         await c.unlink(...hot);
@@ -217,7 +244,7 @@ export const DRILLS: readonly DrillSpec[] = [
       const injectedAt = Date.now();
       let killed = 0;
       try {
-        const until = injectedAt + pick(size, 15_000, 5_000);
+        const until = injectedAt + pick(size, 15_000, 4_000);
         while (Date.now() < until) {
           killed += Number(await c.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
           await sleep(1_000);
@@ -246,7 +273,7 @@ export const DRILLS: readonly DrillSpec[] = [
       if (!path) throw new Error('slow-redis needs its fault path');
       const injectedAt = Date.now();
       await path.slow({ latencyMs: 25, jitterMs: 25 });
-      const until = injectedAt + pick(size, 30_000, 8_000);
+      const until = injectedAt + pick(size, 30_000, 5_000);
       // Loss: TCP retransmits what is lost, so a burst of loss is a stall; 400 ms every 3 s.
       while (Date.now() < until) {
         await sleep(2_600);
@@ -268,7 +295,7 @@ export const DRILLS: readonly DrillSpec[] = [
       if (!path) throw new Error('split needs its fault path');
       const injectedAt = Date.now();
       await path.cut();
-      await sleep(pick(size, 20_000, 8_000));
+      await sleep(pick(size, 20_000, 5_000));
       await path.restore();
       const healedAt = Date.now();
       // Readers serve what L2 holds while nobody can invalidate it: the split's own window.
@@ -279,7 +306,7 @@ export const DRILLS: readonly DrillSpec[] = [
     name: 'soak',
     title: 'soak at the highest sustained rate',
     fullRepeat: 1,
-    soakMs: (size) => pick(size, 30 * 60_000, 20_000),
+    soakMs: (size) => pick(size, 30 * 60_000, 12_000),
     async inject() {
       const now = Date.now();
       return Promise.resolve({ injectedAt: now, healedAt: now });

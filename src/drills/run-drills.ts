@@ -7,7 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
-import { deployMessagingLocally } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+import {
+  deployMessagingLocally,
+  type DeployedMessaging,
+} from '../../infra/lib/messaging/deploy-messaging-locally.ts';
 import type { LocalStackDescription } from '../local/env-file.ts';
 import type { SentinelProfile } from '../local/private-sentinel-group.ts';
 import { readerL1Flushes, type DrillSize, type DrillSpec } from './drill-catalogue.ts';
@@ -42,6 +45,10 @@ export interface RunOptions {
   readonly catalogSize: number;
   readonly users: number;
   readonly outDir: string;
+  /** A topology to use instead of deploying one per drill (the e2e test shares one; still private to it). */
+  readonly messaging?: DeployedMessaging;
+  /** Sentinel's down-after for every drill (default: each drill's and profile's own). */
+  readonly downAfterMs?: number;
   readonly log: (line: string) => void;
   /** Called after each repetition (the CLI prints its row). */
   readonly onRepetition?: (r: RepetitionResult) => void;
@@ -82,6 +89,9 @@ export interface RepetitionResult {
   readonly error?: string;
 }
 
+/** How long after the load stops every event must be applied and the queues empty. */
+const DRAIN_DEADLINE_MS = 90_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -102,14 +112,9 @@ export async function runDrill(
 ): Promise<RepetitionResult[]> {
   const repeat = o.repeat ?? (o.size === 'full' ? drill.fullRepeat : 1);
   const prefix = `drill-${drill.name.slice(0, 10)}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
-  o.log(`${drill.name} (${profile}): deploying a private messaging topology ${prefix}`);
-  const messaging = await deployMessagingLocally({
-    endpoint: o.stack.localstack.endpoint,
-    region: o.stack.region,
-    stackName: `${prefix}-messaging`,
-    namePrefix: prefix,
-    visibilityTimeoutSeconds: 10,
-  });
+  const own = o.messaging === undefined;
+  if (own) o.log(`${drill.name} (${profile}): deploying a private messaging topology ${prefix}`);
+  const messaging = o.messaging ?? (await deployPrivateMessaging(o.stack, prefix));
   let faults: NetworkFaults | undefined;
   const results: RepetitionResult[] = [];
   try {
@@ -121,17 +126,39 @@ export async function runDrill(
     }
   } finally {
     await faults?.stop();
-    const cfn = new CloudFormationClient({
-      endpoint: o.stack.localstack.endpoint,
-      region: o.stack.region,
-      credentials,
-    });
-    await cfn
-      .send(new DeleteStackCommand({ StackName: messaging.stackName }))
-      .catch(() => undefined)
-      .finally(() => cfn.destroy());
+    if (own) await deletePrivateMessaging(o.stack, messaging);
   }
   return results;
+}
+
+/** The stack's messaging construct deployed to LocalStack under `prefix` (visibility timeout 10 s). */
+export function deployPrivateMessaging(
+  stack: LocalStackDescription,
+  prefix: string,
+): Promise<DeployedMessaging> {
+  return deployMessagingLocally({
+    endpoint: stack.localstack.endpoint,
+    region: stack.region,
+    stackName: `${prefix}-messaging`,
+    namePrefix: prefix,
+    visibilityTimeoutSeconds: 10,
+  });
+}
+
+/** Deletes a topology made by deployPrivateMessaging (errors ignored: it is a clean-up). */
+export async function deletePrivateMessaging(
+  stack: LocalStackDescription,
+  messaging: DeployedMessaging,
+): Promise<void> {
+  const cfn = new CloudFormationClient({
+    endpoint: stack.localstack.endpoint,
+    region: stack.region,
+    credentials,
+  });
+  await cfn
+    .send(new DeleteStackCommand({ StackName: messaging.stackName }))
+    .catch(() => undefined)
+    .finally(() => cfn.destroy());
 }
 
 async function runRepetition(
@@ -156,7 +183,7 @@ async function runRepetition(
     originBudgetPerS: o.originBudgetPerS,
   };
   try {
-    const downAfterMs = drill.needs?.downAfterMs?.(o.size, profile);
+    const downAfterMs = o.downAfterMs ?? drill.needs?.downAfterMs?.(o.size, profile);
     world = await startWorld({
       stack: o.stack,
       messaging,
@@ -177,16 +204,20 @@ async function runRepetition(
     const w = world;
     const t0 = Date.now();
     log(`world up in ${t0 - startedAt} ms (namespace ${w.namespace})`);
-    await sleep(drill.warmupMs?.(o.size) ?? (o.size === 'full' ? 10_000 : 5_000));
+    const ctx = { world: w, size: o.size, profile, lagWindowMs: o.lagWindowMs, log };
+    const [prepared] = await Promise.all([
+      drill.prepare?.(ctx),
+      sleep(drill.warmupMs?.(o.size) ?? (o.size === 'full' ? 10_000 : 2_000)),
+    ]);
     await w.resetOriginStats();
-    const fault = await drill.inject({ world: w, size: o.size, profile, lagWindowMs: o.lagWindowMs, log });
+    const fault = await drill.inject(ctx);
     log(`fault ${fault.healedAt - fault.injectedAt} ms; load continues`);
     if (soakMs !== undefined) await sleep(soakMs);
-    await sleep(o.size === 'full' ? 10_000 : 4_000);
+    await sleep(o.size === 'full' ? 10_000 : 2_000);
     await w.load.stop();
 
     // Recovery: every published event applied and the queues empty (or the deadline).
-    const deadline = Date.now() + 150_000;
+    const deadline = Date.now() + DRAIN_DEADLINE_MS;
     let drained = false;
     for (;;) {
       const pending = w.load.published.filter((e) => !w.tap.appliedAt.has(e.eventId)).length;
@@ -270,6 +301,7 @@ async function runRepetition(
       fault: {
         ...fault,
         notes: {
+          ...prepared,
           ...fault.notes,
           ...(flushes === undefined ? {} : { readerL1FlushesTotal: flushes }),
           valueKeysAtRest: rest.valueKeys,

@@ -9,11 +9,17 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
 import { DRILLS } from '../../src/drills/drill-catalogue.ts';
 import { formatTable, repetitionRow, writeRun } from '../../src/drills/drill-report.ts';
-import { runDrill, type RepetitionResult } from '../../src/drills/run-drills.ts';
-import { stack } from '../support/stack.ts';
+import {
+  deletePrivateMessaging,
+  deployPrivateMessaging,
+  runDrill,
+  type RepetitionResult,
+} from '../../src/drills/run-drills.ts';
+import { stack, testPrefix } from '../support/stack.ts';
 
 const OUT = join('test-results', 'drills', 'e2e');
 const ORIGIN_BUDGET_PER_S = 200;
@@ -21,8 +27,14 @@ const all: RepetitionResult[] = [];
 
 describe('chaos drills, short size', () => {
   mkdirSync(OUT, { recursive: true });
+  // One private topology for the file (each repetition drains it and its DLQs).
+  let messaging: DeployedMessaging;
+  beforeAll(async () => {
+    messaging = await deployPrivateMessaging(stack(), testPrefix('drill'));
+  });
 
-  afterAll(() => {
+  afterAll(async () => {
+    await deletePrivateMessaging(stack(), messaging);
     writeRun(OUT, {
       command: 'vitest run --project e2e test/e2e/drill-all.test.ts',
       machine: '',
@@ -41,6 +53,7 @@ describe('chaos drills, short size', () => {
       // Act
       const [r] = await runDrill(drill, 'fast', {
         stack: stack(),
+        messaging,
         size: 'short',
         repeat: 1,
         eventsPerS: 15,
