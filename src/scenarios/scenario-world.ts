@@ -24,8 +24,8 @@ import type { SimConfigPatch } from '../origin-sim/sim-config.ts';
 import type { Design } from './designs.ts';
 import { startOriginProcess } from './origin-process.ts';
 import type { OriginProcess } from './origin-process.ts';
-import { startScenarioWorker } from './fleet-processes.ts';
-import type { ScenarioWorker } from './fleet-processes.ts';
+import { startReaders, startScenarioWorker } from './fleet-processes.ts';
+import type { ReaderGroup, ScenarioWorker } from './fleet-processes.ts';
 import { startRedisEndpoint, startRedisNode, waitForReplicaInSync } from './redis-nodes.ts';
 import type { RedisEndpoint, RedisNode } from './redis-nodes.ts';
 
@@ -156,11 +156,8 @@ export interface DesignEnv {
   readonly poller: PollingInvalidator | undefined;
   /** Trace directory of this run. */
   readonly traceDir: string;
-  /** Reader settings for `n` processes with the design's mode (story-specific fields over them). */
-  readers(
-    n: number,
-    over: Partial<ReaderSettings> & Pick<ReaderSettings, 'rate' | 'durationS'>,
-  ): ReaderSettings[];
+  /** The demo Orchestrator's readers, ready, waiting for `start()`. */
+  readonly group: ReaderGroup;
   /** Changes an entity at the origin (and publishes its event); returns the event. */
   change(body: Record<string, unknown>): Promise<{ event: { version: number; occurredAt: string } }>;
   close(): Promise<void>;
@@ -174,7 +171,18 @@ export interface DesignEnvOptions {
   readonly origin?: SimConfigPatch;
   readonly seed: number;
   readonly locales?: readonly string[];
+  /**
+   * Connect the worker and the readers through the endpoint (a story that replaces the node)
+   * rather than to the primary directly. Default false: the endpoint's bytes pass through the
+   * scenario process, one more hop that a starved CPU turns into Redis timeouts.
+   */
+  readonly viaEndpoint?: boolean;
+  /** The readers: how many, and the story's settings over the design's defaults. */
+  readonly readers: { readonly count: number; readonly settings: ReaderOverrides };
 }
+
+/** What a story sets of its readers (rate and duration at least). */
+export type ReaderOverrides = Partial<ReaderSettings> & Pick<ReaderSettings, 'rate' | 'durationS'>;
 
 /** Starts the design's Redis pair, origin, invalidator; resolves when ready to read. */
 export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
@@ -182,31 +190,69 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
   const namespace = `scn${randomBytes(3).toString('hex')}`;
   const traceDir = join(world.dir, o.story, design.name);
   mkdirSync(traceDir, { recursive: true });
-  await world.drainQueues();
-  const primary = await startRedisNode();
-  const replica = await startRedisNode({ replicaOf: primary.port });
-  await waitForReplicaInSync(replica);
-  const endpoint = await startRedisEndpoint(primary.port);
-  const origin = await startOriginProcess({
-    topics: world.messaging.topics,
-    sns: { endpoint: world.stack.localstack.endpoint, region: world.stack.region, credentials: CREDENTIALS },
-    ...(o.origin === undefined ? {} : { config: o.origin }),
-  });
+  // Independent start-ups side by side: the machine is shared, waiting is the cost.
+  const redisPair = (async () => {
+    const primary = await startRedisNode();
+    const replica = await startRedisNode({ replicaOf: primary.port });
+    await waitForReplicaInSync(replica);
+    return { primary, replica, endpoint: await startRedisEndpoint(primary.port) };
+  })();
+  const [{ primary, replica, endpoint }, origin] = await Promise.all([
+    redisPair,
+    startOriginProcess({
+      topics: world.messaging.topics,
+      sns: {
+        endpoint: world.stack.localstack.endpoint,
+        region: world.stack.region,
+        credentials: CREDENTIALS,
+      },
+      ...(o.origin === undefined ? {} : { config: o.origin }),
+    }),
+    world.drainQueues(),
+  ]);
   const originUrl = origin.url;
+  const redisPort = o.viaEndpoint === true ? endpoint.port : primary.port;
   const workerOf = () =>
     startScenarioWorker({
       stack: world.stack,
       messaging: world.messaging,
       namespace,
-      redisPort: endpoint.port,
+      redisPort,
       originUrl,
     });
-  const worker = design.invalidator === 'events' ? await workerOf() : undefined;
   const poller =
     design.invalidator === 'poll'
       ? new PollingInvalidator(o.pollIntervalMs, workerOf, () => world.queueDepth())
       : undefined;
   const locales = o.locales ?? DEFAULT_LOCALES;
+  const readerSettings = (n: number, over: ReaderOverrides): ReaderSettings[] => {
+    return Array.from({ length: n }, (_, index) => ({
+      index,
+      mode: design.reader,
+      maxInFlight: 256,
+      skew: 1.0,
+      catalogSize: 10_000,
+      users: 2_000,
+      redis: { mode: 'standalone', host: '127.0.0.1', port: redisPort },
+      // A private redis-server: no TLS, no password.
+      redisAccess: {},
+      namespace,
+      locales: [...locales],
+      tenant: 'default',
+      originUrl,
+      adminPort: 0,
+      l1Entries: design.l1 ? 10_000 : 0,
+      hotnessSampleEvery: 0,
+      tracePath: join(traceDir, `reader-${index}.jsonl`),
+      seed: o.seed,
+      ...over,
+    }));
+  };
+  // The worker and the readers start side by side; the readers wait for start().
+  const [worker, group] = await Promise.all([
+    design.invalidator === 'events' ? workerOf() : Promise.resolve(undefined),
+    startReaders(readerSettings(o.readers.count, o.readers.settings)),
+  ]);
   const env: DesignEnv = {
     design,
     namespace,
@@ -218,29 +264,7 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
     worker,
     poller,
     traceDir,
-    readers(n, over) {
-      return Array.from({ length: n }, (_, index) => ({
-        index,
-        mode: design.reader,
-        maxInFlight: 256,
-        skew: 1.0,
-        catalogSize: 10_000,
-        users: 2_000,
-        redis: { mode: 'standalone', host: '127.0.0.1', port: endpoint.port },
-        // A private redis-server: no TLS, no password.
-        redisAccess: {},
-        namespace,
-        locales: [...locales],
-        tenant: 'default',
-        originUrl,
-        adminPort: 0,
-        l1Entries: design.l1 ? 10_000 : 0,
-        hotnessSampleEvery: 0,
-        tracePath: join(traceDir, `reader-${index}.jsonl`),
-        seed: o.seed,
-        ...over,
-      }));
-    },
+    group,
     async change(body) {
       const res = await fetch(`${originUrl}/_sim/change`, {
         method: 'POST',
@@ -252,6 +276,7 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
       return json;
     },
     async close() {
+      await group.stop();
       await poller?.close();
       await worker?.stop();
       await origin.close();

@@ -10,7 +10,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesignEnv } from '../scenario-world.ts';
 import { startDesignEnv } from '../scenario-world.ts';
-import { startReaders } from '../fleet-processes.ts';
 import { analyzeReads, share, startChangeStream } from '../read-analysis.ts';
 import { sizeOf } from '../story.ts';
 import type { Story, StoryOptions, StoryResult, Verdict } from '../story.ts';
@@ -47,15 +46,17 @@ export const goldenWeek: Story = {
         story: 'golden-week',
         pollIntervalMs: o.pollIntervalMs,
         seed: o.seed,
-      });
-      try {
-        const readers = await startReaders(
-          env.readers(PROCESSES, {
+        readers: {
+          count: PROCESSES,
+          settings: {
             rate: size.rate,
             durationS: size.durationS,
             mix: { promo: 0.4, product: 0.4, reco: 0.1, review: 0.1 },
-          }),
-        );
+          },
+        },
+      });
+      try {
+        const readers = env.group;
         const stream = startChangeStream(env, { perSecond: 5, hotProducts: 200, users: 2_000, seed: o.seed });
         const startedAt = Date.now();
         readers.start();

@@ -14,7 +14,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadSeries } from '../../origin-sim/call-stats.ts';
 import { ORIGIN_ENDPOINTS } from '../../origin-sim/origin-endpoints.ts';
 import type { Design } from '../designs.ts';
-import { startReaders } from '../fleet-processes.ts';
 import { analyzeReads, share, startChangeStream } from '../read-analysis.ts';
 import { startRedisNode } from '../redis-nodes.ts';
 import { startDesignEnv } from '../scenario-world.ts';
@@ -64,17 +63,20 @@ export const nodeReplaced: Story = {
         story: `node-replaced-${run.node}`,
         pollIntervalMs: o.pollIntervalMs,
         seed: o.seed,
-      });
-      try {
-        const readers = await startReaders(
-          env.readers(PROCESSES, {
+        viaEndpoint: true,
+        readers: {
+          count: PROCESSES,
+          settings: {
             rate: size.rate,
             durationS: size.durationS,
             // A key set the warm-up fills (about 400 keys): the baseline is a warm cache's.
             catalogSize: 100,
             mix: { product: 0.7, promo: 0.1, review: 0.2, reco: 0 },
-          }),
-        );
+          },
+        },
+      });
+      try {
+        const readers = env.group;
         const stream = startChangeStream(env, {
           perSecond: 5,
           hotProducts: 100,

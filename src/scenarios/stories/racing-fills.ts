@@ -14,7 +14,6 @@ import { checkReadStaleness } from '../../consistency/read-staleness.ts';
 import type { ReadRecord } from '../../consistency/read-staleness.ts';
 import { createKeyBuilder } from '../../core/key-builder.ts';
 import { asinOf } from '../../orchestrator-sim/workload.ts';
-import { startReaders } from '../fleet-processes.ts';
 import { analyzeReads, fetchHistory, share, startChangeStream } from '../read-analysis.ts';
 import type { HistorySnapshot } from '../../origin-sim/version-history.ts';
 import type { DesignEnv } from '../scenario-world.ts';
@@ -103,18 +102,20 @@ export const racingFills: Story = {
         pollIntervalMs: o.pollIntervalMs,
         seed: o.seed,
         locales: ['en-US'],
-      });
-      try {
-        const readers = await startReaders(
-          env.readers(PROCESSES, {
+        readers: {
+          count: PROCESSES,
+          settings: {
             rate: size.rate,
             durationS: size.durationS,
             catalogSize: PRODUCTS,
             skew: 0,
             mix: { product: 1, promo: 0, reco: 0, review: 0 },
             l1Entries: design.reader === 'ttl-l1' ? 10_000 : 0,
-          }),
-        );
+          },
+        },
+      });
+      try {
+        const readers = env.group;
         const samples: L2Sample[] = [];
         let scanning = true;
         const scanner = (async () => {
