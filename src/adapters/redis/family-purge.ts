@@ -8,8 +8,16 @@
  *
  * Why deleting fences is safe: a populate whose fence is gone is refused (populate-2.lua),
  * and the next bump is drawn from the server clock, never reissued (decision 0007).
- * Cost: O(keys of the namespace), paid only on this rare path; a cache miss for each purged
- * value afterwards.
+ *
+ * Why two passes: the scan is not atomic. A reader holding a fence token from before the
+ * purge can write its value back after the scan unlinked that value and before it reached
+ * the fence (test/integration/admin/purge-race.test.ts: 201 of 3,000 such values survived
+ * one pass). Once the first pass is over, every fence that existed before is gone, so no
+ * such write can succeed any more; the second pass removes those that landed during the
+ * first. It also removes fences and values created after the first pass, which costs only
+ * refused fills and misses.
+ * Cost: O(keys of the namespace) twice, paid only on rare paths (an incomplete failover
+ * replay, an operator's family purge); a cache miss for each purged value afterwards.
  */
 import { Cluster } from 'ioredis';
 import type { FamilyName } from '../../core/invalidation-plan.ts';
@@ -26,13 +34,15 @@ export interface FamilyPurgeOptions {
   readonly scanCount?: number;
 }
 
-/** Resolves with the number of keys unlinked. */
+/** Resolves with the number of keys unlinked (both passes). */
 export async function purgeFamilies(client: RedisClient, options: FamilyPurgeOptions): Promise<number> {
   const nodes = client instanceof Cluster ? client.nodes('master') : [client];
   let unlinked = 0;
-  for (const family of options.families) {
-    const match = options.keys.familyPattern(family);
-    for (const node of nodes) unlinked += await purgeNode(node, match, options.scanCount ?? 1_000);
+  for (let pass = 0; pass < 2; pass++) {
+    for (const family of options.families) {
+      const match = options.keys.familyPattern(family);
+      for (const node of nodes) unlinked += await purgeNode(node, match, options.scanCount ?? 1_000);
+    }
   }
   await client.incr(options.channel.seqKey);
   return unlinked;
