@@ -16,6 +16,7 @@ export interface DrillTotal {
   readonly published: number;
   readonly applied: number;
   readonly lost: number;
+  readonly stuck: number;
   readonly dlqValid: number;
   readonly resurrected: number;
   readonly readsChecked: number;
@@ -51,6 +52,7 @@ export function totals(results: readonly RepetitionResult[]): DrillTotal[] {
       published: sum(s.map((x) => x?.published)),
       applied: sum(s.map((x) => x?.applied)),
       lost: sum(s.map((x) => x?.lost)),
+      stuck: sum(s.map((x) => x?.stuck)),
       dlqValid: sum(rs.map((r) => r.dlq?.valid)),
       resurrected: sum(rs.map((r) => r.resurrected)),
       readsChecked: sum(s.map((x) => x?.readsChecked)),
@@ -97,7 +99,7 @@ export function repetitionRow(r: RepetitionResult): string[] {
     r.verdict.pass ? 'pass' : `FAIL: ${r.verdict.failures.join('; ')}`,
     String(s?.published ?? '-'),
     String(s?.applied ?? '-'),
-    String(s?.lost ?? '-'),
+    s ? `${s.lost}${s.stuck > 0 ? ` (+${s.stuck} stuck)` : ''}` : '-',
     String(r.dlq?.valid ?? '-'),
     String(r.resurrected ?? '-'),
     s ? `${s.staleReads} / ${s.readsChecked} (${s.staleOutsideWindow})` : '-',
@@ -116,7 +118,7 @@ export function totalRow(t: DrillTotal): string[] {
     `${t.passed}/${t.repetitions} pass`,
     String(t.published),
     String(t.applied),
-    String(t.lost),
+    `${t.lost}${t.stuck > 0 ? ` (+${t.stuck} stuck)` : ''}`,
     String(t.dlqValid),
     String(t.resurrected),
     `${t.staleReads} / ${t.readsChecked} (${t.staleOutsideWindow})`,

@@ -3,7 +3,9 @@
  * and when the fleet applied each, the reads, the samples of the fleet and the origin, the
  * fault's window. Pure, so every definition below is unit-tested.
  *
- * - lost: published events no broadcast ever named (the fleet never applied them);
+ * - not applied: published events no broadcast ever named; of those, as many as the event
+ *   queues still hold at the end are "stuck" (still in SQS, a worker holds or will redeliver
+ *   them) and the rest are lost;
  * - lag of an event: Redis time of the broadcast that named it first - its origin time;
  * - recovered at: the latest of (the last apply of an event over its family's lag SLO, among
  *   events from the fault on) and (the moment the fleet was ready again with every expected
@@ -48,13 +50,20 @@ export interface SummaryInput {
   readonly expectedWorkers: number;
   readonly stale: readonly StaleRead[];
   readonly readsChecked: number;
+  /** Messages still in the event queues (visible + in flight) when the drill gave up waiting. */
+  readonly stillQueued?: number;
   readonly slo?: Readonly<Record<ReadFamily, number>>;
 }
 
 export interface Summary {
   readonly published: number;
   readonly applied: number;
+  readonly notApplied: number;
+  /** Not applied and gone: no queue holds them any more. */
   readonly lost: number;
+  /** Not applied but still in SQS at the end. */
+  readonly stuck: number;
+  /** Ids of (up to 20) events not applied. */
   readonly lostIds: readonly string[];
   readonly lagP99DuringFaultMs: number | null;
   readonly lagMaxMs: number | null;
@@ -111,10 +120,13 @@ export function summarise(input: SummaryInput): Summary {
   const during = lags.filter((l) => l.origin >= fault.injectedAt && l.origin <= windowEnd).map((l) => l.lag);
   const allowed = fault.allowStale;
   const outside = input.stale.filter((s) => !allowed || s.t < allowed.from || s.t > allowed.to).length;
+  const stuck = Math.min(lostIds.length, Math.max(0, input.stillQueued ?? 0));
   return {
     published: input.events.length,
     applied: input.events.length - lostIds.length,
-    lost: lostIds.length,
+    notApplied: lostIds.length,
+    lost: lostIds.length - stuck,
+    stuck,
     lostIds: lostIds.slice(0, 20),
     lagP99DuringFaultMs: percentile(during, 99),
     lagMaxMs: lagMax,

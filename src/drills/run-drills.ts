@@ -219,6 +219,7 @@ async function runRepetition(
     // Recovery: every published event applied and the queues empty (or the deadline).
     const deadline = Date.now() + DRAIN_DEADLINE_MS;
     let drained = false;
+    let stillQueued = 0;
     for (;;) {
       const pending = w.load.published.filter((e) => !w.tap.appliedAt.has(e.eventId)).length;
       const depth = await w.queueDepth().catch(() => -1);
@@ -227,6 +228,7 @@ async function runRepetition(
         break;
       }
       if (Date.now() > deadline) {
+        stillQueued = Math.max(0, depth);
         log(`not drained: ${pending} events not applied, queue depth ${depth}`);
         break;
       }
@@ -247,6 +249,7 @@ async function runRepetition(
       expectedWorkers: w.expectedWorkers(),
       stale: staleReport.stale,
       readsChecked: staleReport.checked,
+      stillQueued,
     });
 
     const rssPoints = w.timeline
@@ -261,6 +264,7 @@ async function runRepetition(
 
     const failures: string[] = [];
     if (summary.lost > 0) failures.push(`${summary.lost} lost`);
+    if (summary.stuck > 0) failures.push(`${summary.stuck} not applied, still in SQS`);
     if (dlq.valid > 0) failures.push(`${dlq.valid} valid in a DLQ`);
     if (rest.resurrected.length > 0) failures.push(`${rest.resurrected.length} resurrected`);
     if (origin.peakPerS > o.originBudgetPerS)

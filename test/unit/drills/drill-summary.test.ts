@@ -56,8 +56,20 @@ describe('summarise', () => {
     // Act
     const s = summarise(input({ appliedAt }));
     // Assess
-    expect(s).toMatchObject({ published: 3, applied: 1, lost: 2, recovered: false, recoveryMs: null });
+    expect(s).toMatchObject({
+      published: 3,
+      applied: 1,
+      lost: 2,
+      stuck: 0,
+      recovered: false,
+      recoveryMs: null,
+    });
     expect(s.lostIds).toEqual(['b', 'c']);
+  });
+
+  it('counts events not applied but still in SQS as stuck, not lost', () => {
+    const s = summarise(input({ appliedAt: new Map([['a', T0 + 50]]), stillQueued: 1 }));
+    expect(s).toMatchObject({ notApplied: 2, lost: 1, stuck: 1, recovered: false });
   });
 
   it('recovers at the last apply over its family SLO, even when the fleet was ready earlier', () => {

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { formatTable, renderHtml, repetitionRow, totals } from '../../../src/drills/drill-report.ts';
+import type { RepetitionResult } from '../../../src/drills/run-drills.ts';
+
+const rep = (
+  n: number,
+  over: Partial<RepetitionResult['summary'] & object> = {},
+  pass = true,
+): RepetitionResult => ({
+  drill: 'worker-sigkill',
+  profile: 'fast',
+  repetition: n,
+  startedAt: 0,
+  durationMs: 1,
+  summary: {
+    published: 100,
+    applied: 100,
+    notApplied: 0,
+    lost: 0,
+    stuck: 0,
+    lostIds: [],
+    lagP99DuringFaultMs: 900 + n,
+    lagMaxMs: 1_000,
+    recovered: true,
+    recoveryMs: 10_000 + n * 1_000,
+    recoveryAfterReachableMs: null,
+    fleetReadyAt: 0,
+    readsChecked: 1_000,
+    staleReads: n,
+    staleOutsideWindow: n,
+    ...over,
+  },
+  dlq: { total: 1, valid: 0 },
+  resurrected: 0,
+  resurrectedSample: [],
+  originPeakPerS: 40 + n,
+  originPeakByEndpoint: {},
+  originBudgetPerS: 200,
+  drained: true,
+  rss: { maxMiB: 150, slopeMiBPerMin: null },
+  fault: { injectedAt: 0, healedAt: 0 },
+  faultS: { from: 5, to: 15 },
+  timeline: [
+    {
+      s: 0,
+      published: 1,
+      applied: 1,
+      lagP99Ms: 20,
+      originCalls: 3,
+      staleReads: 0,
+      readyWorkers: 2,
+      rssMaxMiB: 150,
+    },
+  ],
+  verdict: { pass, failures: pass ? [] : ['3 stale reads beyond the lag window'] },
+});
+
+describe('drill report', () => {
+  it('sums a drill over its repetitions and keeps the worst figures', () => {
+    const [t] = totals([rep(1), rep(2, { lost: 1, stuck: 2 }, false), rep(3)]);
+    expect(t).toMatchObject({
+      drill: 'worker-sigkill',
+      repetitions: 3,
+      passed: 2,
+      published: 300,
+      lost: 1,
+      stuck: 2,
+      staleReads: 6,
+      readsChecked: 3_000,
+      originPeakPerS: 43,
+      lagP99DuringFaultMaxMs: 903,
+      recoveryP50Ms: 12_000,
+      recoveryMaxMs: 13_000,
+    });
+  });
+
+  it('prints a row per repetition with its failures, and the same table as Markdown', () => {
+    const row = repetitionRow(rep(1, {}, false));
+    expect(row).toContain('FAIL: 3 stale reads beyond the lag window');
+    expect(row).toContain('1 / 1000 (1)');
+    const md = formatTable([row], true).split('\n');
+    expect(md[1]).toMatch(/^\| --- \|/);
+    expect(md).toHaveLength(3);
+  });
+
+  it('marks the fault window and the budget on the chart', () => {
+    const html = renderHtml({
+      command: 'npm run drill -- worker-sigkill',
+      machine: 'm',
+      startedAt: 'a',
+      finishedAt: 'b',
+      options: {},
+      totals: totals([rep(1)]),
+      repetitions: [rep(1)],
+    });
+    expect(html).toContain('fill="#f4c7c3"');
+    expect(html).toContain('stroke-dasharray="4 3"');
+    expect(html).toContain('worker-sigkill (fast) #1: pass');
+  });
+});
