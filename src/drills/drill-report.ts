@@ -22,6 +22,9 @@ export interface DrillTotal {
   readonly readsChecked: number;
   readonly staleReads: number;
   readonly staleOutsideWindow: number;
+  readonly auditChecked: number;
+  readonly auditInconsistent: number;
+  readonly auditOutsideWindow: number;
   readonly originPeakPerS: number | null;
   readonly originBudgetPerS: number;
   readonly lagP99DuringFaultMaxMs: number | null;
@@ -58,6 +61,9 @@ export function totals(results: readonly RepetitionResult[]): DrillTotal[] {
       readsChecked: sum(s.map((x) => x?.readsChecked)),
       staleReads: sum(s.map((x) => x?.staleReads)),
       staleOutsideWindow: sum(s.map((x) => x?.staleOutsideWindow)),
+      auditChecked: sum(rs.map((r) => r.audit?.checked)),
+      auditInconsistent: sum(rs.map((r) => r.audit?.inconsistent)),
+      auditOutsideWindow: sum(rs.map((r) => r.audit?.outsideWindow)),
       originPeakPerS: maxOf(rs.map((r) => r.originPeakPerS)),
       originBudgetPerS: rs[0]?.originBudgetPerS ?? 0,
       lagP99DuringFaultMaxMs: maxOf(s.map((x) => x?.lagP99DuringFaultMs)),
@@ -84,6 +90,7 @@ export const TABLE_HEADER = [
   'DLQ valid',
   'resurrected',
   'stale / reads (outside window)',
+  'auditor inconsistent / checks (outside window)',
   'origin peak / budget',
   'lag p99 in fault',
   'recovery',
@@ -103,6 +110,7 @@ export function repetitionRow(r: RepetitionResult): string[] {
     String(r.dlq?.valid ?? '-'),
     String(r.resurrected ?? '-'),
     s ? `${s.staleReads} / ${s.readsChecked} (${s.staleOutsideWindow})` : '-',
+    r.audit ? `${r.audit.inconsistent} / ${r.audit.checked} (${r.audit.outsideWindow})` : '-',
     `${r.originPeakPerS ?? '-'} / ${r.originBudgetPerS}`,
     msOr(s?.lagP99DuringFaultMs),
     secs(s?.recoveryMs),
@@ -122,6 +130,7 @@ export function totalRow(t: DrillTotal): string[] {
     String(t.dlqValid),
     String(t.resurrected),
     `${t.staleReads} / ${t.readsChecked} (${t.staleOutsideWindow})`,
+    `${t.auditInconsistent} / ${t.auditChecked} (${t.auditOutsideWindow})`,
     `${t.originPeakPerS ?? '-'} / ${t.originBudgetPerS}`,
     msOr(t.lagP99DuringFaultMaxMs),
     t.recoveryP50Ms === null ? '-' : `p50 ${secs(t.recoveryP50Ms)}, max ${secs(t.recoveryMaxMs)}`,

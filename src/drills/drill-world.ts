@@ -36,6 +36,8 @@ import {
 } from '../local/private-sentinel-group.ts';
 import { createOriginSimulator, type OriginSimulator } from '../origin-sim/origin-simulator.ts';
 import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+import { pino } from 'pino';
+import { startAuditor, type Auditor } from '../auditor/index.ts';
 import { startApplyTap, type ApplyTap } from './apply-tap.ts';
 import { startEventLoad, type EventLoad } from './event-load.ts';
 import type { NetworkFaults, NetworkPath } from './network-faults.ts';
@@ -89,6 +91,7 @@ export interface World {
   readonly readers: ReaderFleet;
   readonly load: EventLoad;
   readonly tap: ApplyTap;
+  readonly auditor: Auditor;
   readonly redisPath?: NetworkPath;
   readonly localstackPath?: NetworkPath;
   readonly timeline: TimelineSample[];
@@ -114,6 +117,8 @@ export interface World {
 }
 
 const SAMPLE_MS = 1_000;
+/** The auditor's windows after an event's origin time: the lag window, then a late look. */
+export const AUDIT_WINDOWS_MS: readonly number[] = [2_000, 5_000];
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const hp = (a: HostPort) => `${a.host}:${a.port}`;
 
@@ -228,7 +233,23 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     );
     cleanups.push(async () => void (await readers.stop()));
 
+    // The consistency auditor (issue 13) is told every event as it is published and reads
+    // the primary, the replica and every reader's L1 at its windows after the origin time.
+    const auditor = await startAuditor({
+      redis: group.redisConfig(o.profile === 'fast' ? 'sentinel' : 'standalone'),
+      ...(group.replica() ? { replica: group.replica() } : {}),
+      namespace,
+      locales: [...DEFAULT_LOCALES],
+      readers: readers.adminPorts.map((p) => `http://127.0.0.1:${p}`),
+      windowsMs: AUDIT_WINDOWS_MS,
+      maxFindings: 100_000,
+      origin: { url: originUrl },
+      logger: pino({ level: 'silent' }),
+    });
+    cleanups.push(() => auditor.close());
+
     const load = startEventLoad({
+      onPublished: (body) => auditor.observe(body),
       originUrl,
       eventsPerS: o.eventsPerS,
       catalogSize: o.catalogSize,
@@ -289,6 +310,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       readers,
       load,
       tap,
+      auditor,
       ...(redisPath ? { redisPath } : {}),
       ...(localstackPath ? { localstackPath } : {}),
       timeline,

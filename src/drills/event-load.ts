@@ -30,6 +30,8 @@ export interface EventLoadOptions {
   readonly skew: number;
   readonly seed: number;
   readonly maxInFlight?: number;
+  /** Told every published event's body (the consistency auditor's `observe`). */
+  readonly onPublished?: (body: string) => void;
 }
 
 export interface EventLoad {
@@ -91,6 +93,7 @@ export function startEventLoad(o: EventLoadOptions): EventLoad {
       };
       // The origin's write happened even when the publish failed: the history has it.
       if (out.event) history.record(c.family, c.id, out.event.version, Date.parse(out.event.occurredAt));
+      if (res.ok && out.published === true && out.event) o.onPublished?.(JSON.stringify(out.event));
       if (res.ok && out.published === true && out.event)
         published.push({
           eventId: out.event.eventId,

@@ -74,6 +74,16 @@ export interface RepetitionResult {
   readonly durationMs: number;
   readonly summary: Summary | null;
   readonly dlq: { readonly total: number; readonly valid: number } | null;
+  /** The consistency auditor's checks (entity x window after the origin time) and what it found. */
+  readonly audit?: {
+    readonly checked: number;
+    readonly inconsistent: number;
+    /** Inconsistencies whose event lies outside the drill's own window. */
+    readonly outsideWindow: number;
+    readonly missed: number;
+    readonly byFamilyWindow: unknown;
+    readonly findingsSample: readonly unknown[];
+  };
   readonly resurrected: number | null;
   readonly resurrectedSample: readonly unknown[];
   readonly originPeakPerS: number | null;
@@ -234,6 +244,18 @@ async function runRepetition(
       }
       await sleep(250);
     }
+    // The auditor's last checks come due one window after the last origin time.
+    const auditUntil = Date.now() + 15_000;
+    while (w.auditor.snapshot().pending > 0 && Date.now() < auditUntil) await sleep(250);
+    const audit = w.auditor.snapshot();
+    const allowed = fault.allowStale;
+    // A check is one entity at one window; its findings are one per tier that held a stale value.
+    const checksOutside = new Set(
+      audit.findings
+        .filter((f) => !allowed || f.originTimeMs < allowed.from || f.originTimeMs > allowed.to)
+        .map((f) => `${f.eventId}|${f.family}|${f.id}|${f.windowMs}`),
+    );
+    const auditOutside = Math.min(audit.inconsistent, checksOutside.size);
     await sleep(1_000);
     const origin = await w.originStats();
     const flushes = await readerL1Flushes(w);
@@ -271,6 +293,8 @@ async function runRepetition(
       failures.push(`origin peak ${origin.peakPerS}/s over ${o.originBudgetPerS}/s`);
     if (staleReport.checked > 0 && summary.staleOutsideWindow / staleReport.checked > STALE_GOAL)
       failures.push(`${summary.staleOutsideWindow} stale reads beyond the lag window`);
+    if (audit.checked > 0 && auditOutside / audit.checked > STALE_GOAL)
+      failures.push(`auditor: ${auditOutside} inconsistent of ${audit.checked} checks`);
     if (!summary.recovered) failures.push('not recovered');
     if (!drained) failures.push('queues not drained');
     if (
@@ -296,6 +320,14 @@ async function runRepetition(
       durationMs: Date.now() - startedAt,
       summary,
       dlq,
+      audit: {
+        checked: audit.checked,
+        inconsistent: audit.inconsistent,
+        outsideWindow: auditOutside,
+        missed: audit.missed,
+        byFamilyWindow: audit.byFamilyWindow,
+        findingsSample: audit.findings.slice(0, 5),
+      },
       resurrected: rest.resurrected.length,
       resurrectedSample: rest.resurrected.slice(0, 10),
       originPeakPerS: origin.peakPerS,
