@@ -135,4 +135,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 // Exit when done: a client left reconnecting to a killed node must not hold the run open.
-if (import.meta.main) runMain(async (argv) => process.exit(await main(argv)));
+// On a signal, exit through process.exit so every world's exit hook kills its processes
+// (workers, readers, redis-server, Sentinels, Toxiproxy); the results so far are written.
+if (import.meta.main) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  runMain(async (argv) => process.exit(await main(argv)));
+}
