@@ -53,7 +53,7 @@ export interface DrillSpec {
 
 /** The top 1,000 ASINs of the readers' Zipf mix (rank 1 hottest). */
 const HOT_KEYS: readonly string[] = Array.from({ length: 1_000 }, (_, r) => asinOf(r));
-const PREFILL_CONCURRENCY = 20;
+const PREFILL_CONCURRENCY = 40;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const pick = (size: DrillSize, full: number, short: number) => (size === 'full' ? full : short);
