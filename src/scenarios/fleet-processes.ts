@@ -5,7 +5,7 @@
  * their settings and started together.
  */
 import { fork, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
@@ -40,8 +40,8 @@ function exited(proc: ChildProcess): Promise<void> {
 
 export interface ScenarioWorker {
   readonly adminUrl: string;
-  /** The worker's /lag.json over the last `windowS` seconds. */
-  lag(windowS: number): Promise<LagReport>;
+  /** The worker's /lag.json over the last `windowS` seconds (default: the longest it keeps). */
+  lag(windowS?: number): Promise<LagReport>;
   /** SIGTERM: it finishes its batches and exits. */
   stop(): Promise<void>;
 }
@@ -52,6 +52,8 @@ export interface WorkerOptions {
   readonly namespace: string;
   readonly redisPort: number;
   readonly originUrl: string;
+  /** Where the worker's log lines go (appended), if anywhere. */
+  readonly logPath?: string;
 }
 
 /** Starts a worker process; resolves once it logged "worker started". */
@@ -96,7 +98,10 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
       clearTimeout(timer);
       reject(new Error(`worker exited with ${code}: ${err.text()}`));
     });
+    const log = o.logPath === undefined ? undefined : createWriteStream(o.logPath, { flags: 'a' });
+    proc.once('exit', () => log?.end());
     proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      log?.write(chunk);
       buffer += chunk;
       let nl;
       while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -119,7 +124,8 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
   return {
     adminUrl,
     async lag(windowS) {
-      const res = await fetch(`${adminUrl}/lag.json?window=${windowS}`, {
+      const query = windowS === undefined ? '' : `?window=${windowS}`;
+      const res = await fetch(`${adminUrl}/lag.json${query}`, {
         headers: adminHeaders(),
         signal: AbortSignal.timeout(5_000),
       });

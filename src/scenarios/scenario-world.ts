@@ -219,6 +219,7 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
       namespace,
       redisPort,
       originUrl,
+      logPath: join(traceDir, 'worker.log'),
     });
   const poller =
     design.invalidator === 'poll'

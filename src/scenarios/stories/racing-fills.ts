@@ -146,7 +146,7 @@ export const racingFills: Story = {
         const l2 = classify([...samples, ...final], history, W);
         const left = checkReadStaleness(final, history, { lagWindowMs: W });
         const analysis = await analyzeReads(env, W);
-        const lag = await env.worker?.lag(Math.ceil(size.durationS) + 30).catch(() => undefined);
+        const lag = await env.worker?.lag().catch(() => undefined);
         const productLag = lag?.series.find(
           (x) => x.family === 'product' && x.stage === 'origin_to_delete',
         )?.window;
