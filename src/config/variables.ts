@@ -155,8 +155,10 @@ export const VARIABLES = {
     schema: int(1, SQS_MAX_BATCH_SIZE),
   },
   WORKER_POLLERS_PER_QUEUE: {
+    // 8: a backlog in LocalStack drained at 0.5-0.6x a plain receive+delete consumer with 2,
+    // at 1.2-2.3x with 8 (docs/benchmarks.md, "Pollers per queue"); idle long polls are cheap.
     description: 'concurrent pollers (batches in flight) per queue, 1-32',
-    default: '2',
+    default: '8',
     schema: int(1, 32),
   },
   WORKER_VISIBILITY_TIMEOUT_S: {

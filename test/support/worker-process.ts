@@ -46,6 +46,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       REDIS_KEY_NAMESPACE: options.namespace,
       WORKER_LOG_LEVEL: 'info',
       WORKER_WAIT_TIME_S: '1',
+      // The tests' workers keep 2 pollers per queue (the default is 8): with 1 s polls, every
+      // idle poller is a ReceiveMessage per second on the shared LocalStack.
+      WORKER_POLLERS_PER_QUEUE: '2',
       ...(options.redisAddresses === undefined
         ? {}
         : { REDIS_ADDRESSES: options.redisAddresses, ...redisAccessEnv(privateAccess().tuning) }),

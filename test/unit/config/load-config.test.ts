@@ -39,7 +39,7 @@ describe('loadWorkerConfig: defaults', () => {
       queues: { catalog: { url: QUEUE } },
       consumer: {
         batchSize: 10,
-        pollersPerQueue: 2,
+        pollersPerQueue: 8,
         visibilityTimeoutS: 30,
         heartbeatIntervalS: 10,
         waitTimeS: 20,
