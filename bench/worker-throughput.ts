@@ -6,7 +6,9 @@
  * Prints, from one run on this machine:
  *   (a) events/s through the batch pipeline (parse, plan, Redis effects, ack decision),
  *       messages fed in memory, against the local Redis primary (standalone, no WAIT);
- *   (b) a naive baseline: one message at a time, one awaited round trip per command;
+ *   (b) a naive baseline: one message at a time, one awaited round trip per command, on
+ *       loopback and through a Toxiproxy latency toxic (an ElastiCache-like round trip), each
+ *       printed with the round trip it measured;
  *   (c) redis-benchmark's pipelined rate for the same commands per event (the machine's limit);
  *   (d) end to end through SNS and SQS in LocalStack: events/s and lag p50/p99;
  * then (a)/(b) (target >= 20) and (a)/(c) (target >= 0.5). Every key lives under a private
@@ -33,7 +35,9 @@ import { benchBatchHandler, runPipeline } from './worker/pipeline-bench.ts';
 import { breakdown } from './worker/pipeline-breakdown.ts';
 import { messageBatches, type BodyShape } from './worker/product-events.ts';
 import { commandCeiling, prepareCeiling, type Ceiling } from './worker/redis-ceiling.ts';
+import { measureRoundTrip, roundTripText, type RoundTrip } from './worker/round-trip.ts';
 import { int, loadAverage, machine, median } from './worker/stats.ts';
+import { latency, startToxiproxy, type ToxiproxyServer } from '../scripts/lib/toxiproxy-client.ts';
 import { stackAccess } from '../test/support/redis-access.ts';
 
 const { values: args } = parseArgs({
@@ -44,6 +48,11 @@ const { values: args } = parseArgs({
     loops: { type: 'string', default: '8' },
     batch: { type: 'string', default: '10' },
     'naive-events': { type: 'string', default: '1000' },
+    /** (b) through Toxiproxy: events per round, and the downstream latency toxic (whole ms). */
+    'rtt-naive-events': { type: 'string', default: '300' },
+    'rtt-latency-ms': { type: 'string', default: '1' },
+    'rtt-jitter-ms': { type: 'string', default: '1' },
+    'skip-rtt': { type: 'boolean', default: false },
     'rb-requests': { type: 'string', default: '100000' },
     'rb-clients': { type: 'string', default: '50' },
     'e2e-events': { type: 'string', default: '2000' },
@@ -69,6 +78,9 @@ const o = {
   loops: positive('loops'),
   batch: Math.min(10, positive('batch')),
   naive: positive('naive-events'),
+  rttNaive: positive('rtt-naive-events'),
+  rttLatencyMs: Number(args['rtt-latency-ms']),
+  rttJitterMs: Number(args['rtt-jitter-ms']),
   rbRequests: positive('rb-requests'),
   rbClients: positive('rb-clients'),
   e2eEvents: positive('e2e-events'),
@@ -154,13 +166,31 @@ const cpuText = (a: { nodeUs: number; primaryUs: number; replicaUs: number }): s
 interface Round {
   readonly a: number;
   readonly b: number;
+  /** (b) through the latency toxic, and the round trips (b) measured on both connections. */
+  readonly bSlow: number;
+  readonly rtt: RoundTrip;
+  readonly rttSlow: RoundTrip;
   readonly c: number;
   readonly cpu: { readonly nodeUs: number; readonly primaryUs: number; readonly replicaUs: number };
   readonly ceiling: Ceiling;
 }
 
 let exitCode = 0;
+let toxiproxy: ToxiproxyServer | undefined;
+let slowRedis: Redis | undefined;
 try {
+  if (!args['skip-rtt'] && !args['pipeline-only']) {
+    // (b) at an ElastiCache-like round trip: the same primary through a private Toxiproxy with
+    // a latency toxic on replies. Toxiproxy takes whole ms: 1 ± 1 ms delays each reply by 0 or
+    // 1 ms with equal odds, about 0.5 ms on average (scripts/lib/toxiproxy-client.ts).
+    toxiproxy = await startToxiproxy();
+    const proxy = await toxiproxy.createProxy('bench-redis', primary);
+    await toxiproxy.addToxic(
+      proxy.name,
+      latency({ latencyMs: o.rttLatencyMs, jitterMs: o.rttJitterMs, stream: 'downstream' }),
+    );
+    slowRedis = new Redis({ ...access.node, host: proxy.listen.host, port: proxy.listen.port });
+  }
   log(`Three figures, measured in ${o.rounds} interleaved rounds of (a), (b) and (c), so that whatever`);
   log(`else the machine does in a given minute weighs on all three; each ratio is taken within a round.`);
   log();
@@ -221,11 +251,26 @@ try {
     const naiveLeft = await survivingProducts(redis, keys, naive.from, o.naive);
     if (naiveRun.acked !== o.naive || naiveLeft > 0)
       throw new Error(`(b): ${naiveRun.acked} handled, ${naiveLeft} keys left`);
+    const rtt = await measureRoundTrip(redis);
+    let bSlow = Number.NaN;
+    let rttSlow: RoundTrip = { meanUs: Number.NaN, p50Us: Number.NaN, p90Us: Number.NaN };
+    if (slowRedis !== undefined) {
+      const slow = await freshBatches(o.rttNaive, 'raw', 1);
+      const slowRun = await runNaive(slowRedis, keys, slow.batches.flat());
+      const slowLeft = await survivingProducts(redis, keys, slow.from, o.rttNaive);
+      if (slowRun.acked !== o.rttNaive || slowLeft > 0)
+        throw new Error(`(b) through the proxy: ${slowRun.acked} handled, ${slowLeft} keys left`);
+      bSlow = slowRun.eventsPerSecond;
+      rttSlow = await measureRoundTrip(slowRedis);
+    }
     const ceiling = await commandCeiling(redis, ceilingOptions);
     const a = await pipelineRound(handle, counters);
     const round: Round = {
       a: a.run.eventsPerSecond,
       b: naiveRun.eventsPerSecond,
+      bSlow,
+      rtt,
+      rttSlow,
       c: ceiling.eventsPerSecond,
       cpu: a,
       ceiling,
@@ -233,6 +278,9 @@ try {
     rounds.push(round);
     log(
       `    ${String(r + 1).padStart(5)} ${int(round.a).padStart(14)} ${int(round.b).padStart(13)} ${int(round.c).padStart(13)} ${(round.a / round.b).toFixed(1).padStart(8)} ${(round.a / round.c).toFixed(2).padStart(8)}   ${cpuText(a)}   ${(ceiling.unlinkHitRate * 100).toFixed(0)} %`,
+    );
+    log(
+      `          (b) round trip ${roundTripText(rtt)}; through the toxic: (b) ${int(bSlow)}/s at ${roundTripText(rttSlow)}, (a)/(b) ${(round.a / bSlow).toFixed(1)}`,
     );
   }
   if (args['pipeline-only']) throw new PipelineOnly();
@@ -340,7 +388,27 @@ try {
       `                          paced ${d.paced.perSecond}/s: lag p50 ${d.paced.lagP50Ms} ms, p99 ${d.paced.lagP99Ms} ms`,
     );
   }
-  log(`  (a)/(b) = ${ab.toFixed(1)}  (target >= 20)   ${verdict(ab >= 20)}  (${spread(abRounds, 1)})`);
+  const rttMean = median(rounds.map((r) => r.rtt.meanUs));
+  log(
+    `  (a)/(b) = ${ab.toFixed(1)}  (target >= 20)   ${verdict(ab >= 20)}  (${spread(abRounds, 1)}) at the loopback round trip, mean ${Math.round(rttMean)} µs`,
+  );
+  if (slowRedis !== undefined) {
+    const slowRounds = rounds.map((r) => r.a / r.bSlow);
+    const rttSlowMean = median(rounds.map((r) => r.rttSlow.meanUs));
+    log(
+      `  (a)/(b) = ${median(slowRounds).toFixed(1)}  at an injected round trip, mean ${Math.round(rttSlowMean)} µs (Toxiproxy ${o.rttLatencyMs} ± ${o.rttJitterMs} ms on replies; ${spread(slowRounds, 1)}); (b) ${int(median(rounds.map((r) => r.bSlow)))}/s`,
+    );
+  }
+  // Not a measurement: what (b) would do at a 0.4 ms round trip, from its own rounds (its CPU
+  // per event = 1 / (b) - 5 loopback round trips), so the loopback ratio can be read against it.
+  const bCpuUs = 1e6 / b - 5 * rttMean;
+  const bAt400 = 1e6 / (bCpuUs + 5 * 400);
+  log(
+    `  model, not measured: (b) at a 0.4 ms round trip ~ ${int(bAt400)}/s (its CPU ${Math.round(bCpuUs)} µs/event + 5 x 400 µs), (a)/(b) ~ ${(a / bAt400).toFixed(1)}`,
+  );
+  log(
+    `  (a)'s CPU per event in Node: ${median(rounds.map((r) => r.cpu.nodeUs)).toFixed(1)} µs (the figure to drive down; Redis primary ${median(rounds.map((r) => r.cpu.primaryUs)).toFixed(1)} µs)`,
+  );
   log(`  (a)/(c) = ${ac.toFixed(2)}  (target >= 0.5)  ${verdict(ac >= 0.5)}  (${spread(acRounds, 2)})`);
   log(`  load average at end: ${loadAverage()}; took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   if (ab < 20 || ac < 0.5) exitCode = 1;
@@ -353,6 +421,8 @@ try {
   const removed = await deleteByPrefix(redis, `${namespace}:`);
   log(`cleanup: ${removed} keys under ${namespace}: deleted`);
   await connection.close();
+  slowRedis?.disconnect();
+  await toxiproxy?.stop();
   redis.disconnect();
   replica.disconnect();
 }
