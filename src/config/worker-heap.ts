@@ -5,7 +5,8 @@
  * local 24 GB machine a worker's young generation grew to 128 MiB and its heap ceiling was
  * about 4 GiB, so garbage piled up between collections and the worker's RSS rose from 160 to
  * 382 MiB in 4 minutes at 50 events/s, while a heap snapshot held 45 MiB of live objects
- * (docs/benchmarks.md, "Worker memory"). With these limits the same run stays flat.
+ * (docs/benchmarks.md, "Worker memory"). With these limits the same run stays flat
+ * (decision 0014).
  *
  * - `--max-semi-space-size`: the young generation is up to three semi-spaces; 16 MiB keeps it
  *   under 48 MiB. A scavenge every 16 MiB allocated is cheap at the worker's rates.
