@@ -32,6 +32,8 @@ export interface StoryResult {
   readonly notes: readonly string[];
   /** Figures for machines (docs, the e2e test). */
   readonly figures: Readonly<Record<string, Readonly<Record<string, number | string | null>>>>;
+  /** Per design, the full reports behind the figures (staleness per family, examples). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface Story {
