@@ -17,7 +17,7 @@ import { parseBroadcast } from '../adapters/redis/broadcast-message.ts';
 import type { InvalidateMessage } from '../adapters/redis/broadcast-message.ts';
 import type { L1Channel } from '../core/key-builder.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../adapters/redis/l1-heartbeat.ts';
-import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
+import { reconnectWhenEnded, type RedisConfig } from '../adapters/redis/redis-connection.ts';
 import { createSubscriberClient } from './subscriber-client.ts';
 
 /** The part of an L1 cache this helper needs: a Map fits. */
@@ -91,6 +91,13 @@ export class L1Subscriber extends EventEmitter<L1SubscriberEvents> {
     this.#client.on('error', (error: Error) => this.#error(error));
     this.#client.on('ready', () => this.#subscribe());
     this.#client.on('close', () => this.#disconnected());
+    // ioredis can end a connection for good on a disconnect during its reconnect (see
+    // reconnectWhenEnded): only close() may end the subscriber.
+    reconnectWhenEnded(
+      this.#client,
+      () => this.#closing !== undefined,
+      options.redis.tuning?.maxReconnectDelayMs,
+    );
     this.#client.on('message', (channel: string, raw: string) => {
       if (channel === options.channel.channel) this.#receive(raw);
     });

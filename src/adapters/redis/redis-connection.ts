@@ -291,7 +291,33 @@ function createNode(
     );
   };
   client.on('ready', () => check(1));
+  reconnectWhenEnded(client, () => state.closing, config.tuning?.maxReconnectDelayMs);
   return client;
+}
+
+/**
+ * ioredis ends a connection for good, with no retry, when its connector is disconnected while
+ * it is still resolving the node: a `disconnect(true)` during a Sentinel look-up (ours above,
+ * or ioredis' own failover detector on +switch-master) rejects the pending connect with
+ * "Connection is closed.", and so does every command after it. Only our own close() may end a
+ * connection, so any other end is connected again, with the reconnect back-off.
+ */
+export function reconnectWhenEnded(
+  client: Redis,
+  closing: () => boolean,
+  maxDelayMs: number | undefined,
+): void {
+  let attempts = 0;
+  client.on('ready', () => {
+    attempts = 0;
+  });
+  client.on('end', () => {
+    if (closing()) return;
+    attempts++;
+    later(reconnectDelay(attempts, maxDelayMs), () => {
+      if (!closing() && client.status === 'end') client.connect().catch(() => undefined);
+    });
+  });
 }
 
 /** Tries of the primary check on one connection before it is made anew. */
