@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workerHeapOptions } from '../config/worker-heap.ts';
 
 const ENTRY = fileURLToPath(new URL('../cli/worker.ts', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
@@ -55,7 +56,9 @@ export async function startWorkerFleet(
   process.once('exit', onExit);
 
   async function add(): Promise<WorkerHandle> {
-    const proc = spawn(process.execPath, [ENTRY], {
+    // Launched as a task is (src/config/worker-heap.ts): the same heap limits, so the soak's
+    // RSS is the deployed worker's.
+    const proc = spawn(process.execPath, [...workerHeapOptions(), ENTRY], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
