@@ -7,8 +7,8 @@
  *   (a) events/s through the batch pipeline (parse, plan, Redis effects, ack decision),
  *       messages fed in memory, against the local Redis primary (standalone, no WAIT);
  *   (b) a naive baseline: one message at a time, one awaited round trip per command, on
- *       loopback and through a Toxiproxy latency toxic (an ElastiCache-like round trip), each
- *       printed with the round trip it measured;
+ *       loopback and through a delay proxy adding 300 µs per round trip (bench/worker/delay-proxy.py:
+ *       an ElastiCache-like 0.3-0.5 ms), each printed with the PING round trip it measured;
  *   (c) redis-benchmark's pipelined rate for the same commands per event (the machine's limit);
  *   (d) end to end through SNS and SQS in LocalStack: events/s and lag p50/p99;
  * then (a)/(b) (target >= 20) and (a)/(c) (target >= 0.5). Every key lives under a private
@@ -37,7 +37,7 @@ import { messageBatches, type BodyShape } from './worker/product-events.ts';
 import { commandCeiling, prepareCeiling, type Ceiling } from './worker/redis-ceiling.ts';
 import { measureRoundTrip, roundTripText, type RoundTrip } from './worker/round-trip.ts';
 import { int, loadAverage, machine, median } from './worker/stats.ts';
-import { latency, startToxiproxy, type ToxiproxyServer } from '../scripts/lib/toxiproxy-client.ts';
+import { startDelayProxy, type DelayProxy } from './worker/delay-proxy.ts';
 import { stackAccess } from '../test/support/redis-access.ts';
 
 const { values: args } = parseArgs({
@@ -48,10 +48,9 @@ const { values: args } = parseArgs({
     loops: { type: 'string', default: '8' },
     batch: { type: 'string', default: '10' },
     'naive-events': { type: 'string', default: '1000' },
-    /** (b) through Toxiproxy: events per round, and the downstream latency toxic (whole ms). */
+    /** (b) through the delay proxy: events per round, and the µs it adds per round trip. */
     'rtt-naive-events': { type: 'string', default: '300' },
-    'rtt-latency-ms': { type: 'string', default: '1' },
-    'rtt-jitter-ms': { type: 'string', default: '1' },
+    'rtt-added-us': { type: 'string', default: '300' },
     'skip-rtt': { type: 'boolean', default: false },
     'rb-requests': { type: 'string', default: '100000' },
     'rb-clients': { type: 'string', default: '50' },
@@ -79,8 +78,7 @@ const o = {
   batch: Math.min(10, positive('batch')),
   naive: positive('naive-events'),
   rttNaive: positive('rtt-naive-events'),
-  rttLatencyMs: Number(args['rtt-latency-ms']),
-  rttJitterMs: Number(args['rtt-jitter-ms']),
+  rttAddedUs: Number(args['rtt-added-us']),
   rbRequests: positive('rb-requests'),
   rbClients: positive('rb-clients'),
   e2eEvents: positive('e2e-events'),
@@ -176,20 +174,15 @@ interface Round {
 }
 
 let exitCode = 0;
-let toxiproxy: ToxiproxyServer | undefined;
+let delayProxy: DelayProxy | undefined;
 let slowRedis: Redis | undefined;
 try {
   if (!args['skip-rtt'] && !args['pipeline-only']) {
-    // (b) at an ElastiCache-like round trip: the same primary through a private Toxiproxy with
-    // a latency toxic on replies. Toxiproxy takes whole ms: 1 ± 1 ms delays each reply by 0 or
-    // 1 ms with equal odds, about 0.5 ms on average (scripts/lib/toxiproxy-client.ts).
-    toxiproxy = await startToxiproxy();
-    const proxy = await toxiproxy.createProxy('bench-redis', primary);
-    await toxiproxy.addToxic(
-      proxy.name,
-      latency({ latencyMs: o.rttLatencyMs, jitterMs: o.rttJitterMs, stream: 'downstream' }),
-    );
-    slowRedis = new Redis({ ...access.node, host: proxy.listen.host, port: proxy.listen.port });
+    // (b) at an ElastiCache-like round trip: the same primary through a private delay proxy
+    // that holds every chunk 150 µs each way. Not Toxiproxy: it cannot wait less than about
+    // 1 ms (bench/worker/delay-proxy.py; calibration: bench/worker/rtt-calibrate.ts).
+    delayProxy = await startDelayProxy(primary, o.rttAddedUs);
+    slowRedis = new Redis({ ...access.node, host: delayProxy.listen.host, port: delayProxy.listen.port });
   }
   log(`Three figures, measured in ${o.rounds} interleaved rounds of (a), (b) and (c), so that whatever`);
   log(`else the machine does in a given minute weighs on all three; each ratio is taken within a round.`);
@@ -280,7 +273,7 @@ try {
       `    ${String(r + 1).padStart(5)} ${int(round.a).padStart(14)} ${int(round.b).padStart(13)} ${int(round.c).padStart(13)} ${(round.a / round.b).toFixed(1).padStart(8)} ${(round.a / round.c).toFixed(2).padStart(8)}   ${cpuText(a)}   ${(ceiling.unlinkHitRate * 100).toFixed(0)} %`,
     );
     log(
-      `          (b) round trip ${roundTripText(rtt)}; through the toxic: (b) ${int(bSlow)}/s at ${roundTripText(rttSlow)}, (a)/(b) ${(round.a / bSlow).toFixed(1)}`,
+      `          (b) round trip ${roundTripText(rtt)}; through the delay proxy: (b) ${int(bSlow)}/s at ${roundTripText(rttSlow)}, (a)/(b) ${(round.a / bSlow).toFixed(1)}`,
     );
   }
   if (args['pipeline-only']) throw new PipelineOnly();
@@ -390,13 +383,21 @@ try {
   }
   const rttMean = median(rounds.map((r) => r.rtt.meanUs));
   log(
-    `  (a)/(b) = ${ab.toFixed(1)}  (target >= 20)   ${verdict(ab >= 20)}  (${spread(abRounds, 1)}) at the loopback round trip, mean ${Math.round(rttMean)} µs`,
+    `  (a)/(b) = ${ab.toFixed(1)}  (target >= 20)   ${verdict(ab >= 20)}  (${spread(abRounds, 1)}) at the loopback round trip, PING p50 ${Math.round(median(rounds.map((r) => r.rtt.p50Us)))} µs, mean ${Math.round(rttMean)} µs`,
   );
   if (slowRedis !== undefined) {
     const slowRounds = rounds.map((r) => r.a / r.bSlow);
     const rttSlowMean = median(rounds.map((r) => r.rttSlow.meanUs));
+    const rttSlowP50 = median(rounds.map((r) => r.rttSlow.p50Us));
+    const bSlow = median(rounds.map((r) => r.bSlow));
     log(
-      `  (a)/(b) = ${median(slowRounds).toFixed(1)}  at an injected round trip, mean ${Math.round(rttSlowMean)} µs (Toxiproxy ${o.rttLatencyMs} ± ${o.rttJitterMs} ms on replies; ${spread(slowRounds, 1)}); (b) ${int(median(rounds.map((r) => r.bSlow)))}/s`,
+      `  (a)/(b) = ${median(slowRounds).toFixed(1)}  at an injected round trip, PING p50 ${Math.round(rttSlowP50)} µs, mean ${Math.round(rttSlowMean)} µs (delay proxy +${o.rttAddedUs} µs; ${spread(slowRounds, 1)}); (b) ${int(bSlow)}/s`,
+    );
+    // What (b) itself paid per command through the proxy: its time per event less its CPU per
+    // event at loopback (1 / (b) - 5 loopback round trips), over its 5 round trips.
+    const bSlowRtt = (1e6 / bSlow - (1e6 / b - 5 * rttMean)) / 5;
+    log(
+      `          (b)'s own round trip through the proxy, from its rate: ${Math.round(bSlowRtt)} µs per command`,
     );
   }
   // Not a measurement: what (b) would do at a 0.4 ms round trip, from its own rounds (its CPU
@@ -422,7 +423,7 @@ try {
   log(`cleanup: ${removed} keys under ${namespace}: deleted`);
   await connection.close();
   slowRedis?.disconnect();
-  await toxiproxy?.stop();
+  await delayProxy?.stop();
   redis.disconnect();
   replica.disconnect();
 }
