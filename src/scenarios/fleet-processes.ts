@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
 import { adminHeaders } from '../admin/admin-token.ts';
 import type { LocalStackDescription } from '../local/env-file.ts';
+import { workerHeapOptions } from '../config/worker-heap.ts';
 import { localWorkerEnv } from '../local/local-worker-env.ts';
 import { isLagReport } from '../metrics/lag-report.ts';
 import type { LagReport } from '../metrics/lag-report.ts';
@@ -58,13 +59,9 @@ export interface WorkerOptions {
 
 /** Starts a worker process; resolves once it logged "worker started". */
 export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWorker> {
-  // The scenario's Redis is a private redis-server without TLS or password (redis-nodes.ts).
-  const plainRedis: Record<string, unknown> = { ...o.stack.redis };
-  delete plainRedis.tls;
-  delete plainRedis.passwordFile;
+  // The scenario's Redis takes the local stack's TLS CA and password (redis-nodes.ts).
   const local = {
     ...o.stack,
-    redis: plainRedis as LocalStackDescription['redis'],
     topics: o.messaging.topics,
     queues: o.messaging.queues,
   };
@@ -79,11 +76,8 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
       WORKER_LOG_LEVEL: 'info',
     },
   });
-  const inherited = { ...process.env };
-  for (const name of ['REDIS_TLS', 'REDIS_PASSWORD', 'REDIS_USERNAME', 'REDIS_TLS_CA_FILE'])
-    delete inherited[name];
-  const proc = spawn(process.execPath, [WORKER_ENTRY], {
-    env: { ...inherited, ...env },
+  const proc = spawn(process.execPath, [...workerHeapOptions(), WORKER_ENTRY], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const err = tail(20);

@@ -4,6 +4,8 @@
  * primary endpoint. Every client of a scenario (the worker, the demo Orchestrator's readers,
  * the scenario's own probes) connects to the endpoint, so "the primary is lost, the replica
  * is promoted" or "an empty node replaces it" is one `retarget()` away, as a DNS switch is.
+ * The nodes serve TLS only and require the password, as ElastiCache and every other local
+ * Redis do (src/local/local-redis.ts); the endpoint forwards the TLS bytes unchanged.
  * Nothing here touches the shared stack's Redis.
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { privateAccess, privateServerArgs } from '../local/local-redis.ts';
 
 const HOST = '127.0.0.1';
 
@@ -49,10 +52,19 @@ export interface RedisNode {
 export async function startRedisNode(options: { replicaOf?: number } = {}): Promise<RedisNode> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'scenario-redis-'));
-  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir];
+  const args = [
+    ...privateServerArgs(port, dir),
+    ...['--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir],
+  ];
   if (options.replicaOf !== undefined) args.push('--replicaof', HOST, String(options.replicaOf));
   const proc: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
-  const client = new Redis({ port, host: HOST, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis({
+    port,
+    host: HOST,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    ...privateAccess().node,
+  });
   client.on('error', () => undefined);
   const deadline = Date.now() + 10_000;
   for (;;) {

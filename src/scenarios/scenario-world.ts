@@ -26,6 +26,7 @@ import { startOriginProcess } from './origin-process.ts';
 import type { OriginProcess } from './origin-process.ts';
 import { startReaders, startScenarioWorker } from './fleet-processes.ts';
 import type { ReaderGroup, ScenarioWorker } from './fleet-processes.ts';
+import { LOCAL_REDIS_FILES } from '../local/local-redis.ts';
 import { startRedisEndpoint, startRedisNode, waitForReplicaInSync } from './redis-nodes.ts';
 import type { RedisEndpoint, RedisNode } from './redis-nodes.ts';
 
@@ -235,8 +236,8 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
       catalogSize: 10_000,
       users: 2_000,
       redis: { mode: 'standalone', host: '127.0.0.1', port: redisPort },
-      // A private redis-server: no TLS, no password.
-      redisAccess: {},
+      // The private redis-server takes the local stack's TLS CA and password.
+      redisAccess: { tls: { caFile: LOCAL_REDIS_FILES.ca }, passwordFile: LOCAL_REDIS_FILES.password },
       namespace,
       locales: [...locales],
       tenant: 'default',
