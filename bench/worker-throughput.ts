@@ -179,8 +179,8 @@ let slowRedis: Redis | undefined;
 try {
   if (!args['skip-rtt'] && !args['pipeline-only']) {
     // (b) at an ElastiCache-like round trip: the same primary through a private delay proxy
-    // that holds every chunk 150 µs each way. Not Toxiproxy: it cannot wait less than about
-    // 1 ms (bench/worker/delay-proxy.py; calibration: bench/worker/rtt-calibrate.ts).
+    // that holds every chunk 150 µs each way. Not Toxiproxy: none of its settings measured a
+    // sub-ms wait (bench/worker/delay-proxy.py; calibration: bench/worker/rtt-calibrate.ts).
     delayProxy = await startDelayProxy(primary, o.rttAddedUs);
     slowRedis = new Redis({ ...access.node, host: delayProxy.listen.host, port: delayProxy.listen.port });
   }

@@ -5,10 +5,10 @@ bench's injected Redis round trip (bench/worker/delay-proxy.ts starts it; docs/b
 
 Listens on a free loopback port and prints `listening PORT`. Each chunk read from one side is
 written to the other ROUND_TRIP_US / 2 microseconds after it was read (two threads per
-connection, one per direction). Why not Toxiproxy: its latency toxic takes whole milliseconds,
-and Go's timers sleep about 1 ms for any shorter wait on this kernel (its bandwidth toxic, whose
-waits are µs, measured 1.1 ms or more per reply), so no Toxiproxy setting gives a 0.3-0.5 ms
-p50. Sleeping here would overshoot too (time.sleep of 150 µs took about 270 µs under load), so
+connection, one per direction). Why not Toxiproxy: its latency toxic takes whole milliseconds
+(a uniform latency - jitter .. latency + jitter - 1 ms; 0 ± 1 never waits), and its bandwidth
+toxic, whose waits are computed in µs, still measured 1.1 ms or more per PING at every rate
+tried; no setting gave a 0.3-0.5 ms p50 (bench/worker/rtt-calibrate.ts prints them). Sleeping here would overshoot too (time.sleep of 150 µs took about 270 µs under load), so
 the last 200 µs of each wait are spun on perf_counter: precise, and a few hundred ms of one core
 per (b) round. TLS passes through untouched (bytes only).
 """

@@ -5,8 +5,9 @@
  * (sequential PINGs, mean / p50 / p90), beside the direct loopback one; then the same for
  * bench/worker/delay-proxy.py at a few added round trips. The worker bench's default injected
  * setting (bench/worker-throughput.ts, --rtt-added-us) was picked from this table: no
- * Toxiproxy setting gives a p50 in 0.3-0.5 ms (its waits are whole ms, and Go's timers wait
- * about 1 ms for anything shorter).
+ * Toxiproxy setting gives a p50 in 0.3-0.5 ms (the latency toxic's waits are whole ms, so a
+ * mix of 0 and 1 ms waits puts the p50 on one or the other; the bandwidth toxic, whose waits
+ * are µs, measured 1.1 ms or more per PING).
  *
  * Toxiproxy's latency toxic (toxics/latency.go) waits latency + rand.Int63n(2 * jitter) - jitter
  * whole ms per chunk, and a wait of 0 ms or less returns at once. So with jitter J the added
