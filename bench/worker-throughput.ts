@@ -11,7 +11,8 @@
  *       an ElastiCache-like 0.3-0.5 ms), each printed with the PING round trip it measured;
  *   (c) redis-benchmark's pipelined rate for the same commands per event (the machine's limit);
  *   (d) end to end through SNS and SQS in LocalStack: events/s and lag p50/p99;
- * then (a)/(b) (target >= 20) and (a)/(c) (target >= 0.5). Every key lives under a private
+ * then (a)/(b) (target >= 20, judged at the injected round trip; at loopback it is printed
+ * without a target, as it measures the machine) and (a)/(c) (target >= 0.5). Every key lives under a private
  * namespace that is deleted at the end; the private messaging stack is torn down.
  * Method and numbers: docs/benchmarks.md.
  */
@@ -383,15 +384,19 @@ try {
   }
   const rttMean = median(rounds.map((r) => r.rtt.meanUs));
   log(
-    `  (a)/(b) = ${ab.toFixed(1)}  (target >= 20)   ${verdict(ab >= 20)}  (${spread(abRounds, 1)}) at the loopback round trip, PING p50 ${Math.round(median(rounds.map((r) => r.rtt.p50Us)))} µs, mean ${Math.round(rttMean)} µs`,
+    `  (a)/(b) = ${ab.toFixed(1)}  (the machine's loopback, no target)  (${spread(abRounds, 1)}) at the loopback round trip, PING p50 ${Math.round(median(rounds.map((r) => r.rtt.p50Us)))} µs, mean ${Math.round(rttMean)} µs`,
   );
+  // The >= 20 target is judged at the ElastiCache-like round trip when it was injected: at
+  // loopback the ratio measures the machine's round trip, not the code (issue 13 item 5).
+  let abJudged = ab;
   if (slowRedis !== undefined) {
     const slowRounds = rounds.map((r) => r.a / r.bSlow);
+    abJudged = median(slowRounds);
     const rttSlowMean = median(rounds.map((r) => r.rttSlow.meanUs));
     const rttSlowP50 = median(rounds.map((r) => r.rttSlow.p50Us));
     const bSlow = median(rounds.map((r) => r.bSlow));
     log(
-      `  (a)/(b) = ${median(slowRounds).toFixed(1)}  at an injected round trip, PING p50 ${Math.round(rttSlowP50)} µs, mean ${Math.round(rttSlowMean)} µs (delay proxy +${o.rttAddedUs} µs; ${spread(slowRounds, 1)}); (b) ${int(bSlow)}/s`,
+      `  (a)/(b) = ${median(slowRounds).toFixed(1)}  (target >= 20)   ${verdict(median(slowRounds) >= 20)}  at an injected round trip, PING p50 ${Math.round(rttSlowP50)} µs, mean ${Math.round(rttSlowMean)} µs (delay proxy +${o.rttAddedUs} µs; ${spread(slowRounds, 1)}); (b) ${int(bSlow)}/s`,
     );
     // What (b) itself paid per command through the proxy: its time per event less its CPU per
     // event at loopback (1 / (b) - 5 loopback round trips), over its 5 round trips.
@@ -412,7 +417,7 @@ try {
   );
   log(`  (a)/(c) = ${ac.toFixed(2)}  (target >= 0.5)  ${verdict(ac >= 0.5)}  (${spread(acRounds, 2)})`);
   log(`  load average at end: ${loadAverage()}; took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
-  if (ab < 20 || ac < 0.5) exitCode = 1;
+  if (abJudged < 20 || ac < 0.5) exitCode = 1;
 } catch (err) {
   if (!(err instanceof PipelineOnly)) {
     console.error(err);

@@ -2,8 +2,10 @@
  * A small client of Toxiproxy's HTTP API (github.com/Shopify/toxiproxy, v2), and a private
  * server for one run: `startToxiproxy()` starts `toxiproxy-server` (built once per machine by
  * scripts/lib/toxiproxy.sh) on a free loopback port and `stop()` ends that process, by its
- * pid, and nothing else. Used by the worker bench's round-trip baseline; the chaos drills can
- * use the same calls.
+ * pid, and nothing else. Used by bench/worker/rtt-calibrate.ts (which shows why the worker
+ * bench injects its round trip with bench/worker/delay-proxy.py instead). The chaos drills
+ * drive Toxiproxy through their own port, src/drills/network-faults.ts (a second, smaller
+ * client of the same API: to be merged).
  *
  *   const toxi = await startToxiproxy();
  *   const redis = await toxi.createProxy('redis', { host: '127.0.0.1', port: 6380 });
