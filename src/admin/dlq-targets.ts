@@ -32,6 +32,10 @@ export function adminEnvironment(env: EnvRecord, localFile: string = LOCAL_ENV_F
   const namesQueue = QUEUE_VARIABLES.some(([, url]) => (env[url] ?? '') !== '');
   if (namesQueue) return env;
   const local = localWorkerEnv(readLocalStack(localFile), { redisMode: 'sentinel' });
+  // LocalStack takes any credentials; the project's scripts export these (scripts/lib/common.sh),
+  // and `npm run admin` from a plain shell needs them too. Only on the local stack's branch.
+  process.env.AWS_ACCESS_KEY_ID ??= 'test';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   return { ...local, ...given };
 }

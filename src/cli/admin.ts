@@ -43,7 +43,16 @@ export async function main(
     )
     .showHelpAfterError();
   for (const register of ADMIN_COMMANDS) register(program, context);
-  await program.parseAsync(argv);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    // An operator's command: say what failed, with its code, not a stack trace.
+    const code = (err as { code?: unknown } | null)?.code;
+    process.stderr.write(
+      `error: ${err instanceof Error ? err.message : String(err)}${typeof code === 'string' ? ` (${code})` : ''}\n`,
+    );
+    return Math.max(exitCode, 1);
+  }
   return exitCode;
 }
 
