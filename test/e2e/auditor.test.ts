@@ -9,9 +9,10 @@
  * The windows are shortened (1 s and 3 s, not 1/10/60 s) so the file runs in about a minute.
  */
 import { randomUUID } from 'node:crypto';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startAuditor, type Auditor, type AuditSnapshot } from '../../src/auditor/index.ts';
 import { registerL1InspectionRoute } from '../../src/auditor/l1-inspection-route.ts';
 import type { RedisConfig } from '../../src/adapters/redis/redis-connection.ts';
@@ -20,7 +21,7 @@ import { encodeStored } from '../../src/client/cached-value.ts';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { createOriginSimulator, type OriginSimulator } from '../../src/origin-sim/origin-simulator.ts';
 import { originLoaders } from '../../src/orchestrator-sim/origin-loaders.ts';
-import { eventually, snsClient } from '../support/aws.ts';
+import { eventually, snsClient, sqsClient } from '../support/aws.ts';
 import { productUpdated, publish, sessionStarted } from '../support/events.ts';
 import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
 import { stack, testPrefix } from '../support/stack.ts';
@@ -33,15 +34,22 @@ describe('consistency auditor (e2e, private world)', () => {
   let world: PrivateWorld;
   let redisConfig: RedisConfig;
   const sns = snsClient();
+  const sqs = sqsClient();
 
-  beforeAll(async () => {
+  // A world per test, not per file: an event LocalStack delivers late (a fresh clone's run saw
+  // one of (b)'s arrive after (b) had given up) must not land in the next test's auditor and
+  // count there (it made (c) count 336 checks of 334).
+  beforeEach(async () => {
     world = await privateWorld({ auditorQueue: true });
     // The private server's own config (TLS + password, as every Redis of the suite).
     redisConfig = world.redis.config;
   }, 120_000);
-  afterAll(async () => {
-    sns.destroy();
+  afterEach(async () => {
     await world.teardown();
+  });
+  afterAll(() => {
+    sns.destroy();
+    sqs.destroy();
   });
 
   /** A cache client with its L1 served on an admin-like port, as a reader process serves it. */
@@ -98,19 +106,40 @@ describe('consistency auditor (e2e, private world)', () => {
 
   /** Waits until every check of `events` events has been made (pending 0, counts settled). */
   async function settled(auditor: Auditor, events: number): Promise<AuditSnapshot> {
-    return eventually(
-      () => {
-        const snap = auditor.snapshot();
-        return snap.eventsSampled >= events && snap.pending === 0 && snap.checked + snap.missed > 0
-          ? snap
-          : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 200, what: `${events} events audited at every window` },
-    ).then(async () => {
-      // The last checks may still be in their re-check: wait it out.
-      await new Promise((r) => setTimeout(r, RECHECK_MS * 3));
-      return auditor.snapshot();
-    });
+    try {
+      await eventually(
+        () => {
+          const snap = auditor.snapshot();
+          return snap.eventsSampled >= events && snap.pending === 0 && snap.checked + snap.missed > 0
+            ? snap
+            : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, what: `${events} events audited at every window` },
+      );
+    } catch (err) {
+      // Say where the missing events are: never delivered to the auditor's queue, in it
+      // (visible), or handed to a receive whose answer never reached the auditor (in flight).
+      const attrs = await sqs
+        .send(
+          new GetQueueAttributesCommand({
+            QueueUrl: world.messaging.auditor?.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        )
+        .then(
+          (r) => JSON.stringify(r.Attributes),
+          (e: unknown) => String(e),
+        );
+      const snap = auditor.snapshot();
+      throw new Error(
+        `${(err as Error).message}; auditor: ${snap.eventsSampled} sampled, skipped ${JSON.stringify(snap.eventsSkipped)}, ` +
+          `${snap.pending} pending, ${snap.checked} checked, ${snap.missed} missed; its queue: ${attrs}`,
+        { cause: err },
+      );
+    }
+    // The last checks may still be in their re-check: wait it out.
+    await new Promise((r) => setTimeout(r, RECHECK_MS * 3));
+    return auditor.snapshot();
   }
 
   it('(a) finds values written behind the fleet with an old version, and nothing else', async () => {
