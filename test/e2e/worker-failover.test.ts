@@ -1,25 +1,22 @@
 /**
- * A Sentinel failover in the middle of a stream of 1,000 events: the primary is shut down,
+ * A Sentinel failover in the middle of a stream of 1,000 events: the primary is killed,
  * the replica is promoted, deletes the old primary acknowledged but never replicated are
  * re-applied from the worker's recent window (rule 4), and afterwards every key is gone,
- * none of the events is lost and the DLQ is empty. `env.sh up` restores the roles after.
+ * none of the events is lost and the DLQ is empty. On a private Sentinel group (fast profile,
+ * TLS + password as the stack's), so the shared stack's roles are never touched.
  */
-import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
 import { eventually, queueDepth, snsClient, sqsClient } from '../support/aws.ts';
 import { productUpdated, publishAll } from '../support/events.ts';
 import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
-import { stack } from '../support/stack.ts';
+import { startPrivateSentinelGroup, type PrivateSentinelGroup } from '../support/private-sentinel-group.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
-import { stackAccess } from '../support/redis-access.ts';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const EVENTS = 1_000;
 
 describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
-  const s = stack();
   const sns = snsClient();
   const sqs = sqsClient();
   const namespace = `f${Math.random().toString(36).slice(2, 8)}`;
@@ -29,13 +26,17 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
   let messaging: PrivateMessaging;
   let worker: WorkerProcess;
   let redis: Redis;
+  let group: PrivateSentinelGroup;
 
   beforeAll(async () => {
-    messaging = await privateMessaging({ visibilityTimeoutSeconds: 10 });
+    [messaging, group] = await Promise.all([
+      privateMessaging({ visibilityTimeoutSeconds: 10 }),
+      startPrivateSentinelGroup({ profile: 'fast' }),
+    ]);
     redis = new Redis({
-      ...stackAccess().sentinel,
-      sentinels: [...s.redis.sentinels],
-      name: s.redis.sentinelName,
+      ...group.access.sentinel,
+      sentinels: [...group.sentinels],
+      name: group.masterName,
       maxRetriesPerRequest: 5,
     });
     redis.on('error', () => undefined);
@@ -48,55 +49,36 @@ describe('Sentinel failover in the middle of a stream of 1,000 events', () => {
       messaging,
       namespace,
       redisMode: 'sentinel',
-      env: { WORKER_VISIBILITY_TIMEOUT_S: '10', WORKER_HEARTBEAT_INTERVAL_S: '3' },
+      redisAddresses: group.sentinels.map((a) => `${a.host}:${a.port}`).join(','),
+      env: {
+        REDIS_SENTINEL_NAME: group.masterName,
+        WORKER_VISIBILITY_TIMEOUT_S: '10',
+        WORKER_HEARTBEAT_INTERVAL_S: '3',
+      },
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await worker?.stop();
-    const pipeline = redis.pipeline();
-    for (const id of asins) pipeline.unlink(keys.fenceKey({ family: 'product', tenant: 'default', id }));
-    await pipeline.exec().catch(() => undefined);
     redis?.disconnect();
+    await group?.stop();
     await messaging?.teardown();
     sns.destroy();
     sqs.destroy();
-    execFileSync('bash', [`${ROOT}scripts/env.sh`, 'up'], { stdio: 'inherit' });
   }, 120_000);
 
   it('every key is gone afterwards, no event lost, DLQ empty', async () => {
-    // Act: stream; a third of the way in, the primary is shut down.
+    // Act: stream; a third of the way in, the primary is killed.
     const events = asins.map((id) => productUpdated(id));
-    const sentinel = new Redis({ ...stackAccess().node, ...s.redis.sentinels[0]! });
-    const [, port] = (await sentinel.call(
-      'SENTINEL',
-      'get-master-addr-by-name',
-      s.redis.sentinelName,
-    )) as string[];
+    const before = group.primary();
     await publishAll(sns, messaging.topics.catalog, events.slice(0, 330));
-    const { cli } = stackAccess();
-    execFileSync(
-      'redis-cli',
-      [...cli.args, '-h', s.redis.primary.host, '-p', String(port), 'shutdown', 'nosave'],
-      {
-        env: { ...process.env, ...cli.env },
-      },
-    );
+    // The primary is killed (SIGKILL): nothing it acknowledged after its last replicated write survives.
+    await group.killPrimary();
     await publishAll(sns, messaging.topics.catalog, events.slice(330));
 
     // Assess: a new primary, holding none of the keys.
-    await eventually(
-      async () => {
-        const [, now] = (await sentinel.call(
-          'SENTINEL',
-          'get-master-addr-by-name',
-          s.redis.sentinelName,
-        )) as string[];
-        return now !== port ? true : undefined;
-      },
-      { timeoutMs: 30_000, what: 'Sentinel to promote the replica' },
-    );
-    sentinel.disconnect();
+    const promotion = await group.waitForPromotion(30_000);
+    expect(promotion.newPrimary.port).not.toBe(before.port);
     await eventually(
       async () => {
         const pipeline = redis.pipeline();
