@@ -5,7 +5,7 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EffectsApplied, EffectsResult } from '../../../src/adapters/redis/invalidation-effects.ts';
 import { RedisCommandError, WaitShortfallError } from '../../../src/adapters/redis/redis-errors.ts';
 import type { PoisonMessage } from '../../../src/adapters/sqs/dead-letter-queue.ts';
@@ -77,6 +77,8 @@ function harness(options: {
   state?: ReplicationState;
   dlq?: 'confirm' | 'fail';
   ignoredAck?: boolean;
+  inHandDelayMs?: (attempt: number) => number;
+  redisRecovered?: () => Promise<void>;
 }): Harness {
   const calls: Harness['calls'] = {
     waitReplicas: [],
@@ -123,7 +125,8 @@ function harness(options: {
     observer: { applied: () => calls.recorded++, redisUnavailable: () => calls.unavailable++ },
     ignored: { consume: () => Promise.resolve(options.ignoredAck ?? true) },
     shutdown: shutdown.signal,
-    inHandDelayMs: () => 1,
+    inHandDelayMs: options.inHandDelayMs ?? (() => 1),
+    ...(options.redisRecovered === undefined ? {} : { redisRecovered: options.redisRecovered }),
     backoff: { baseS: 1, maxS: 60 },
     metrics: { ...NO_METRICS, degradedAcks: (_q, reason, count) => calls.degraded.push({ reason, count }) },
     logger,
@@ -167,6 +170,17 @@ describe('batch handler: which messages are acked', () => {
       batch: () => [promo()],
       results: [applied],
       state: 'lagging' as const,
+      acked: [],
+      held: [0],
+      waits: [0],
+    },
+    {
+      // After a primary loss the sample fails ('unknown') until the new primary answers it; a
+      // WAIT there (no replica yet) blocks the connection every batch shares for its timeout.
+      situation: 'critical, replication unknown (a failed sample): no WAIT, held',
+      batch: () => [promo()],
+      results: [applied],
+      state: 'unknown' as const,
       acked: [],
       held: [0],
       waits: [0],
@@ -284,5 +298,93 @@ describe('batch handler: which messages are acked', () => {
 
     expect(ids(h.calls.held)).toEqual([batch[0]!.MessageId]);
     expect(ids(ack)).toEqual([batch[1]!.MessageId, batch[2]!.MessageId]);
+  });
+});
+
+describe('batch handler: a batch kept in hand while Redis fails', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  /** A recovery signal the test fires: resolves every waiter, then a new one is armed. */
+  function recoverySignal() {
+    let fire: () => void = () => undefined;
+    let next = new Promise<void>((r) => (fire = r));
+    return {
+      wait: () => next,
+      fire: () => {
+        fire();
+        next = new Promise<void>((r) => (fire = r));
+      },
+    };
+  }
+
+  it('is applied again soon after Redis takes writes again, not after the rest of its back-off', async () => {
+    // Prepare: a 5 s back-off (the in-hand ceiling); Redis is back 300 ms after the failure.
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const recovery = recoverySignal();
+    const h = harness({
+      results: [redisError, applied],
+      inHandDelayMs: () => 5_000,
+      redisRecovered: recovery.wait,
+    });
+    const handling = h.handle([product()]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(h.calls.waitReplicas).toHaveLength(1);
+
+    // Act
+    recovery.fire();
+    await vi.advanceTimersByTimeAsync(250);
+
+    // Assess: applied within the recovery jitter (at most 250 ms), long before the 5 s back-off.
+    expect(h.calls.waitReplicas).toHaveLength(2);
+    expect(ids(await handling)).toHaveLength(1);
+  });
+
+  it('spreads the retries after a recovery over a jitter, so a recovering Redis is not hit at once', async () => {
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const recovery = recoverySignal();
+    const h = harness({
+      results: [redisError, applied],
+      inHandDelayMs: () => 5_000,
+      redisRecovered: recovery.wait,
+    });
+    const handling = h.handle([product()]);
+    await vi.advanceTimersByTimeAsync(10);
+
+    recovery.fire();
+    await vi.advanceTimersByTimeAsync(0);
+    const atRecovery = h.calls.waitReplicas.length;
+    await vi.advanceTimersByTimeAsync(250);
+
+    // Not in the same turn as the recovery: after a jitter (random 0.5 -> half of 250 ms).
+    expect(atRecovery).toBe(1);
+    expect(h.calls.waitReplicas).toHaveLength(2);
+    await handling;
+  });
+
+  it('without a recovery waits out its back-off: no retry storm while Redis still fails', async () => {
+    vi.useFakeTimers();
+    const recovery = recoverySignal();
+    const h = harness({
+      results: [redisError, redisError, applied],
+      inHandDelayMs: () => 5_000,
+      redisRecovered: recovery.wait,
+    });
+    const handling = h.handle([product()]);
+
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(h.calls.waitReplicas).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.calls.waitReplicas).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(5_000);
+
+    expect(h.calls.waitReplicas).toHaveLength(3);
+    expect(ids(await handling)).toHaveLength(1);
+    // Kept in hand all along: nothing was sent back to SQS (the receive count does not move).
+    expect(h.calls.retried).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /** The Redis gate (redis-gate.ts): opens once, probes until a write is accepted, closes. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { visibilityBackoffS } from '../../../src/core/retry-backoff.ts';
 import { RedisGate } from '../../../src/worker/redis-gate.ts';
 
@@ -53,6 +53,90 @@ describe('RedisGate', () => {
 
     expect(gate.isOpen).toBe(false);
     expect(probes).toBe(0);
+  });
+});
+
+describe('RedisGate after a recovery', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('probes at once when a connection is ready again, without waiting out its interval', async () => {
+    // Prepare: a long interval, so only probeNow can close the gate within the test.
+    vi.useFakeTimers();
+    let writable = false;
+    const gate = new RedisGate({
+      probe: () => (writable ? Promise.resolve() : Promise.reject(new Error('ECONNREFUSED'))),
+      probeIntervalMs: 10_000,
+    });
+    gate.reportUnavailable('connection lost');
+
+    // Act: the new primary is reachable; the connection reports ready.
+    writable = true;
+    gate.probeNow();
+    await vi.advanceTimersByTimeAsync(0);
+
+    // Assess
+    expect(gate.isOpen).toBe(false);
+    gate.dispose();
+  });
+
+  it('runs one probe at a time however often it is told', async () => {
+    vi.useFakeTimers();
+    let probes = 0;
+    let answer: () => void = () => undefined;
+    const gate = new RedisGate({
+      probe: () => {
+        probes++;
+        return new Promise<void>((r) => (answer = r));
+      },
+      probeIntervalMs: 100,
+    });
+    gate.reportUnavailable('down');
+
+    gate.probeNow();
+    gate.probeNow();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(probes).toBe(1);
+    answer();
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(gate.isOpen).toBe(false);
+    gate.dispose();
+  });
+
+  it('does not probe when it is closed', async () => {
+    let probes = 0;
+    const gate = new RedisGate({ probe: () => Promise.resolve(++probes), probeIntervalMs: 5 });
+
+    gate.probeNow();
+    await settle(20);
+
+    expect(probes).toBe(0);
+    gate.dispose();
+  });
+
+  it('tells every batch waiting in hand when it closes (one signal per outage)', async () => {
+    let writable = false;
+    const gate = new RedisGate({
+      probe: () => (writable ? Promise.resolve() : Promise.reject(new Error('down'))),
+      probeIntervalMs: 5,
+    });
+    gate.reportUnavailable('down');
+    const first = gate.whenClosed();
+    const second = gate.whenClosed();
+    let told = 0;
+    void first.then(() => told++);
+    void second.then(() => told++);
+    await settle(20);
+    expect(told).toBe(0);
+
+    writable = true;
+    await settle(30);
+
+    expect(told).toBe(2);
+    expect(first).toBe(second);
+    gate.dispose();
   });
 });
 
