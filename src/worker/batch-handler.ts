@@ -7,9 +7,12 @@
  *   IN HAND and applied again with a growing delay until Redis confirms or shutdown begins.
  *   sqs-consumer's heartbeat extends its visibility meanwhile, so the receive count does not
  *   move: the state of Redis never pushes a valid event toward the DLQ. The gate pauses the
- *   other pollers.
- * - A critical batch (promo): WAIT for the replica when replication is healthy. When it is
- *   not (a WAIT shortfall, a lagging or absent replica), the deletes are applied on the
+ *   other pollers. When the gate closes (Redis takes writes again) the delay ends early,
+ *   after a jitter of up to 250 ms: a batch is not left waiting out a 5 s back-off after a
+ *   failover, and a recovering Redis gets the worker's batches spread, not at once.
+ * - A critical batch (promo): WAIT for the replica when replication is healthy (sampled so
+ *   on the current connection). When it is not (a WAIT shortfall, a lagging or absent
+ *   replica, or not known since the connection was lost), the deletes are applied on the
  *   primary at once, and the ack follows the durability rule (held-acks.ts,
  *   docs/operations.md "Durable deletes"): held until a replica confirms, or acked as
  *   degraded when there is no replica at all.
@@ -90,6 +93,8 @@ export interface BatchHandlerDeps {
   readonly shutdown: AbortSignal;
   /** Delay before applying a batch kept in hand again, by attempt (1, 2…). */
   readonly inHandDelayMs?: (attempt: number) => number;
+  /** Resolves when Redis takes writes again (the gate closes); ends an in-hand delay early. */
+  readonly redisRecovered?: () => Promise<void>;
   readonly backoff: BackoffPolicy;
   readonly metrics: WorkerMetrics;
   readonly logger: Logger;
@@ -160,6 +165,9 @@ interface Decided<D extends MessageDecision> {
   readonly message: Message;
 }
 
+/** Longest wait after Redis takes writes again before a batch in hand is applied again. */
+export const RECOVERY_JITTER_MS = 250;
+
 /** Default delay between in-hand attempts: 250 ms doubling to 5 s, with jitter. */
 function defaultInHandDelayMs(attempt: number): number {
   const ceiling = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 10));
@@ -178,10 +186,11 @@ async function applyAndDecide(
   if (plan.effects.length === 0) return messages;
   const { required } = deps.durability;
   const state = deps.durability.state();
-  // Only WAIT when the replica can answer in time: against a lagging or absent replica
-  // a WAIT only stalls the connection every other batch shares.
+  // Only WAIT when the replica can answer in time: against a lagging or absent replica (or
+  // one not sampled since the connection was lost: a new primary has none yet) a WAIT only
+  // stalls the connection every other batch shares, for its whole timeout.
   const durable = plan.critical && required > 0;
-  const waitReplicas = durable && (state === 'healthy' || state === 'unknown') ? required : 0;
+  const waitReplicas = durable && state === 'healthy' ? required : 0;
   const sentAtMs = now();
   const result = await applyInHand(deps, plan, waitReplicas, apply);
   if (result === null) return [];
@@ -229,6 +238,17 @@ async function applyInHand(
     deps.metrics.redisError(kind);
     deps.metrics.retried(deps.queue, kind, apply.length);
     deps.observer.redisUnavailable(result.error.message);
+    if (attempt > 1 && deps.logger.isLevelEnabled('debug'))
+      deps.logger.debug(
+        {
+          queue: deps.queue,
+          attempt,
+          kind,
+          error: result.error.message,
+          eventIds: apply.map((a) => a.decision.eventId),
+        },
+        'effects not confirmed again; the batch stays in hand',
+      );
     if (attempt === 1)
       deps.logger.warn(
         {
@@ -239,7 +259,8 @@ async function applyInHand(
         },
         'effects not confirmed; the batch is kept in hand and applied again',
       );
-    if (deps.shutdown.aborted || !(await sleep(delay(attempt), deps.shutdown))) {
+    const recovered = deps.redisRecovered?.();
+    if (deps.shutdown.aborted || !(await sleep(delay(attempt), deps.shutdown, recovered))) {
       deps.logger.warn(
         { queue: deps.queue, messages: apply.length, attempts: attempt },
         'shutdown while Redis fails: the batch is left to SQS and comes back after its visibility timeout',
@@ -249,18 +270,28 @@ async function applyInHand(
   }
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+/**
+ * Resolves true after `ms`, or after a jitter of up to RECOVERY_JITTER_MS once `recovered`
+ * resolves, whichever comes first; false as soon as `signal` aborts.
+ */
+function sleep(ms: number, signal: AbortSignal, recovered?: Promise<void>): Promise<boolean> {
   return new Promise((resolve) => {
-    const onAbort = () => {
+    let done = false;
+    const finish = (value: boolean) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
+      resolve(value);
+    };
+    const onAbort = () => finish(false);
+    let timer = setTimeout(() => finish(true), ms);
     signal.addEventListener('abort', onAbort, { once: true });
+    void recovered?.then(() => {
+      if (done) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(true), Math.random() * RECOVERY_JITTER_MS);
+    });
   });
 }
 
@@ -295,9 +326,24 @@ function recordApplied(
     });
   }
   if (deps.logger.isLevelEnabled('debug')) {
-    for (const { decision: d } of apply) {
+    // One line per event with its timeline (ms since epoch): where its lag went, hop by hop
+    // (the scenarios split stale reads by it: src/scenarios/stale-read-split.ts).
+    const confirmedMs = Math.min(deleteConfirmedAtMs, confirmedAtMs);
+    for (const { decision: d, message } of apply) {
       deps.logger.debug(
-        { eventId: d.eventId, messageId: d.messageId, family: d.family },
+        {
+          eventId: d.eventId,
+          messageId: d.messageId,
+          family: d.family,
+          originAtMs: d.originTimeMs,
+          snsPublishedAtMs: d.snsPublishedAtMs,
+          sqsSentAtMs: d.sqsSentAtMs,
+          firstReceivedAtMs: systemAttributeMs(message, 'ApproximateFirstReceiveTimestamp'),
+          receiveCount: systemAttributeMs(message, 'ApproximateReceiveCount'),
+          receivedAtMs,
+          deleteConfirmedAtMs: confirmedMs,
+          broadcastAtMs: result.publishedAtMs ?? undefined,
+        },
         'invalidation applied',
       );
     }
@@ -307,6 +353,12 @@ function recordApplied(
     keysPerFamily.set(e.family, (keysPerFamily.get(e.family) ?? 0) + e.unlink.length);
   for (const [family, count] of keysPerFamily)
     deps.metrics.keysDeleted(family as ApplyDecision['family'], count);
+}
+
+/** A numeric SQS system attribute of `message` (a timestamp or a count), if it is one. */
+function systemAttributeMs(message: Message, name: string): number | undefined {
+  const raw = message.Attributes?.[name as keyof NonNullable<Message['Attributes']>];
+  return raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : undefined;
 }
 
 async function retry(deps: BatchHandlerDeps, messages: readonly Message[], kind: RetryKind): Promise<void> {

@@ -169,7 +169,18 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   let replaying: Promise<unknown> = Promise.resolve();
 
   redis.events.on('error', (err) => logger.debug({ err }, 'redis connection error'));
-  redis.events.on('connection-lost', () => logger.warn('redis connection lost'));
+  redis.events.on('connection-lost', () => {
+    logger.warn('redis connection lost');
+    // Whatever the last sample said was about a node this connection may never reach again.
+    monitor.forget();
+  });
+  redis.events.on('ready', () => {
+    logger.info('redis connection ready');
+    // The node it reached may take writes: probe now rather than at the gate's next interval,
+    // and sample its replication now (a new primary has no replica: acks go degraded at once).
+    gate.probeNow();
+    void monitor.poll();
+  });
   redis.events.on('not-primary', (node) =>
     logger.warn({ node }, 'connected to a node that is not the primary; reconnecting'),
   );
@@ -273,6 +284,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
         observer,
         ...(ignored === undefined ? {} : { ignored: { consume: (m, d) => ignored(name, m, d) } }),
         shutdown: shutdown.signal,
+        redisRecovered: () => gate.whenClosed(),
         backoff: config.consumer.retryBackoff,
         metrics,
         logger: child,

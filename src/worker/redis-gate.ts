@@ -5,6 +5,12 @@
  * applied again by their handler), and a probe runs until it succeeds; then the gate closes
  * and polling resumes. The worker's probe is a write (probeWritable): PING is answered by a
  * node that refuses writes, which made the gate flap. WAIT shortfalls do not open it.
+ *
+ * After a failover the seconds count (issue 15: recovery within 5 s of the new primary being
+ * reachable), so the gate does not wait out its interval when it can know better: the worker
+ * calls `probeNow()` when its connection is ready again, and batches kept in hand wait on
+ * `whenClosed()` as well as on their back-off, so they are applied again as soon as Redis
+ * takes writes, not up to 5 s later.
  */
 import { EventEmitter } from 'node:events';
 
@@ -27,7 +33,10 @@ export class RedisGate extends EventEmitter<RedisGateEvents> {
   readonly #now: () => number;
   #openedAt: number | null = null;
   #timer: NodeJS.Timeout | undefined;
+  #probing = false;
   #closed = false;
+  /** Resolved at the next close; one per outage (null while closed). */
+  #recovery: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(options: RedisGateOptions) {
     super();
@@ -48,22 +57,53 @@ export class RedisGate extends EventEmitter<RedisGateEvents> {
     this.#schedule();
   }
 
+  /**
+   * Probes at once instead of at the next interval (a connection became ready: Redis may
+   * take writes again). Does nothing while the gate is closed or a probe is in flight.
+   */
+  probeNow(): void {
+    if (this.#openedAt === null || this.#closed || this.#probing) return;
+    clearTimeout(this.#timer);
+    void this.#tryClose();
+  }
+
+  /**
+   * Resolves when the gate next closes (Redis takes writes again). While the gate is closed
+   * or disposed it never resolves: a caller's own back-off then decides.
+   */
+  whenClosed(): Promise<void> {
+    if (this.#openedAt === null || this.#closed) return new Promise<void>(() => undefined);
+    if (this.#recovery === null) {
+      let resolve: () => void = () => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#recovery = { promise, resolve };
+    }
+    return this.#recovery.promise;
+  }
+
   #schedule(): void {
     this.#timer = setTimeout(() => void this.#tryClose(), this.#intervalMs);
     this.#timer.unref();
   }
 
   async #tryClose(): Promise<void> {
-    if (this.#openedAt === null || this.#closed) return;
+    if (this.#openedAt === null || this.#closed || this.#probing) return;
+    this.#probing = true;
     try {
       await this.#probe();
     } catch {
-      this.#schedule();
+      if (!this.#closed) this.#schedule();
       return;
+    } finally {
+      this.#probing = false;
     }
+    if (this.#closed) return;
     const downFor = this.#now() - this.#openedAt;
     this.#openedAt = null;
+    const recovery = this.#recovery;
+    this.#recovery = null;
     this.emit('close', downFor);
+    recovery?.resolve();
   }
 
   /** Stops probing; idempotent. */

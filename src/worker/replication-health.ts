@@ -11,7 +11,12 @@
  *               minutes): there is nothing a failover could promote, so critical batches
  *               are acked once applied on the primary ("durability degraded", counted,
  *               alarmed, in readiness), and stay in the replay ring;
- *   unknown     not sampled yet, or the sample failed: treated like healthy (WAIT decides).
+ *   unknown     not sampled yet, the sample failed, or the connection was lost since the
+ *               last sample (`forget`): treated like lagging (deletes at once, acks held
+ *               until a WAIT confirms). Never a WAIT in the batch: after a primary loss the
+ *               new primary has no replica yet, and each WAIT there would block the
+ *               connection every batch shares for its whole timeout (issue 15: a worker's
+ *               connection stuck behind 52 such WAITs for 20 s after a failover).
  *
  * `safeSinceMs` is the last moment every write confirmed before it was known to be on a
  * replica: a sample showing the replicas caught up (minus their lag), or a confirmed WAIT.
@@ -108,6 +113,17 @@ export class ReplicationMonitor extends EventEmitter<ReplicationMonitorEvents> {
   /** A WAIT confirmed every write sent before `sentAtMs`. */
   noteConfirmed(sentAtMs: number): void {
     this.#safeSinceMs = Math.max(this.#safeSinceMs, sentAtMs);
+  }
+
+  /**
+   * The connection was lost: the last sample describes a node it may never reach again, so
+   * the state is `unknown` until the next sample succeeds. `safeSinceMs` stays: the replay
+   * after a failover reaches back to it.
+   */
+  forget(): void {
+    const previous = this.#sample.state;
+    this.#sample = { state: 'unknown', replicas: 0, lagMs: 0 };
+    if (previous !== 'unknown') this.emit('change', this.#sample, previous);
   }
 
   /** Takes one sample now (start-up calls it before polling begins). */
