@@ -42,6 +42,7 @@ import type { FenceToken, PopulateOutcome } from './fenced-populate.ts';
 import { FillNotices } from './fill-notices.ts';
 import { L1Cache } from './l1-cache.ts';
 import { L1Subscriber } from './l1-subscriber.ts';
+import type { InvalidateMessage } from '../adapters/redis/broadcast-message.ts';
 import { ORIGIN_DEFAULTS, OriginGuard } from './origin-guard.ts';
 import type { BreakerStateName } from './origin-guard.ts';
 import { NO_READ_SIDE_METRICS } from './read-side-metrics.ts';
@@ -115,6 +116,15 @@ export interface CacheClientOptions {
   readonly redisTimeoutMs?: number;
   /** The L1 subscriber's silence rule (the publishers' heartbeat interval). Defaults 1000 ms × 3. */
   readonly l1Subscriber?: { readonly heartbeatIntervalMs?: number; readonly missedHeartbeats?: number };
+  /**
+   * Told, synchronously, when the L1 has dropped a broadcast's keys and fences, and when it
+   * was flushed (the subscriber's reasons or the client's own): when this process's L1 heard
+   * each invalidation (the scenarios' stale-read split, src/scenarios/stale-read-split.ts).
+   */
+  readonly l1Events?: {
+    readonly invalidated?: (message: InvalidateMessage) => void;
+    readonly flushed?: (reason: string) => void;
+  };
 }
 
 export interface CacheClient {
@@ -261,7 +271,10 @@ class ReadSideClient implements CacheClient {
         this.#l1Epoch++;
         this.#metrics.l1Flush?.(event.reason);
         this.#reportL1Size();
+        options.l1Events?.flushed?.(event.reason);
       });
+      const invalidated = options.l1Events?.invalidated;
+      if (invalidated !== undefined) this.#subscriber.on('invalidate', invalidated);
     }
   }
 
@@ -665,6 +678,7 @@ class ReadSideClient implements CacheClient {
     this.#l1Epoch++;
     this.#metrics.l1Flush?.(reason);
     this.#reportL1Size();
+    this.#options.l1Events?.flushed?.(reason);
   }
 
   #reportL1Size(): void {

@@ -12,11 +12,13 @@
  *
  *   node src/orchestrator-sim/reader-process.ts '<settings JSON>'   (see reader-settings.ts)
  */
+import { createWriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createRedisConnection } from '../adapters/redis/redis-connection.ts';
 import { redisAccessTuning } from '../local/local-redis.ts';
 import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
+import type { InvalidateMessage } from '../adapters/redis/broadcast-message.ts';
 import { createCacheClient } from '../client/cache-client.ts';
 import type { CacheClient } from '../client/cache-client.ts';
 import { createHotnessRecorder } from '../client/hotness-recorder.ts';
@@ -58,6 +60,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   // Hotness (and the naive mode's GET/SET) on a connection of their own.
   const side = createRedisConnection(redisConfig);
   const loaders = originLoaders(s.originUrl);
+  const l1Log = s.l1EventsPath === undefined ? undefined : createWriteStream(s.l1EventsPath, { flags: 'a' });
+  const l1Events =
+    l1Log === undefined
+      ? undefined
+      : {
+          invalidated: (m: InvalidateMessage) =>
+            void l1Log.write(`${JSON.stringify({ t: Date.now(), seq: m.seq, ids: m.eventIds })}\n`),
+          flushed: (reason: string) =>
+            void l1Log.write(`${JSON.stringify({ t: Date.now(), flush: reason })}\n`),
+        };
   // The mode is the design under test (docs/consistency.md); every mode reads the same workload.
   const client: CacheClient =
     s.mode === 'client'
@@ -70,6 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           loaders,
           metrics,
           logger,
+          ...(l1Events === undefined ? {} : { l1Events }),
         })
       : createNaiveCache({
           redis: side.client,
@@ -144,6 +157,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await client.close();
     await side.close();
     await trace.close();
+    if (l1Log !== undefined) await new Promise<void>((resolve) => l1Log.end(resolve));
   };
   onStopSignal(stop, { exitWhenStopped: true });
 

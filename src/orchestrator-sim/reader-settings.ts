@@ -40,6 +40,11 @@ export const ReaderSettingsSchema = z.object({
   /** 1 read in this many counts for hotness (0: no hotness). */
   hotnessSampleEvery: z.number().int().min(0),
   tracePath: z.string().min(1).optional(),
+  /**
+   * JSONL of what this process's L1 heard (client mode): `{"t":..,"seq":..,"ids":[event ids]}`
+   * per broadcast dropped, `{"t":..,"flush":"<reason>"}` per flush. Unset: not written.
+   */
+  l1EventsPath: z.string().min(1).optional(),
   /** Stop after this many seconds (0: run until SIGTERM). */
   durationS: z.number().min(0),
   seed: z.number().int().optional(),
