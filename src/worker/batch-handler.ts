@@ -28,6 +28,7 @@ import type { EffectsApplied, EffectsResult } from '../adapters/redis/invalidati
 import type { PoisonMessage } from '../adapters/sqs/dead-letter-queue.ts';
 import type { VisibilityChange } from '../adapters/sqs/message-visibility.ts';
 import type { ReplicationState } from './replication-health.ts';
+import { receiveAnsweredAtMs } from './queue-pollers.ts';
 import type { RetryKind, WorkerMetrics } from '../metrics/worker-metrics.ts';
 
 type ApplyDecision = Extract<MessageDecision, { kind: 'apply' }>;
@@ -339,6 +340,7 @@ function recordApplied(
           snsPublishedAtMs: d.snsPublishedAtMs,
           sqsSentAtMs: d.sqsSentAtMs,
           firstReceivedAtMs: systemAttributeMs(message, 'ApproximateFirstReceiveTimestamp'),
+          receiveAnsweredAtMs: receiveAnsweredAtMs(message),
           receiveCount: systemAttributeMs(message, 'ApproximateReceiveCount'),
           receivedAtMs,
           deleteConfirmedAtMs: confirmedMs,

@@ -39,6 +39,19 @@ export interface QueuePollersOptions {
   readonly logger: Logger;
 }
 
+/** When the ReceiveMessage that brought each message returned (ms since epoch). */
+const answeredAt = new WeakMap<Message, number>();
+
+/**
+ * When the ReceiveMessage that brought `message` returned to this process (the SDK had
+ * parsed its answer), if a QueuePollers received it: with the message's
+ * ApproximateFirstReceiveTimestamp, the emulator's answer to a receive is told apart from the
+ * worker's own time (the debug timeline of batch-handler.ts).
+ */
+export function receiveAnsweredAtMs(message: Message): number | undefined {
+  return answeredAt.get(message);
+}
+
 /** How often a resume and the drain look whether an iteration has ended. */
 const ITERATION_CHECK_MS = 25;
 
@@ -83,7 +96,13 @@ export class QueuePollers {
       waitTimeSeconds: options.waitTimeS,
       attributeNames: [],
       messageAttributeNames: ['All'],
-      messageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      // ApproximateFirstReceiveTimestamp: only for the per-event timeline of the debug log
+      // (batch-handler.ts), which splits the emulator's delivery from the worker's own time.
+      messageSystemAttributeNames: [
+        'SentTimestamp',
+        'ApproximateFirstReceiveTimestamp',
+        'ApproximateReceiveCount',
+      ],
       handleMessageBatch: (messages) => options.handleBatch(messages),
     });
     consumer.on('error', (err) => {
@@ -194,7 +213,10 @@ function receiveTracked(sqs: SQSClient, poller: Poller): SQSClient {
     const signals = [poller.receiveAbort.signal, options.abortSignal].filter((s) => s !== undefined);
     poller.receiving = true;
     try {
-      return await original(command, { ...options, abortSignal: AbortSignal.any(signals) });
+      const out = await original(command, { ...options, abortSignal: AbortSignal.any(signals) });
+      const at = Date.now();
+      for (const m of (out as { Messages?: Message[] }).Messages ?? []) answeredAt.set(m, at);
+      return out;
     } finally {
       poller.receiving = false;
     }

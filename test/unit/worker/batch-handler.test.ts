@@ -79,6 +79,7 @@ function harness(options: {
   ignoredAck?: boolean;
   inHandDelayMs?: (attempt: number) => number;
   redisRecovered?: () => Promise<void>;
+  logger?: pino.Logger;
 }): Harness {
   const calls: Harness['calls'] = {
     waitReplicas: [],
@@ -129,7 +130,7 @@ function harness(options: {
     ...(options.redisRecovered === undefined ? {} : { redisRecovered: options.redisRecovered }),
     backoff: { baseS: 1, maxS: 60 },
     metrics: { ...NO_METRICS, degradedAcks: (_q, reason, count) => calls.degraded.push({ reason, count }) },
-    logger,
+    logger: options.logger ?? logger,
   };
   return { handle: createBatchHandler(deps), calls, shutdown };
 }
@@ -386,5 +387,42 @@ describe('batch handler: a batch kept in hand while Redis fails', () => {
     expect(ids(await handling)).toHaveLength(1);
     // Kept in hand all along: nothing was sent back to SQS (the receive count does not move).
     expect(h.calls.retried).toEqual([]);
+  });
+});
+
+describe('batch handler: the per-event timeline of the debug log (the scenarios split stale reads by it)', () => {
+  it('logs each applied event with its SQS timestamps, receive, deletes and broadcast', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const debug = pino(
+      { level: 'debug' },
+      { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
+    const h = harness({ results: [applied], logger: debug });
+    const m = product();
+    const bad = product();
+    m.Attributes = {
+      ApproximateReceiveCount: '2',
+      SentTimestamp: '1000',
+      ApproximateFirstReceiveTimestamp: '1500',
+    };
+    // Not a number: left out, never logged as NaN or as the bytes.
+    bad.Attributes = { ApproximateReceiveCount: '1', ApproximateFirstReceiveTimestamp: '15e2' };
+    const before = Date.now();
+    await h.handle([m, bad]);
+    const appliedLines = lines.filter((l) => l.msg === 'invalidation applied');
+    expect(appliedLines).toHaveLength(2);
+    const [first, second] = appliedLines;
+    expect(first).toMatchObject({
+      messageId: m.MessageId,
+      family: 'product',
+      sqsSentAtMs: 1000,
+      firstReceivedAtMs: 1500,
+      receiveCount: 2,
+    });
+    expect(first?.receivedAtMs).toBeGreaterThanOrEqual(before);
+    expect(first?.deleteConfirmedAtMs).toBeGreaterThanOrEqual(first?.receivedAtMs as number);
+    expect(typeof first?.broadcastAtMs).toBe('number');
+    expect(second).not.toHaveProperty('firstReceivedAtMs');
+    expect(second).not.toHaveProperty('sqsSentAtMs');
   });
 });
