@@ -63,6 +63,8 @@ export interface StaleExample {
   /** The version true at the read's (skew-adjusted) start. */
   readonly truth: number;
   readonly stalenessMs: number;
+  /** How long the read took (its start is `t - ms`), when the trace had it. */
+  readonly ms?: number;
   readonly p?: number;
   readonly src?: string;
 }
@@ -233,6 +235,7 @@ export function checkReadStaleness(
           v: r.v,
           truth,
           stalenessMs: Math.round(staleness),
+          ...(r.ms === undefined ? {} : { ms: r.ms }),
           ...(r.p === undefined ? {} : { p: r.p }),
           ...(r.src === undefined ? {} : { src: r.src }),
         });

@@ -41,6 +41,8 @@ function exited(proc: ChildProcess): Promise<void> {
 
 export interface ScenarioWorker {
   readonly adminUrl: string;
+  /** The worker's "invalidation applied" debug lines so far: one per applied event, its timeline. */
+  readonly applied: readonly AppliedLine[];
   /** The worker's /lag.json over the last `windowS` seconds (default: the longest it keeps). */
   lag(windowS?: number): Promise<LagReport>;
   /** SIGTERM: it finishes its batches and exits. */
@@ -55,6 +57,39 @@ export interface WorkerOptions {
   readonly originUrl: string;
   /** Where the worker's log lines go (appended), if anywhere. */
   readonly logPath?: string;
+}
+
+/**
+ * One "invalidation applied" line of the worker's debug log (batch-handler.ts), ms since
+ * epoch: the SNS envelope's Timestamp, the SQS SentTimestamp and
+ * ApproximateFirstReceiveTimestamp, the return of the ReceiveMessage, the handler's start,
+ * the deletes confirmed, the broadcast.
+ */
+export interface AppliedLine {
+  readonly eventId: string;
+  readonly family: string;
+  readonly originAtMs?: number;
+  readonly snsPublishedAtMs?: number;
+  readonly sqsSentAtMs?: number;
+  readonly firstReceivedAtMs?: number;
+  /** When the ReceiveMessage that brought it returned to the worker. */
+  readonly receiveAnsweredAtMs?: number;
+  readonly receiveCount?: number;
+  readonly receivedAtMs: number;
+  readonly deleteConfirmedAtMs: number;
+  readonly broadcastAtMs?: number;
+}
+
+function appliedLine(line: string): AppliedLine | undefined {
+  if (!line.includes('"invalidation applied"')) return undefined;
+  try {
+    const o = JSON.parse(line) as Partial<AppliedLine> & { msg?: string };
+    if (o.msg !== 'invalidation applied' || typeof o.eventId !== 'string') return undefined;
+    if (typeof o.receivedAtMs !== 'number' || typeof o.deleteConfirmedAtMs !== 'number') return undefined;
+    return o as AppliedLine;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts a worker process; resolves once it logged "worker started". */
@@ -73,7 +108,8 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
       REDIS_KEY_NAMESPACE: o.namespace,
       WORKER_ORIGIN_URL: o.originUrl,
       WORKER_WAIT_TIME_S: '1',
-      WORKER_LOG_LEVEL: 'info',
+      // debug: its "invalidation applied" lines carry each event's timeline (AppliedLine).
+      WORKER_LOG_LEVEL: 'debug',
     },
   });
   const proc = spawn(process.execPath, [...workerHeapOptions(), WORKER_ENTRY], {
@@ -82,6 +118,7 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
   });
   const err = tail(20);
   proc.stderr.setEncoding('utf8').on('data', (c: string) => err.push(c));
+  const applied: AppliedLine[] = [];
   const adminPort = await new Promise<number>((resolve, reject) => {
     let buffer = '';
     const timer = setTimeout(
@@ -101,6 +138,8 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
+        const a = appliedLine(line);
+        if (a !== undefined) applied.push(a);
         if (!line.includes('worker started')) continue;
         try {
           const parsed = JSON.parse(line) as { msg?: string; adminPort?: number };
@@ -117,6 +156,7 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   return {
     adminUrl,
+    applied,
     async lag(windowS) {
       const query = windowS === undefined ? '' : `?window=${windowS}`;
       const res = await fetch(`${adminUrl}/lag.json${query}`, {

@@ -3,7 +3,7 @@
  * run judged by the read-staleness checker against the origin's version history, and the
  * background change stream that gives the checker something to judge.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkReadStaleness } from '../consistency/read-staleness.ts';
 import type { ReadRecord, StalenessReport } from '../consistency/read-staleness.ts';
@@ -12,6 +12,8 @@ import { mulberry32 } from '../origin-sim/deterministic-random.ts';
 import type { HistorySnapshot } from '../origin-sim/version-history.ts';
 import { asinOf } from '../orchestrator-sim/workload.ts';
 import type { DesignEnv } from './scenario-world.ts';
+import { parseL1Heard, splitStaleReads } from './stale-read-split.ts';
+import type { L1Heard, StaleRead, StaleSplit } from './stale-read-split.ts';
 
 export interface ReadAnalysis {
   readonly reads: readonly ReadRecord[];
@@ -35,6 +37,44 @@ export async function analyzeReads(env: DesignEnv, lagWindowMs: number): Promise
     .map((f) => join(env.traceDir, f));
   const [{ reads, bad }, history] = await Promise.all([readTraceFiles(files), fetchHistory(env.originUrl)]);
   return { reads, history, bad, staleness: checkReadStaleness(reads, history, { lagWindowMs }) };
+}
+
+/**
+ * Where the time went for every read of this run stale beyond `lagWindowMs`
+ * (stale-read-split.ts): undefined for a design without the apply tap (no event-driven
+ * worker or no cache client).
+ */
+export function staleReadSplit(
+  env: DesignEnv,
+  analysis: ReadAnalysis,
+  lagWindowMs: number,
+): StaleSplit | undefined {
+  if (env.tap === undefined || env.worker === undefined) return undefined;
+  const all = checkReadStaleness(analysis.reads, analysis.history, { lagWindowMs, examples: Infinity });
+  const stale: StaleRead[] = all.families.flatMap((f) => f.examples.map((e) => ({ ...e, family: f.family })));
+  const heard = new Map<number, L1Heard[]>();
+  for (const f of readdirSync(env.traceDir)) {
+    const m = /^reader-(\d+)\.l1\.ndjson$/.exec(f);
+    if (m !== null) heard.set(Number(m[1]), parseL1Heard(readFileSync(join(env.traceDir, f), 'utf8')));
+  }
+  // The inputs that are not in the trace directory already, for a later look (--keep-traces).
+  writeFileSync(
+    join(env.traceDir, 'split-inputs.json'),
+    JSON.stringify({
+      changes: env.changes,
+      broadcastAt: Object.fromEntries(env.tap.appliedAt),
+      history: analysis.history,
+    }),
+  );
+  return splitStaleReads({
+    stale,
+    history: analysis.history,
+    changes: env.changes,
+    applied: env.worker.applied,
+    broadcastAt: env.tap.appliedAt,
+    heard,
+    lagWindowMs,
+  });
 }
 
 /**

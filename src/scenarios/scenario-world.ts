@@ -26,7 +26,11 @@ import { startOriginProcess } from './origin-process.ts';
 import type { OriginProcess } from './origin-process.ts';
 import { startReaders, startScenarioWorker } from './fleet-processes.ts';
 import type { ReaderGroup, ScenarioWorker } from './fleet-processes.ts';
-import { LOCAL_REDIS_FILES } from '../local/local-redis.ts';
+import { LOCAL_REDIS_FILES, privateAccess } from '../local/local-redis.ts';
+import { createKeyBuilder } from '../core/key-builder.ts';
+import { startApplyTap } from '../drills/apply-tap.ts';
+import type { ApplyTap } from '../drills/apply-tap.ts';
+import type { ChangeRecord } from './stale-read-split.ts';
 import { startRedisEndpoint, startRedisNode, waitForReplicaInSync } from './redis-nodes.ts';
 import type { RedisEndpoint, RedisNode } from './redis-nodes.ts';
 
@@ -161,6 +165,13 @@ export interface DesignEnv {
   readonly group: ReaderGroup;
   /** Changes an entity at the origin (and publishes its event); returns the event. */
   change(body: Record<string, unknown>): Promise<{ event: { version: number; occurredAt: string } }>;
+  /** Every change made through `change()`, with when the origin answered (after its SNS publish returned). */
+  readonly changes: readonly ChangeRecord[];
+  /**
+   * The drills' apply tap on this design's Redis nodes (event-driven designs with the cache
+   * client): event id -> Redis time of the broadcast that announced it applied.
+   */
+  readonly tap: ApplyTap | undefined;
   close(): Promise<void>;
 }
 
@@ -246,11 +257,22 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
       l1Entries: design.l1 ? 10_000 : 0,
       hotnessSampleEvery: 0,
       tracePath: join(traceDir, `reader-${index}.jsonl`),
+      // What each L1 heard and when (not .jsonl: the read analysis reads those as traces).
+      ...(tapped && design.l1 ? { l1EventsPath: join(traceDir, `reader-${index}.l1.ndjson`) } : {}),
       seed: o.seed,
       ...over,
     }));
   };
   // The worker and the readers start side by side; the readers wait for start().
+  const tapped = design.invalidator === 'events' && design.reader === 'client';
+  const tap = tapped
+    ? await startApplyTap(
+        [primary, replica].map((n) => ({ host: '127.0.0.1', port: n.port })),
+        createKeyBuilder({ namespace, locales }).l1Channel().channel,
+        privateAccess().node,
+      )
+    : undefined;
+  const changes: ChangeRecord[] = [];
   const [worker, group] = await Promise.all([
     design.invalidator === 'events' ? workerOf() : Promise.resolve(undefined),
     startReaders(readerSettings(o.readers.count, o.readers.settings)),
@@ -267,7 +289,10 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
     poller,
     traceDir,
     group,
+    changes,
+    tap,
     async change(body) {
+      const requestedAtMs = Date.now();
       const res = await fetch(`${originUrl}/_sim/change`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -275,10 +300,23 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
       });
       const json = (await res.json()) as { event: { version: number; occurredAt: string }; message?: string };
       if (!res.ok) throw new Error(`origin change answered ${res.status}: ${json.message ?? ''}`);
+      const e = json.event as { eventId?: unknown; version: number; occurredAt: string };
+      if (typeof e.eventId === 'string')
+        changes.push({
+          eventId: e.eventId,
+          family: String(body.family),
+          id: String(body.id),
+          version: e.version,
+          originAtMs: Date.parse(e.occurredAt),
+          requestedAtMs,
+          answeredAtMs: Date.now(),
+          ...(Array.isArray(body.storeSections) ? { sections: body.storeSections.map(String) } : {}),
+        });
       return json;
     },
     async close() {
       await group.stop();
+      tap?.close();
       await poller?.close();
       await worker?.stop();
       await origin.close();

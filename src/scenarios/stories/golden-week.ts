@@ -13,7 +13,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesignEnv } from '../scenario-world.ts';
 import { startDesignEnv } from '../scenario-world.ts';
-import { analyzeReads, share, startChangeStream } from '../read-analysis.ts';
+import { analyzeReads, share, staleReadSplit, startChangeStream } from '../read-analysis.ts';
+import { formatSplit, hopDurations } from '../stale-read-split.ts';
 import { sizeOf } from '../story.ts';
 import { checkReadStaleness } from '../../consistency/read-staleness.ts';
 import type { Story, StoryOptions, StoryResult, Verdict } from '../story.ts';
@@ -96,6 +97,9 @@ export const goldenWeek: Story = {
         if (endAt > Date.now()) await sleep(endAt - Date.now());
         await readers.stop();
         await stream.stop();
+        // Events not applied by now: in a queue, or still inside the emulator when this is 0.
+        const depthAtEnd =
+          env.tap === undefined ? undefined : await o.world.queueDepth().catch(() => undefined);
         const ownLag = await promoLagP99(env).catch(() => undefined);
         if (design.name === 'ours') fleetLagP99 = ownLag;
         const analysis = await analyzeReads(env, W);
@@ -117,9 +121,18 @@ export const goldenWeek: Story = {
         const wider = WIDER_WINDOWS_MS.map((w) =>
           checkReadStaleness(analysis.reads, analysis.history, { lagWindowMs: w }),
         );
+        const split = staleReadSplit(env, analysis, W);
         details[design.name] = {
           staleness: st,
           staleBeyond: Object.fromEntries(wider.map((r) => [r.lagWindowMs, r.total])),
+          ...(split === undefined
+            ? {}
+            : {
+                staleSplit: {
+                  ...split,
+                  events: split.events.slice(0, 50).map((e) => ({ ...e, hopsMs: hopDurations(e) })),
+                },
+              }),
         };
         const promo = st.families.find((f) => f.family === 'promo');
         const endOfReads = analysis.reads.reduce((m, r) => Math.max(m, r.t), 0);
@@ -141,6 +154,13 @@ export const goldenWeek: Story = {
           staleBeyond10s: wider[0]?.total.staleBeyondWindow ?? 0,
           staleBeyond60s: wider[1]?.total.staleBeyondWindow ?? 0,
           promoStaleBeyondWindow: promo?.staleBeyondWindow ?? 0,
+          staleSplit: split === undefined ? null : formatSplit(split),
+          staleEmulator: split?.emulator ?? null,
+          staleFleet: split?.fleet ?? null,
+          staleReadSide: split?.readSide ?? null,
+          staleUnmatched: split?.byHop.unmatched ?? null,
+          staleNotApplied: split?.byHop['not-applied'] ?? null,
+          queueDepthAtEnd: depthAtEnd ?? null,
           backgroundChanges: stream.changes,
           polls: env.poller?.ticks.length ?? null,
         };
@@ -166,6 +186,7 @@ export const goldenWeek: Story = {
       'users who saw it',
       'last old read (ms after change)',
       `reads stale > ${W} ms`,
+      `stale > ${W} ms: where the event was`,
       'stale > 10 s',
       'stale > 60 s',
     ];
@@ -183,6 +204,7 @@ export const goldenWeek: Story = {
           'last old read (ms after change)':
             f.lastOldReadMsAfterChange === null ? '-' : String(Math.round(n('lastOldReadMsAfterChange'))),
           [`reads stale > ${W} ms`]: `${n('staleBeyondWindow')} (${share(n('staleBeyondWindow'), n('judged'))})`,
+          [`stale > ${W} ms: where the event was`]: typeof f.staleSplit === 'string' ? f.staleSplit : '-',
           'stale > 10 s': `${n('staleBeyond10s')} (${share(n('staleBeyond10s'), n('judged'))})`,
           'stale > 60 s': `${n('staleBeyond60s')} (${share(n('staleBeyond60s'), n('judged'))})`,
         },
@@ -190,7 +212,15 @@ export const goldenWeek: Story = {
     });
     notes.unshift(
       `lag p99 = the promo lag p99 (origin -> broadcast) of ours' worker in this run: ${lagShown}`,
+      `where the event was when each read stale beyond ${W} ms began (src/scenarios/stale-read-split.ts): emulator = not yet in the SQS queue (publish), in it but not handed to a receive (queue), or handed out with LocalStack's answer not yet back (answer); fleet = in the worker or broadcast but not yet dropped by that reader's L1; read side = that L1 had dropped it and the read was still stale`,
     );
+    for (const d of o.designs) {
+      const f = figures[d.name];
+      if (typeof f?.staleNotApplied === 'number' && f.staleNotApplied > 0)
+        notes.push(
+          `${d.name}: ${f.staleNotApplied} stale reads were of events the worker had not applied by the end of the reads; the queues then held ${f.queueDepthAtEnd ?? 'unknown'} messages`,
+        );
+    }
     const verdicts: Verdict[] = [];
     const ours = figures.ours;
     if (ours !== undefined)
