@@ -24,7 +24,7 @@ import {
   startToxiproxy,
   type Toxic,
   type ToxicStream,
-} from '../../scripts/lib/toxiproxy-client.ts';
+} from '../../src/local/toxiproxy-client.ts';
 import { startDelayProxy } from './delay-proxy.ts';
 import { measureRoundTrip, roundTripText } from './round-trip.ts';
 import { loadAverage } from './stats.ts';

@@ -2,7 +2,7 @@
 # Toxiproxy, the fault- and latency-injecting TCP proxy (github.com/Shopify/toxiproxy), built
 # once per machine from the Go module proxy into the machine cache ($CACHE_HOME, never the
 # repo), and started on demand. Used by the worker bench's round-trip baseline and by chaos
-# drills through its HTTP API (src/chaos/toxiproxy-client.ts drives it).
+# drills through its HTTP API (src/local/toxiproxy-client.ts drives it).
 #
 #   bash scripts/lib/toxiproxy.sh install        # prints the server binary's path
 #   bash scripts/lib/toxiproxy.sh start PORT     # API on 127.0.0.1:PORT; prints the pid

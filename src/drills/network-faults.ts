@@ -5,11 +5,12 @@
  * still reach the service directly.
  *
  * The port is `NetworkPath`; the adapter is Toxiproxy (github.com/Shopify/toxiproxy, built
- * once per machine by scripts/lib/toxiproxy.sh from the Go module proxy). The drill starts its
- * own Toxiproxy server on a free port and stops it by its pid, so it never touches another
- * helper's proxies.
+ * once per machine by scripts/lib/toxiproxy.sh from the Go module proxy), driven through the
+ * project's one client of its API, src/local/toxiproxy-client.ts. The drill starts its own
+ * Toxiproxy server on a free port and stops it by its pid, so it never touches another run's
+ * proxies.
  *
- *   const proxies = await startToxiproxy();
+ *   const proxies = await startNetworkFaults();
  *   const path = await proxies.path('redis', { host: '127.0.0.1', port: 6380 });
  *   path.listen                         // give this address to the clients
  *   await path.cut(); await path.restore();
@@ -17,11 +18,8 @@
  *   await path.stall(); await path.unstall();   // bytes held, connections kept (a loss burst)
  *   await proxies.stop();
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import type { HostPort } from '../local/endpoint-proxy.ts';
-import { freePort } from '../local/free-port.ts';
+import { latency, startToxiproxy, timeout, type ToxicStream } from '../local/toxiproxy-client.ts';
 
 /** One faultable path between clients and a service. */
 export interface NetworkPath {
@@ -48,101 +46,45 @@ export interface NetworkFaults {
   stop(): Promise<void>;
 }
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/lib/toxiproxy.sh', import.meta.url));
-const HOST = '127.0.0.1';
-
-/** Path of the Toxiproxy server binary (built on first use). */
-export function toxiproxyBinary(): string {
-  return execFileSync('bash', [SCRIPT, 'install'], { encoding: 'utf8' }).trim().split('\n').at(-1) ?? '';
-}
+const STREAMS: readonly ToxicStream[] = ['upstream', 'downstream'];
 
 /** Starts a private Toxiproxy server and returns its paths' factory. */
-export async function startToxiproxy(): Promise<NetworkFaults> {
-  const apiPort = await freePort();
-  const child: ChildProcess = spawn(toxiproxyBinary(), ['-host', HOST, '-port', String(apiPort)], {
-    stdio: 'ignore',
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const api = `http://${HOST}:${apiPort}`;
-  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(`${api}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`toxiproxy ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
-    return text === '' ? undefined : (JSON.parse(text) as unknown);
-  };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`toxiproxy exited with ${child.exitCode} at start-up`);
-    try {
-      await call('GET', '/version');
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error('toxiproxy did not answer within 10 s', { cause: err });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  const toxics = new Map<string, Set<string>>();
-  async function addToxic(proxy: string, toxic: Record<string, unknown>): Promise<void> {
-    await call('POST', `/proxies/${proxy}/toxics`, toxic);
-    toxics.get(proxy)?.add(String(toxic.name));
-  }
-  async function removeToxic(proxy: string, name: string): Promise<void> {
-    const set = toxics.get(proxy);
-    if (!set?.has(name)) return;
-    set.delete(name);
-    await call('DELETE', `/proxies/${proxy}/toxics/${name}`);
-  }
-
-  let stopping: Promise<void> | undefined;
+export async function startNetworkFaults(): Promise<NetworkFaults> {
+  const server = await startToxiproxy();
   return {
     async path(name, upstream) {
-      await call('DELETE', `/proxies/${name}`).catch(() => undefined);
-      const port = await freePort();
-      await call('POST', '/proxies', {
-        name,
-        listen: `${HOST}:${port}`,
-        upstream: `${upstream.host}:${upstream.port}`,
-        enabled: true,
-      });
-      toxics.set(name, new Set());
-      const both = async (kind: string, type: string, attributes: Record<string, number>) => {
-        for (const stream of ['upstream', 'downstream'])
-          await addToxic(name, { name: `${kind}-${stream}`, type, stream, toxicity: 1, attributes });
+      const proxy = await server.createProxy(name, upstream);
+      const toxics = new Set<string>();
+      const both = async (
+        make: (stream: ToxicStream) => { name: string } & Parameters<typeof server.addToxic>[1],
+      ) => {
+        for (const stream of STREAMS) {
+          const t = make(stream);
+          await server.addToxic(name, t);
+          toxics.add(t.name);
+        }
       };
-      const removeBoth = async (kind: string) => {
-        for (const stream of ['upstream', 'downstream']) await removeToxic(name, `${kind}-${stream}`);
+      const remove = async (toxicName: string) => {
+        if (!toxics.delete(toxicName)) return;
+        await server.removeToxic(name, toxicName);
       };
       return {
         name,
-        listen: { host: HOST, port },
+        listen: proxy.listen,
         upstream,
-        cut: async () => void (await call('POST', `/proxies/${name}`, { enabled: false })),
-        restore: async () => void (await call('POST', `/proxies/${name}`, { enabled: true })),
-        slow: ({ latencyMs, jitterMs }) =>
-          both('latency', 'latency', { latency: latencyMs, jitter: jitterMs }),
+        cut: () => server.setEnabled(name, false),
+        restore: () => server.setEnabled(name, true),
+        slow: ({ latencyMs, jitterMs }) => both((stream) => latency({ latencyMs, jitterMs, stream })),
         // timeout 0: data is held until the toxic goes; the connection is not closed.
-        stall: () => both('stall', 'timeout', { timeout: 0 }),
-        unstall: () => removeBoth('stall'),
+        stall: () => both((stream) => ({ ...timeout({ timeoutMs: 0, stream }), name: `stall-${stream}` })),
+        unstall: async () => {
+          for (const stream of STREAMS) await remove(`stall-${stream}`);
+        },
         async clear() {
-          for (const t of [...(toxics.get(name) ?? [])]) await removeToxic(name, t);
+          for (const t of [...toxics]) await remove(t);
         },
       };
     },
-    stop() {
-      stopping ??= (async () => {
-        process.off('exit', killOnExit);
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const gone = once(child, 'exit');
-        child.kill('SIGTERM');
-        await gone;
-      })();
-      return stopping;
-    },
+    stop: () => server.stop(),
   };
 }

@@ -16,7 +16,7 @@ import type { SentinelProfile } from '../local/private-sentinel-group.ts';
 import { readerL1Flushes, type DrillSize, type DrillSpec } from './drill-catalogue.ts';
 import { percentile, slope, summarise, type FaultWindow, type Summary } from './drill-summary.ts';
 import { startWorld, type World } from './drill-world.ts';
-import { startToxiproxy, type NetworkFaults } from './network-faults.ts';
+import { startNetworkFaults, type NetworkFaults } from './network-faults.ts';
 import { staleReads } from './stale-reads.ts';
 
 /** The task's memory limit in the stack (infra) and the soak's bound on a worker's RSS. */
@@ -128,7 +128,7 @@ export async function runDrill(
   let faults: NetworkFaults | undefined;
   const results: RepetitionResult[] = [];
   try {
-    if (drill.needs?.redisFaults || drill.needs?.localstackFaults) faults = await startToxiproxy();
+    if (drill.needs?.redisFaults || drill.needs?.localstackFaults) faults = await startNetworkFaults();
     for (let rep = 1; rep <= repeat; rep++) {
       const r = await runRepetition(drill, profile, rep, messaging, faults, o);
       results.push(r);

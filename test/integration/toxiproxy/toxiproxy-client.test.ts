@@ -11,7 +11,7 @@ import {
   timeout,
   type Proxy,
   type ToxiproxyServer,
-} from '../../../scripts/lib/toxiproxy-client.ts';
+} from '../../../src/local/toxiproxy-client.ts';
 
 let echo: Server;
 let echoPort: number;

@@ -2,10 +2,9 @@
  * A small client of Toxiproxy's HTTP API (github.com/Shopify/toxiproxy, v2), and a private
  * server for one run: `startToxiproxy()` starts `toxiproxy-server` (built once per machine by
  * scripts/lib/toxiproxy.sh) on a free loopback port and `stop()` ends that process, by its
- * pid, and nothing else. Used by bench/worker/rtt-calibrate.ts (which shows why the worker
- * bench injects its round trip with bench/worker/delay-proxy.py instead). The chaos drills
- * drive Toxiproxy through their own port, src/drills/network-faults.ts (a second, smaller
- * client of the same API: to be merged).
+ * pid, and nothing else. Used by the chaos drills' network faults (src/drills/network-faults.ts,
+ * the port they fault a path through) and by bench/worker/rtt-calibrate.ts (which shows why the
+ * worker bench injects its round trip with bench/worker/delay-proxy.py instead).
  *
  *   const toxi = await startToxiproxy();
  *   const redis = await toxi.createProxy('redis', { host: '127.0.0.1', port: 6380 });
@@ -27,13 +26,11 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { HostPort } from './endpoint-proxy.ts';
+import { freePort } from './free-port.ts';
 
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
+export type { HostPort };
 
 export type ToxicStream = 'upstream' | 'downstream';
 
@@ -188,7 +185,7 @@ export interface ToxiproxyServer extends ToxiproxyClient {
   stop(): Promise<void>;
 }
 
-const SCRIPT = fileURLToPath(new URL('./toxiproxy.sh', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../scripts/lib/toxiproxy.sh', import.meta.url));
 
 /** The server binary's path; builds it on first use (scripts/lib/toxiproxy.sh install). */
 export function toxiproxyBinary(): string {
@@ -232,17 +229,5 @@ export async function startToxiproxy(): Promise<ToxiproxyServer> {
       })();
       return stopping;
     },
-  });
-}
-
-/** A free TCP port on loopback. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
   });
 }
