@@ -7,7 +7,11 @@ import { defineConfig } from 'vitest/config';
 //  2. integration: adapters against real Redis and LocalStack, in parallel (each test owns
 //     its keys and queues).
 //  3. e2e: scenarios through SNS, SQS and Redis with real worker processes, one file at a
-//     time, after everything else: some stop Redis or fail the primary over.
+//     time, after everything else: some stop Redis or fail the primary over. The two longest
+//     files (e2e-long), which touch only private Redis and queues, run one at a time beside them.
+/** Long e2e files on private infrastructure only (their own Sentinel groups and queues). */
+const E2E_LONG = ['test/e2e/drill-all.test.ts', 'test/e2e/worker-replica-degraded.test.ts'];
+
 export default defineConfig({
   test: {
     globalSetup: ['test/setup/global-setup.ts'],
@@ -34,6 +38,20 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: E2E_LONG,
+          fileParallelism: false,
+          testTimeout: 180_000,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        // The two longest e2e files, one at a time beside the e2e project (same group order):
+        // each runs on its own Sentinel group and messaging topology, so nothing the e2e files
+        // do to the shared stack (a failover, Redis down) reaches them.
+        extends: true,
+        test: {
+          name: 'e2e-long',
+          include: E2E_LONG,
           fileParallelism: false,
           testTimeout: 180_000,
           sequence: { groupOrder: 2 },

@@ -36,7 +36,7 @@ describe('chaos drills, short size', () => {
   afterAll(async () => {
     await deletePrivateMessaging(stack(), messaging);
     writeRun(OUT, {
-      command: 'vitest run --project e2e test/e2e/drill-all.test.ts',
+      command: 'vitest run --project e2e-long test/e2e/drill-all.test.ts',
       machine: '',
       startedAt: new Date(all[0]?.startedAt ?? Date.now()).toISOString(),
       finishedAt: new Date().toISOString(),
