@@ -5,6 +5,7 @@
  *
  *   npm run drill -- <name>[,<name>...]|all [--repeat N] [--profile fast|elasticache] [--size full|short]
  *                    [--events-per-s 20] [--reads-per-s 100] [--origin-budget 200] [--out dir]
+ *                    [--worker-log-level debug|info|warn]
  *
  * Prints a row per repetition and a total per drill; writes drills.json, drills.txt and
  * drills.html (charts: lag, origin load, stale reads over time, the fault marked) under
@@ -58,6 +59,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       "Sentinel's detection time for every drill (default: the profile's)",
       num(100),
     )
+    .addOption(
+      new Option('--worker-log-level <level>', "the workers' log level (debug: per event and attempt)")
+        .choices(['debug', 'info', 'warn'])
+        .default('info'),
+    )
     .option('--out <dir>', 'output directory (default test-results/drills/<time>)')
     .option('--env-file <file>', 'local stack description', '.local/env.json')
     .parse(argv);
@@ -75,6 +81,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     out?: string;
     envFile: string;
     downAfterMs?: number;
+    workerLogLevel: string;
   }>();
   const selected = name === 'all' ? DRILLS : name.split(',').map((n) => drillByName(n.trim()));
   if (selected.some((d) => d === undefined))
@@ -118,6 +125,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       users: 2_000,
       outDir,
       ...(o.downAfterMs === undefined ? {} : { downAfterMs: o.downAfterMs }),
+      workerEnv: { WORKER_LOG_LEVEL: o.workerLogLevel },
       log: (line) => process.stderr.write(`${line}\n`),
       onRepetition: (r) => {
         all.push(r);

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { percentile } from './drill-summary.ts';
+import { percentile, RECOVERY_AFTER_REACHABLE_MS } from './drill-summary.ts';
 import type { RepetitionResult } from './run-drills.ts';
 
 export interface DrillTotal {
@@ -31,9 +31,18 @@ export interface DrillTotal {
   readonly recoveryP50Ms: number | null;
   readonly recoveryMaxMs: number | null;
   readonly recoveryAfterReachableMaxMs: number | null;
+  readonly recoveryAfterReachableP50Ms?: number | null;
+  /** Repetitions that recovered within RECOVERY_AFTER_REACHABLE_MS of the new primary being reachable. */
+  readonly recoveryAfterReachableWithinTarget?: number;
+  /** The same three with each event's lag counted from its SQS enqueue (the fleet's share). */
+  readonly recoveryAfterReachableFleetP50Ms?: number | null;
+  readonly recoveryAfterReachableFleetMaxMs?: number | null;
+  readonly recoveryAfterReachableFleetWithinTarget?: number;
   readonly rssMaxMiB: number | null;
 }
 
+const numbers = (xs: readonly (number | null | undefined)[]) =>
+  xs.filter((x): x is number => typeof x === 'number');
 const sum = (xs: readonly (number | null | undefined)[]) => xs.reduce<number>((a, b) => a + (b ?? 0), 0);
 const maxOf = (xs: readonly (number | null | undefined)[]) => {
   const v = xs.filter((x): x is number => typeof x === 'number');
@@ -47,6 +56,8 @@ export function totals(results: readonly RepetitionResult[]): DrillTotal[] {
   return [...groups.values()].map((rs) => {
     const s = rs.map((r) => r.summary);
     const recoveries = s.map((x) => x?.recoveryMs).filter((x): x is number => typeof x === 'number');
+    const afterReachable = numbers(s.map((x) => x?.recoveryAfterReachableMs));
+    const fleet = numbers(s.map((x) => x?.recoveryAfterReachableFleetMs));
     return {
       drill: rs[0]?.drill ?? '',
       profile: rs[0]?.profile ?? '',
@@ -70,6 +81,12 @@ export function totals(results: readonly RepetitionResult[]): DrillTotal[] {
       recoveryP50Ms: percentile(recoveries, 50),
       recoveryMaxMs: recoveries.length === rs.length ? maxOf(recoveries) : null,
       recoveryAfterReachableMaxMs: maxOf(s.map((x) => x?.recoveryAfterReachableMs)),
+      recoveryAfterReachableP50Ms: percentile(afterReachable, 50),
+      recoveryAfterReachableWithinTarget: afterReachable.filter((ms) => ms <= RECOVERY_AFTER_REACHABLE_MS)
+        .length,
+      recoveryAfterReachableFleetP50Ms: percentile(fleet, 50),
+      recoveryAfterReachableFleetMaxMs: maxOf(fleet),
+      recoveryAfterReachableFleetWithinTarget: fleet.filter((ms) => ms <= RECOVERY_AFTER_REACHABLE_MS).length,
       rssMaxMiB: maxOf(rs.map((r) => r.rss.maxMiB)),
     };
   });
@@ -114,8 +131,27 @@ export function repetitionRow(r: RepetitionResult): string[] {
     `${r.originPeakPerS ?? '-'} / ${r.originBudgetPerS}`,
     msOr(s?.lagP99DuringFaultMs),
     secs(s?.recoveryMs),
-    secs(s?.recoveryAfterReachableMs),
+    afterReachableCell(s),
   ];
+}
+
+/** A repetition's recovery after reachable, with the fleet's share and the delivery lag when known. */
+function afterReachableCell(s: RepetitionResult['summary']): string {
+  const own = s?.recoveryAfterReachableFleetMs;
+  if (typeof own !== 'number') return secs(s?.recoveryAfterReachableMs);
+  return `${secs(s?.recoveryAfterReachableMs)} (fleet ${secs(own)}; delivery p99 ${secs(s?.deliveryLagP99InFaultMs)})`;
+}
+
+/** p50, max and the count within the target, over the repetitions that have the figure. */
+function afterReachableTotal(t: DrillTotal): string {
+  const target = `<= ${RECOVERY_AFTER_REACHABLE_MS / 1000} s`;
+  if (t.recoveryAfterReachableMaxMs === null) return '-';
+  const drill =
+    t.recoveryAfterReachableP50Ms === undefined
+      ? secs(t.recoveryAfterReachableMaxMs)
+      : `p50 ${secs(t.recoveryAfterReachableP50Ms)}, max ${secs(t.recoveryAfterReachableMaxMs)}, ${t.recoveryAfterReachableWithinTarget ?? 0}/${t.repetitions} ${target}`;
+  if (typeof t.recoveryAfterReachableFleetMaxMs !== 'number') return drill;
+  return `${drill}; fleet p50 ${secs(t.recoveryAfterReachableFleetP50Ms)}, max ${secs(t.recoveryAfterReachableFleetMaxMs)}, ${t.recoveryAfterReachableFleetWithinTarget ?? 0}/${t.repetitions} ${target}`;
 }
 
 export function totalRow(t: DrillTotal): string[] {
@@ -134,7 +170,7 @@ export function totalRow(t: DrillTotal): string[] {
     `${t.originPeakPerS ?? '-'} / ${t.originBudgetPerS}`,
     msOr(t.lagP99DuringFaultMaxMs),
     t.recoveryP50Ms === null ? '-' : `p50 ${secs(t.recoveryP50Ms)}, max ${secs(t.recoveryMaxMs)}`,
-    secs(t.recoveryAfterReachableMaxMs),
+    afterReachableTotal(t),
   ];
 }
 

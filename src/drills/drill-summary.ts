@@ -11,12 +11,19 @@
  *   events from the fault on) and (the moment the fleet was ready again with every expected
  *   worker); an event never applied means never recovered;
  * - lag p99 during the fault: events whose origin time is within [injected, max(healed, recovered)];
+ * - the fleet's share (when the SQS enqueue time of each event is known, from the workers'
+ *   debug log): the same recovery with each event's lag counted from max(origin time, SQS
+ *   enqueue), so a slow emulator (LocalStack's SNS -> SQS delivery, tens of ms in AWS, up to
+ *   60 s here when another run loads it) is reported as delivery lag, not as the fleet's;
  * - stale reads: reads stale beyond the lag window (stale-reads.ts); those inside a drill's
  *   own allowed window (the delayed queue's, the split's) are counted apart.
  */
 import type { ReadFamily } from '../client/cache-client.ts';
 import type { PublishedEvent } from './event-load.ts';
 import type { StaleRead } from './stale-reads.ts';
+
+/** Recovery after a primary loss, from the new primary being reachable (fast profile), ms. */
+export const RECOVERY_AFTER_REACHABLE_MS = 5_000;
 
 /** Lag p99 SLOs of the dev environment (docs/deploy.md), per family, ms. */
 export const LAG_SLO_MS: Readonly<Record<ReadFamily, number>> = Object.freeze({
@@ -52,6 +59,8 @@ export interface SummaryInput {
   readonly readsChecked: number;
   /** Messages still in the event queues (visible + in flight) when the drill gave up waiting. */
   readonly stillQueued?: number;
+  /** SQS enqueue time (SentTimestamp) per event id, when the workers logged it. */
+  readonly deliveredAt?: ReadonlyMap<string, number>;
   readonly slo?: Readonly<Record<ReadFamily, number>>;
 }
 
@@ -72,6 +81,10 @@ export interface Summary {
   readonly recoveryMs: number | null;
   /** From the new primary being reachable to recovery (primary-kill drills). */
   readonly recoveryAfterReachableMs: number | null;
+  /** The same, each event's lag counted from its SQS enqueue: the fleet's share (null: unknown). */
+  readonly recoveryAfterReachableFleetMs?: number | null;
+  /** Origin time -> SQS enqueue, p99 over the events of the fault window (null: unknown). */
+  readonly deliveryLagP99InFaultMs?: number | null;
   readonly fleetReadyAt: number;
   readonly readsChecked: number;
   readonly staleReads: number;
@@ -99,8 +112,10 @@ export function summarise(input: SummaryInput): Summary {
   const { fault } = input;
   const lostIds: string[] = [];
   let lastOverSlo = fault.injectedAt;
+  let lastOverSloFleet = fault.injectedAt;
   let lagMax: number | null = null;
-  const lags: { origin: number; lag: number }[] = [];
+  const lags: { origin: number; lag: number; delivery: number | null }[] = [];
+  const delivered = input.deliveredAt;
   for (const e of input.events) {
     const at = input.appliedAt.get(e.eventId);
     if (at === undefined) {
@@ -108,16 +123,26 @@ export function summarise(input: SummaryInput): Summary {
       continue;
     }
     const lag = Math.max(0, at - e.occurredAtMs);
-    lags.push({ origin: e.occurredAtMs, lag });
+    const sentAt = delivered?.get(e.eventId);
+    lags.push({
+      origin: e.occurredAtMs,
+      lag,
+      delivery: sentAt === undefined ? null : sentAt - e.occurredAtMs,
+    });
     lagMax = Math.max(lagMax ?? 0, lag);
-    if (lag > slo[e.family] && at > lastOverSlo && e.occurredAtMs >= fault.injectedAt - 30_000)
-      lastOverSlo = at;
+    if (e.occurredAtMs < fault.injectedAt - 30_000) continue;
+    if (lag > slo[e.family] && at > lastOverSlo) lastOverSlo = at;
+    const fleetLag = Math.max(0, at - Math.max(e.occurredAtMs, sentAt ?? e.occurredAtMs));
+    if (fleetLag > slo[e.family] && at > lastOverSloFleet) lastOverSloFleet = at;
   }
   const readyAt = fleetReadyAt(input.fleet, input.expectedWorkers, fault.injectedAt);
   const recovered = lostIds.length === 0 && Number.isFinite(readyAt);
   const recoveredAt = Math.max(lastOverSlo, readyAt);
   const windowEnd = Math.max(fault.healedAt, recovered ? recoveredAt : fault.healedAt);
-  const during = lags.filter((l) => l.origin >= fault.injectedAt && l.origin <= windowEnd).map((l) => l.lag);
+  const inFault = lags.filter((l) => l.origin >= fault.injectedAt && l.origin <= windowEnd);
+  const during = inFault.map((l) => l.lag);
+  const deliveries = inFault.map((l) => l.delivery).filter((d): d is number => d !== null);
+  const fleetRecoveredAt = Math.max(lastOverSloFleet, readyAt);
   const allowed = fault.allowStale;
   const outside = input.stale.filter((s) => !allowed || s.t < allowed.from || s.t > allowed.to).length;
   const stuck = Math.min(lostIds.length, Math.max(0, input.stillQueued ?? 0));
@@ -134,6 +159,11 @@ export function summarise(input: SummaryInput): Summary {
     recoveryMs: recovered ? recoveredAt - fault.injectedAt : null,
     recoveryAfterReachableMs:
       recovered && fault.reachableAt !== undefined ? Math.max(0, recoveredAt - fault.reachableAt) : null,
+    recoveryAfterReachableFleetMs:
+      recovered && fault.reachableAt !== undefined && delivered !== undefined
+        ? Math.max(0, fleetRecoveredAt - fault.reachableAt)
+        : null,
+    deliveryLagP99InFaultMs: delivered === undefined ? null : percentile(deliveries, 99),
     fleetReadyAt: readyAt,
     readsChecked: input.readsChecked,
     staleReads: input.stale.length,

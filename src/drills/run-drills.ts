@@ -4,7 +4,7 @@
  * repetition a fresh world (drill-world.ts): warm-up under load, the fault, the load through
  * recovery, the drain, the checks. Each repetition yields its figures and its verdict.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import {
@@ -14,7 +14,14 @@ import {
 import type { LocalStackDescription } from '../local/env-file.ts';
 import type { SentinelProfile } from '../local/private-sentinel-group.ts';
 import { readerL1Flushes, type DrillSize, type DrillSpec } from './drill-catalogue.ts';
-import { percentile, slope, summarise, type FaultWindow, type Summary } from './drill-summary.ts';
+import {
+  percentile,
+  RECOVERY_AFTER_REACHABLE_MS,
+  slope,
+  summarise,
+  type FaultWindow,
+  type Summary,
+} from './drill-summary.ts';
 import { startWorld, type World } from './drill-world.ts';
 import { startNetworkFaults, type NetworkFaults } from './network-faults.ts';
 import { staleReads } from './stale-reads.ts';
@@ -28,8 +35,7 @@ const SOAK_WARMUP_SHARE = 1 / 6;
 export const RSS_FLAT_MIB_PER_MIN = 1;
 /** Stale reads beyond the lag window, outside a drill's own window: the auditor's 6-nines goal. */
 export const STALE_GOAL = 1e-6;
-/** Recovery after a primary loss, from the new primary being reachable (fast profile), ms. */
-export const RECOVERY_AFTER_REACHABLE_MS = 5_000;
+export { RECOVERY_AFTER_REACHABLE_MS } from './drill-summary.ts';
 
 export interface RunOptions {
   readonly stack: LocalStackDescription;
@@ -49,6 +55,8 @@ export interface RunOptions {
   readonly messaging?: DeployedMessaging;
   /** Sentinel's down-after for every drill (default: each drill's and profile's own). */
   readonly downAfterMs?: number;
+  /** Extra worker variables (the CLI's --worker-log-level sets WORKER_LOG_LEVEL). */
+  readonly workerEnv?: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
   /** Called after each repetition (the CLI prints its row). */
   readonly onRepetition?: (r: RepetitionResult) => void;
@@ -104,6 +112,32 @@ const DRAIN_DEADLINE_MS = 90_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/**
+ * SQS enqueue time (SentTimestamp) of each event, from the workers' debug log ("invalidation
+ * applied", --worker-log-level debug); undefined when no worker logged one (info level).
+ */
+export function deliveredAtFromWorkerLogs(logDir: string): Map<string, number> | undefined {
+  const out = new Map<string, number>();
+  let files: string[];
+  try {
+    files = readdirSync(logDir).filter((f) => /^worker-\d+\.log$/.test(f));
+  } catch {
+    return undefined;
+  }
+  for (const file of files)
+    for (const line of readFileSync(join(logDir, file), 'utf8').split('\n')) {
+      if (!line.includes('"invalidation applied"')) continue;
+      try {
+        const entry = JSON.parse(line) as { eventId?: unknown; sqsSentAtMs?: unknown };
+        if (typeof entry.eventId === 'string' && typeof entry.sqsSentAtMs === 'number')
+          if (!out.has(entry.eventId)) out.set(entry.eventId, entry.sqsSentAtMs);
+      } catch {
+        // A line cut by the worker's exit: skipped.
+      }
+    }
+  return out.size > 0 ? out : undefined;
+}
 
 /** The (drill, profile) pairs a run covers. */
 export function plan(drills: readonly DrillSpec[], profile: SentinelProfile | undefined) {
@@ -207,6 +241,7 @@ async function runRepetition(
       ...(drill.needs?.redisFaults && faults ? { redisFaults: faults } : {}),
       ...(drill.needs?.localstackFaults && faults ? { localstackFaults: faults } : {}),
       traceDir: join(dir, 'reads'),
+      ...(o.workerEnv === undefined ? {} : { workerEnv: { ...o.workerEnv } }),
       seed: startedAt % 100_000,
       catalogSize: o.catalogSize,
       users: o.users,
@@ -263,7 +298,9 @@ async function runRepetition(
     const rest = await w.atRest();
     const dlq = await w.drainDeadLetters();
     const staleReport = staleReads(reads, await w.originHistory(), { lagWindowMs: o.lagWindowMs });
+    const deliveredAt = deliveredAtFromWorkerLogs(join(dir, 'reads'));
     const summary = summarise({
+      ...(deliveredAt === undefined ? {} : { deliveredAt }),
       events: w.load.published,
       appliedAt: w.tap.appliedAt,
       fault,
@@ -273,6 +310,23 @@ async function runRepetition(
       readsChecked: staleReport.checked,
       stillQueued,
     });
+
+    // Per event, for the timeline of a fault (where the seconds went): origin time, family and
+    // the Redis time of the first broadcast that named it (null: never applied).
+    writeFileSync(
+      join(dir, 'events.jsonl'),
+      w.load.published
+        .map((e) =>
+          JSON.stringify({
+            eventId: e.eventId,
+            family: e.family,
+            occurredAtMs: e.occurredAtMs,
+            sqsSentAtMs: deliveredAt?.get(e.eventId) ?? null,
+            appliedAtMs: w.tap.appliedAt.get(e.eventId) ?? null,
+          }),
+        )
+        .join('\n') + '\n',
+    );
 
     const rssPoints = w.timeline
       .filter((p) => p.rssMiB.length > 0)

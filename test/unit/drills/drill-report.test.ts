@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, renderHtml, repetitionRow, totals } from '../../../src/drills/drill-report.ts';
+import {
+  formatTable,
+  renderHtml,
+  repetitionRow,
+  totalRow,
+  totals,
+} from '../../../src/drills/drill-report.ts';
 import type { RepetitionResult } from '../../../src/drills/run-drills.ts';
 
 const rep = (
@@ -72,6 +78,40 @@ describe('drill report', () => {
       recoveryP50Ms: 12_000,
       recoveryMaxMs: 13_000,
     });
+  });
+
+  it('totals the recovery after reachable: p50, max, how many within 5 s, and the fleet share beside', () => {
+    const reps = [
+      rep(1, {
+        recoveryAfterReachableMs: 3_000,
+        recoveryAfterReachableFleetMs: 1_000,
+        deliveryLagP99InFaultMs: 50,
+      }),
+      rep(2, {
+        recoveryAfterReachableMs: 9_000,
+        recoveryAfterReachableFleetMs: 2_000,
+        deliveryLagP99InFaultMs: 7_000,
+      }),
+      rep(3, {
+        recoveryAfterReachableMs: 4_000,
+        recoveryAfterReachableFleetMs: 6_000,
+        deliveryLagP99InFaultMs: 60,
+      }),
+    ];
+
+    const [t] = totals(reps);
+    const cells = totalRow(t!);
+
+    expect(t).toMatchObject({
+      recoveryAfterReachableP50Ms: 4_000,
+      recoveryAfterReachableMaxMs: 9_000,
+      recoveryAfterReachableWithinTarget: 2,
+      recoveryAfterReachableFleetP50Ms: 2_000,
+      recoveryAfterReachableFleetMaxMs: 6_000,
+      recoveryAfterReachableFleetWithinTarget: 2,
+    });
+    expect(cells.at(-1)).toBe('p50 4.0 s, max 9.0 s, 2/3 <= 5 s; fleet p50 2.0 s, max 6.0 s, 2/3 <= 5 s');
+    expect(repetitionRow(reps[1]!).at(-1)).toBe('9.0 s (fleet 2.0 s; delivery p99 7.0 s)');
   });
 
   it('prints a row per repetition with its failures, and the same table as Markdown', () => {

@@ -135,6 +135,60 @@ describe('summarise', () => {
     expect(s.recoveryAfterReachableMs).toBe(3_000);
   });
 
+  it("splits the emulator's delivery from the fleet's own recovery when SQS enqueue times are known", () => {
+    // Prepare: b and c reached SQS 5 s after their origin time (a loaded LocalStack), and the
+    // fleet applied each 100 ms after it could receive it.
+    const appliedAt = new Map([
+      ['a', T0 + 50],
+      ['b', T0 + 6_100],
+      ['c', T0 + 7_100],
+    ]);
+    const deliveredAt = new Map([
+      ['a', T0 + 10],
+      ['b', T0 + 6_000],
+      ['c', T0 + 7_000],
+    ]);
+    const fault = { injectedAt: T0 + 500, healedAt: T0 + 1_000, reachableAt: T0 + 1_000 };
+
+    // Act
+    const s = summarise(input({ appliedAt, deliveredAt, fault }));
+
+    // Assess: the drill's figure holds the delivery; the fleet's excludes it.
+    expect(s.recoveryAfterReachableMs).toBe(6_100);
+    expect(s.recoveryAfterReachableFleetMs).toBe(0);
+    expect(s.deliveryLagP99InFaultMs).toBe(5_000);
+  });
+
+  it("counts the fleet's own lag from the origin time when SQS had the message at once", () => {
+    const appliedAt = new Map([
+      ['a', T0 + 50],
+      ['b', T0 + 6_000],
+      ['c', T0 + 6_000],
+    ]);
+    const deliveredAt = new Map([
+      ['a', T0 + 10],
+      ['b', T0 + 1_010],
+      ['c', T0 + 2_010],
+    ]);
+    const s = summarise(
+      input({
+        appliedAt,
+        deliveredAt,
+        fault: { injectedAt: T0 + 500, healedAt: T0 + 3_000, reachableAt: T0 + 3_000 },
+      }),
+    );
+    expect(s.recoveryAfterReachableFleetMs).toBe(3_000);
+    expect(s.deliveryLagP99InFaultMs).toBe(10);
+  });
+
+  it('leaves the split out without enqueue times', () => {
+    const s = summarise(
+      input({ fault: { injectedAt: T0 + 500, healedAt: T0 + 500, reachableAt: T0 + 500 } }),
+    );
+    expect(s.recoveryAfterReachableFleetMs).toBeNull();
+    expect(s.deliveryLagP99InFaultMs).toBeNull();
+  });
+
   it("counts stale reads inside the drill's own window apart from the others", () => {
     const s = summarise(
       input({
