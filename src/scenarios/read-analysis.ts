@@ -39,6 +39,16 @@ export async function analyzeReads(env: DesignEnv, lagWindowMs: number): Promise
   return { reads, history, bad, staleness: checkReadStaleness(reads, history, { lagWindowMs }) };
 }
 
+/** What each reader's L1 heard (its `reader-<n>.l1.ndjson`), by reader process index. */
+export function readL1Heard(env: DesignEnv): Map<number, L1Heard[]> {
+  const heard = new Map<number, L1Heard[]>();
+  for (const f of readdirSync(env.traceDir)) {
+    const m = /^reader-(\d+)\.l1\.ndjson$/.exec(f);
+    if (m !== null) heard.set(Number(m[1]), parseL1Heard(readFileSync(join(env.traceDir, f), 'utf8')));
+  }
+  return heard;
+}
+
 /**
  * Where the time went for every read of this run stale beyond `lagWindowMs`
  * (stale-read-split.ts): undefined for a design without the apply tap (no event-driven
@@ -52,11 +62,7 @@ export function staleReadSplit(
   if (env.tap === undefined || env.worker === undefined) return undefined;
   const all = checkReadStaleness(analysis.reads, analysis.history, { lagWindowMs, examples: Infinity });
   const stale: StaleRead[] = all.families.flatMap((f) => f.examples.map((e) => ({ ...e, family: f.family })));
-  const heard = new Map<number, L1Heard[]>();
-  for (const f of readdirSync(env.traceDir)) {
-    const m = /^reader-(\d+)\.l1\.ndjson$/.exec(f);
-    if (m !== null) heard.set(Number(m[1]), parseL1Heard(readFileSync(join(env.traceDir, f), 'utf8')));
-  }
+  const heard = readL1Heard(env);
   // The inputs that are not in the trace directory already, for a later look (--keep-traces).
   writeFileSync(
     join(env.traceDir, 'split-inputs.json'),

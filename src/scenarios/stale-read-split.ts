@@ -312,6 +312,24 @@ export function formatSplit(s: StaleSplit): string {
   );
 }
 
+/**
+ * When the last reader process's L1 dropped `eventId` (each process: its first broadcast
+ * naming it); undefined when a process never did (it flushed instead, or heard nothing).
+ */
+export function lastL1DropMs(
+  heard: ReadonlyMap<number, readonly L1Heard[]>,
+  eventId: string,
+): number | undefined {
+  if (heard.size === 0) return undefined;
+  let last = -Infinity;
+  for (const lines of heard.values()) {
+    const first = lines.find((h) => h.ids?.includes(eventId) === true);
+    if (first === undefined) return undefined;
+    last = Math.max(last, first.t);
+  }
+  return last;
+}
+
 /** Parses a reader's l1 events file (JSONL); bad lines are skipped. */
 export function parseL1Heard(text: string): L1Heard[] {
   const out: L1Heard[] = [];

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatSplit,
   hopDurations,
+  lastL1DropMs,
   parseL1Heard,
   splitStaleReads,
 } from '../../../src/scenarios/stale-read-split.ts';
@@ -257,5 +258,24 @@ describe('hopDurations and parseL1Heard', () => {
       { t: 1, ids: ['a', 'b'] },
       { t: 2, flush: 'gap' },
     ]);
+  });
+});
+
+describe('lastL1DropMs', () => {
+  it("is the last process's first drop of the event; unknown when one process never dropped it", () => {
+    const two = new Map<number, L1Heard[]>([
+      [
+        0,
+        [
+          { t: 5, ids: ['x'] },
+          { t: 9, ids: ['e'] },
+          { t: 20, ids: ['e'] },
+        ],
+      ],
+      [1, [{ t: 12, ids: ['y', 'e'] }]],
+    ]);
+    expect(lastL1DropMs(two, 'e')).toBe(12);
+    expect(lastL1DropMs(new Map([...two, [2, [{ t: 10, flush: 'gap' }]]]), 'e')).toBeUndefined();
+    expect(lastL1DropMs(new Map(), 'e')).toBeUndefined();
   });
 });
