@@ -2,7 +2,9 @@
  * QueuePollers on a private LocalStack queue, watched through SQSClient middleware: the
  * number of ReceiveMessage calls in flight never exceeds the configured pollers, however
  * often the Redis gate pauses and resumes during a long poll; and close() waits for a
- * batch in hand (its handler and its deletes) even when a heartbeat failed under it.
+ * batch in hand (its handler and its deletes) even when a heartbeat failed under it. A
+ * handled message tells when its ReceiveMessage returned (receiveAnsweredAtMs), after
+ * LocalStack first handed it out and before the handler began.
  */
 import {
   CreateQueueCommand,
@@ -13,7 +15,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QueuePollers, type QueuePollersOptions } from '../../../src/worker/queue-pollers.ts';
+import {
+  QueuePollers,
+  receiveAnsweredAtMs,
+  type QueuePollersOptions,
+} from '../../../src/worker/queue-pollers.ts';
 import { eventually, queueDepth, sqsClient } from '../../support/aws.ts';
 import { testPrefix } from '../../support/stack.ts';
 
@@ -137,6 +143,35 @@ describe('QueuePollers on LocalStack', () => {
     },
     20_000,
   );
+
+  it("tells when a message's ReceiveMessage returned, after LocalStack first handed it out", async () => {
+    // Prepare
+    const sqs = sqsClient();
+    const handled: { message: Message; handlerAt: number }[] = [];
+    const p = pollersOn(sqs, {
+      handleBatch: (messages) => {
+        const handlerAt = Date.now();
+        handled.push(...messages.map((message) => ({ message, handlerAt })));
+        return Promise.resolve(messages);
+      },
+    });
+    const sentAt = Date.now();
+    await admin.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'timeline' }));
+
+    // Act
+    p.start();
+    const got = await eventually(() => handled[0], { what: 'the message to be handled' });
+
+    // Assess: first handed out <= the answer in the worker <= the handler's start
+    const answeredAt = receiveAnsweredAtMs(got.message);
+    const firstReceivedAt = Number(got.message.Attributes?.ApproximateFirstReceiveTimestamp);
+    expect(Number.isFinite(firstReceivedAt)).toBe(true);
+    expect(firstReceivedAt).toBeGreaterThanOrEqual(sentAt - 1_000);
+    expect(answeredAt).toBeGreaterThanOrEqual(firstReceivedAt);
+    expect(answeredAt).toBeLessThanOrEqual(got.handlerAt);
+    // A message no QueuePollers received has no answer time.
+    expect(receiveAnsweredAtMs({ MessageId: 'other' })).toBeUndefined();
+  });
 
   it('close() waits for a batch in hand and its deletes although its heartbeat failed', async () => {
     // Prepare: every heartbeat (ChangeMessageVisibilityBatch) fails; deletes are counted.
