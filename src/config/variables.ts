@@ -162,13 +162,14 @@ export const VARIABLES = {
     schema: int(1, 32),
   },
   WORKER_VISIBILITY_TIMEOUT_S: {
-    description: 'SQS visibility timeout on receive, 1-43200',
-    default: '30',
+    description:
+      "SQS visibility timeout on receive, 1-43200; bounds how late a crashed worker's in-flight events are (decision 0021)",
+    default: '3',
     schema: int(1, SQS_MAX_VISIBILITY_TIMEOUT_S),
   },
   WORKER_HEARTBEAT_INTERVAL_S: {
     description: 'visibility extension interval while a batch runs; shorter than the visibility timeout',
-    default: '10',
+    default: '1',
     schema: int(1, SQS_MAX_VISIBILITY_TIMEOUT_S),
   },
   WORKER_WAIT_TIME_S: {

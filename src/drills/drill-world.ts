@@ -188,8 +188,6 @@ export async function startWorld(o: WorldOptions): Promise<World> {
         REDIS_KEY_NAMESPACE: namespace,
         WORKER_LOG_LEVEL: 'info',
         WORKER_WAIT_TIME_S: '1',
-        WORKER_VISIBILITY_TIMEOUT_S: '10',
-        WORKER_HEARTBEAT_INTERVAL_S: '3',
         REDIS_COMMAND_TIMEOUT_MS: '1000',
         ...redisAccessEnv(group.access.tuning),
         ...workerRedis,

@@ -7,10 +7,11 @@
  * Stale reads beyond the lag window and the recovery times are reported (the table is
  * printed), not asserted: at this size they are figures of the fault, not of a defect.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
+import { VARIABLES } from '../../src/config/variables.ts';
 import { DRILLS } from '../../src/drills/drill-catalogue.ts';
 import { formatTable, repetitionRow, writeRun } from '../../src/drills/drill-report.ts';
 import {
@@ -24,6 +25,17 @@ import { stack, testPrefix } from '../support/stack.ts';
 const OUT = join('test-results', 'drills', 'e2e');
 const ORIGIN_BUDGET_PER_S = 200;
 const all: RepetitionResult[] = [];
+
+/** Applied less SQS enqueue (ms) of every event of a repetition whose enqueue time the workers logged. */
+function fleetLagsMs(eventsFile: string): number[] {
+  return readFileSync(eventsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { sqsSentAtMs: number | null; appliedAtMs: number | null })
+    .flatMap((e) =>
+      e.sqsSentAtMs !== null && e.appliedAtMs !== null ? [e.appliedAtMs - e.sqsSentAtMs] : [],
+    );
+}
 
 describe('chaos drills, short size', () => {
   mkdirSync(OUT, { recursive: true });
@@ -65,6 +77,9 @@ describe('chaos drills, short size', () => {
         catalogSize: 10_000,
         users: 2_000,
         outDir: OUT,
+        // The SIGKILL drill's workers log each event's SQS enqueue time (debug), so its events'
+        // lag on the fleet's own time can be asserted below.
+        ...(drill.name === 'worker-sigkill' ? { workerEnv: { WORKER_LOG_LEVEL: 'debug' } } : {}),
         log: () => undefined,
       });
       if (!r) throw new Error('no repetition ran');
@@ -83,6 +98,20 @@ describe('chaos drills, short size', () => {
       expect(s?.recovered).toBe(true);
       expect(r.drained).toBe(true);
       expect(s?.readsChecked).toBeGreaterThan(100);
+      if (drill.name === 'worker-sigkill') {
+        // The victim's in-flight events come back after the receive visibility (3 s, extended
+        // every 1 s: decision 0021) and the survivor applies them: on the fleet's own time
+        // (applied less SQS enqueue, so a late emulator does not count) none is later than
+        // visibility + heartbeat + 1.5 s. With the former 10 s visibility they took 10.8-11 s.
+        const lags = fleetLagsMs(join(OUT, `${drill.name}-fast-${r.repetition}`, 'events.jsonl'));
+        expect(lags.length).toBeGreaterThan(50);
+        expect(Math.max(...lags)).toBeLessThanOrEqual(
+          (Number(VARIABLES.WORKER_VISIBILITY_TIMEOUT_S.default) +
+            Number(VARIABLES.WORKER_HEARTBEAT_INTERVAL_S.default)) *
+            1_000 +
+            1_500,
+        );
+      }
     },
     180_000,
   );

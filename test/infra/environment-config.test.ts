@@ -69,7 +69,12 @@ describe('environment configuration', () => {
       redisPort: 6379,
       minTasks: 5,
       maxTasks: 2,
+      receiveVisibilityTimeoutSeconds: 2,
+      heartbeatIntervalSeconds: 2,
     });
+    expect(problems.join('\n')).toMatch(
+      /receiveVisibilityTimeoutSeconds must be whole seconds, longer than heartbeatIntervalSeconds/,
+    );
     expect(problems.join('\n')).toMatch(/stopTimeoutSeconds must exceed drainDeadlineSeconds/);
     expect(problems.join('\n')).toMatch(/visibilityTimeoutSeconds must exceed drainDeadlineSeconds/);
     expect(problems.join('\n')).toMatch(/6379/);

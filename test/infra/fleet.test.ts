@@ -99,6 +99,10 @@ describe('WorkerFleet in the stack', () => {
     expect(addresses).toContain('PrimaryEndPoint.Address');
     expect(addresses).toContain(`:${fleet.config.redisPort}`);
     expect(Number(env[WORKER_ENV.drainDeadlineMs])).toBeLessThan(Number(env[WORKER_ENV.stopTimeoutMs]));
+    // A crashed task's in-flight events come back within seconds, not the queue's 90 s (decision 0021).
+    expect(env[WORKER_ENV.visibilityTimeoutS]).toBe(String(fleet.config.receiveVisibilityTimeoutSeconds));
+    expect(env[WORKER_ENV.heartbeatIntervalS]).toBe(String(fleet.config.heartbeatIntervalSeconds));
+    expect(fleet.config.receiveVisibilityTimeoutSeconds).toBeLessThanOrEqual(5);
     const secrets = container.Secrets as { Name: string; ValueFrom: unknown }[];
     expect(secrets.map((s) => s.Name)).toEqual([WORKER_ENV.redisPassword, WORKER_ENV.adminToken]);
     expect(JSON.stringify(secrets[0]?.ValueFrom)).toContain(':token::');

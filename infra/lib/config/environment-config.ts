@@ -52,8 +52,19 @@ export interface EnvironmentConfig {
   readonly stopTimeoutSeconds: number;
   /** Receives before a message moves to its DLQ. */
   readonly maxReceiveCount: number;
-  /** Queue visibility timeout (seconds); must exceed the drain deadline. */
+  /**
+   * Queue visibility timeout (seconds), for a receive that names none; must exceed the drain
+   * deadline. The workers name their own (receiveVisibilityTimeoutSeconds).
+   */
   readonly visibilityTimeoutSeconds: number;
+  /**
+   * The visibility the workers ask for on receive (seconds), extended every
+   * heartbeatIntervalSeconds while a batch is in hand or its ack held: it bounds how late the
+   * in-flight events of a crashed or stopped task are (decision 0021).
+   */
+  readonly receiveVisibilityTimeoutSeconds: number;
+  /** How often a batch in hand (or a held ack) has its visibility extended (seconds). */
+  readonly heartbeatIntervalSeconds: number;
   /** NAT gateways of the VPC (1 is cheaper; 2 survives an AZ outage). */
   readonly natGateways: number;
   /** Retention of every log group (days; a value CloudWatch Logs accepts). */
@@ -85,6 +96,8 @@ const BASE: Omit<EnvironmentConfig, 'envName' | 'namePrefix'> = {
   stopTimeoutSeconds: 120,
   maxReceiveCount: 8,
   visibilityTimeoutSeconds: 90,
+  receiveVisibilityTimeoutSeconds: 3,
+  heartbeatIntervalSeconds: 1,
   natGateways: 1,
   logRetentionDays: 14,
   vpcId: undefined,
@@ -248,6 +261,15 @@ export function validateEnvironmentConfig(c: EnvironmentConfig): string[] {
   check(
     c.visibilityTimeoutSeconds > c.drainDeadlineSeconds,
     'visibilityTimeoutSeconds must exceed drainDeadlineSeconds, or messages reappear while still being drained',
+  );
+  check(
+    Number.isInteger(c.heartbeatIntervalSeconds) && c.heartbeatIntervalSeconds >= 1,
+    'heartbeatIntervalSeconds must be a whole number of seconds, at least 1',
+  );
+  check(
+    Number.isInteger(c.receiveVisibilityTimeoutSeconds) &&
+      c.receiveVisibilityTimeoutSeconds > c.heartbeatIntervalSeconds,
+    'receiveVisibilityTimeoutSeconds must be whole seconds, longer than heartbeatIntervalSeconds, or messages reappear before their visibility is extended',
   );
   check(
     Number.isInteger(c.maxReceiveCount) && c.maxReceiveCount >= 1 && c.maxReceiveCount <= 1000,

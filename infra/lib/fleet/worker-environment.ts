@@ -21,6 +21,7 @@ export const WORKER_ENV = {
   adminToken: 'ADMIN_TOKEN',
   drainDeadlineMs: 'WORKER_DRAIN_DEADLINE_MS',
   visibilityTimeoutS: 'WORKER_VISIBILITY_TIMEOUT_S',
+  heartbeatIntervalS: 'WORKER_HEARTBEAT_INTERVAL_S',
   /** The Reviews origin the hourly refresh calls. */
   originUrl: 'WORKER_ORIGIN_URL',
   stopTimeoutMs: 'WORKER_STOP_TIMEOUT_MS',

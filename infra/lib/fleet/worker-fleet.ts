@@ -72,8 +72,14 @@ export interface WorkerFleetProps {
   readonly stopTimeout?: Duration;
   /** How long SIGTERM drains batches in hand. Default: half the stop timeout. */
   readonly drainDeadline?: Duration;
-  /** Visibility timeout the worker asks for on receive (match the queues'). Default 90 s. */
-  readonly visibilityTimeout?: Duration;
+  /**
+   * Visibility timeout the worker asks for on receive, extended every `heartbeatInterval`
+   * while a batch is in hand: how late a crashed task's in-flight events come back. Default 3 s
+   * (decision 0021).
+   */
+  readonly receiveVisibilityTimeout?: Duration;
+  /** How often the worker extends the visibility of what it holds. Default 1 s. */
+  readonly heartbeatInterval?: Duration;
   /** Base URL of the Reviews origin (the hourly refresh). */
   readonly reviewsOriginUrl: string;
   /** Value of the `Service` dimension the workers publish metrics with. Default: namePrefix. */
@@ -209,7 +215,10 @@ export class WorkerFleet extends Construct {
       [WORKER_ENV.drainDeadlineMs]: String(
         (props.drainDeadline ?? Duration.millis(stopTimeout.toMilliseconds() / 2)).toMilliseconds(),
       ),
-      [WORKER_ENV.visibilityTimeoutS]: String((props.visibilityTimeout ?? Duration.seconds(90)).toSeconds()),
+      [WORKER_ENV.visibilityTimeoutS]: String(
+        (props.receiveVisibilityTimeout ?? Duration.seconds(3)).toSeconds(),
+      ),
+      [WORKER_ENV.heartbeatIntervalS]: String((props.heartbeatInterval ?? Duration.seconds(1)).toSeconds()),
       [WORKER_ENV.originUrl]: props.reviewsOriginUrl,
       [WORKER_ENV.stopTimeoutMs]: String(stopTimeout.toMilliseconds()),
       [WORKER_ENV.awsRegion]: Stack.of(this).region,

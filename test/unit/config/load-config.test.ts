@@ -40,8 +40,8 @@ describe('loadWorkerConfig: defaults', () => {
       consumer: {
         batchSize: 10,
         pollersPerQueue: 8,
-        visibilityTimeoutS: 30,
-        heartbeatIntervalS: 10,
+        visibilityTimeoutS: 3,
+        heartbeatIntervalS: 1,
         waitTimeS: 20,
         retryBackoff: { baseS: 2, maxS: 300 },
       },
@@ -186,7 +186,8 @@ describe('loadWorkerConfig: every problem at once', () => {
     [{ WORKER_BATCH_SIZE: '1.5' }, 'WORKER_BATCH_SIZE: must be a whole number'],
     [{ AWS_REGION: 'mars' }, 'AWS_REGION: must be an AWS region such as us-east-1'],
     [
-      { REDIS_WAIT_TIMEOUT_MS: '2000' },
+      // (a visibility long enough that the sum rule holds: only this rule may fire)
+      { REDIS_WAIT_TIMEOUT_MS: '2000', WORKER_VISIBILITY_TIMEOUT_S: '10' },
       expect.stringMatching(/^REDIS_WAIT_TIMEOUT_MS: must be shorter than REDIS_COMMAND_TIMEOUT_MS/),
     ],
     [
@@ -200,7 +201,11 @@ describe('loadWorkerConfig: every problem at once', () => {
       expect.stringMatching(/^REDIS_WAIT_REPLICAS: must be at least 1: .*REDIS_ALLOW_NO_WAIT=true/),
     ],
     [
-      { WORKER_DURABILITY_HOLD_MS: '5000' },
+      {
+        WORKER_DURABILITY_HOLD_MS: '5000',
+        WORKER_HEARTBEAT_INTERVAL_S: '5',
+        WORKER_VISIBILITY_TIMEOUT_S: '10',
+      },
       expect.stringMatching(/^WORKER_DURABILITY_HOLD_MS: must be longer than WORKER_HEARTBEAT_INTERVAL_S/),
     ],
   ] as const)('%j -> %s', (overrides, expected) => {
