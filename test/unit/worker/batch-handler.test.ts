@@ -74,7 +74,7 @@ interface Harness {
 
 function harness(options: {
   results: (() => EffectsResult)[];
-  state?: ReplicationState;
+  state?: ReplicationState | (() => ReplicationState);
   dlq?: 'confirm' | 'fail';
   ignoredAck?: boolean;
   inHandDelayMs?: (attempt: number) => number;
@@ -105,7 +105,7 @@ function harness(options: {
     },
     durability: {
       required: 1,
-      state: () => options.state ?? 'healthy',
+      state: () => (typeof options.state === 'function' ? options.state() : (options.state ?? 'healthy')),
       hold: (messages) => calls.held.push(...messages),
       confirmed: () => calls.confirmed++,
     },
@@ -365,6 +365,31 @@ describe('batch handler: a batch kept in hand while Redis fails', () => {
     expect(atRecovery).toBe(1);
     expect(h.calls.waitReplicas).toHaveLength(2);
     await handling;
+  });
+
+  it('decides the WAIT at each attempt: a promo batch received while healthy does not WAIT on the next primary', async () => {
+    // Prepare: healthy when the batch arrives; the primary dies (the sample fails: unknown),
+    // and the retry reaches a new primary that has no replica yet.
+    let state: ReplicationState = 'healthy';
+    const h = harness({
+      results: [
+        () => {
+          state = 'unknown';
+          return redisError();
+        },
+        applied,
+      ],
+      state: () => state,
+    });
+
+    // Act
+    const ack = await h.handle([promo()]);
+
+    // Assess: the first attempt WAITed, the retry did not (it would block the shared
+    // connection for the WAIT's timeout); the ack is held until a WAIT confirms.
+    expect(h.calls.waitReplicas).toEqual([1, 0]);
+    expect(ack).toEqual([]);
+    expect(h.calls.held).toHaveLength(1);
   });
 
   it('without a recovery waits out its back-off: no retry storm while Redis still fails', async () => {
