@@ -186,15 +186,16 @@ async function applyAndDecide(
   const messages = apply.map((a) => a.message);
   if (plan.effects.length === 0) return messages;
   const { required } = deps.durability;
-  const state = deps.durability.state();
   // Only WAIT when the replica can answer in time: against a lagging or absent replica (or
   // one not sampled since the connection was lost: a new primary has none yet) a WAIT only
-  // stalls the connection every other batch shares, for its whole timeout.
+  // stalls the connection every other batch shares, for its whole timeout. Decided at each
+  // attempt: a batch received while healthy may be applied again after a failover.
   const durable = plan.critical && required > 0;
-  const waitReplicas = durable && state === 'healthy' ? required : 0;
+  const waitFor = () => (durable && deps.durability.state() === 'healthy' ? required : 0);
   const sentAtMs = now();
-  const result = await applyInHand(deps, plan, waitReplicas, apply);
-  if (result === null) return [];
+  const attempted = await applyInHand(deps, plan, waitFor, apply);
+  if (attempted === null) return [];
+  const { result, waitReplicas } = attempted;
   const confirmed = result.ok && (!durable || waitReplicas > 0);
   // Applied on the primary either way (applyInHand returns nothing else): the lag is
   // measured and the replay ring keeps it.
@@ -222,19 +223,21 @@ async function applyAndDecide(
 }
 
 /**
- * Applies `plan` until Redis confirms it or shutdown begins (null then). A WAIT shortfall is
- * returned as it is: the deletes were applied, only the replica's confirmation is missing.
+ * Applies `plan` until Redis confirms it or shutdown begins (null then), with the replicas
+ * `waitFor` asks at each attempt. A WAIT shortfall is returned as it is: the deletes were
+ * applied, only the replica's confirmation is missing.
  */
 async function applyInHand(
   deps: BatchHandlerDeps,
   plan: InvalidationPlan,
-  waitReplicas: number,
+  waitFor: () => number,
   apply: readonly Decided<ApplyDecision>[],
-): Promise<EffectsResult | null> {
+): Promise<{ result: EffectsResult; waitReplicas: number } | null> {
   const delay = deps.inHandDelayMs ?? defaultInHandDelayMs;
   for (let attempt = 1; ; attempt++) {
+    const waitReplicas = waitFor();
     const result = await deps.effects.apply(plan, waitReplicas);
-    if (result.ok || result.error.kind === 'wait-shortfall') return result;
+    if (result.ok || result.error.kind === 'wait-shortfall') return { result, waitReplicas };
     const kind: RetryKind = result.error.kind;
     deps.metrics.redisError(kind);
     deps.metrics.retried(deps.queue, kind, apply.length);
