@@ -106,7 +106,13 @@ describe('DLQ: list by code, fix the cause, redrive one code', () => {
     for (const k of control) await redis.client.set(k, 'stale');
 
     // Act 1: the worker with the too-small limit receives all of it through SNS.
-    const strict = await world.startWorker(namespace, { WORKER_MAX_EVENT_BODY_BYTES: '1024' });
+    // Exact DLQ copies are counted: a long visibility keeps a slow emulator's redelivery (a
+    // second copy, at-least-once) out of the count (decision 0021).
+    const strict = await world.startWorker(namespace, {
+      WORKER_MAX_EVENT_BODY_BYTES: '1024',
+      WORKER_VISIBILITY_TIMEOUT_S: '10',
+      WORKER_HEARTBEAT_INTERVAL_S: '3',
+    });
     await publishAll(sns, topic, [...large, promotionChanged(['control'])]);
     for (let i = 0; i < 7; i++) await publish(sns, topic, `{"type": "promotion.changed", "n": ${i}`);
     await publishAll(

@@ -64,7 +64,13 @@ describe('a batch mixing valid and poison messages', () => {
 
     // Act: send, then start the worker so it receives them as one batch.
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: messaging.queues.catalog.url, Entries: entries }));
-    await world.startWorker(namespace, { WORKER_POLLERS_PER_QUEUE: '1' });
+    // Exact DLQ copies are counted: a long visibility keeps a slow emulator's redelivery (a
+    // second copy, at-least-once) out of the count (decision 0021).
+    await world.startWorker(namespace, {
+      WORKER_POLLERS_PER_QUEUE: '1',
+      WORKER_VISIBILITY_TIMEOUT_S: '10',
+      WORKER_HEARTBEAT_INTERVAL_S: '3',
+    });
 
     // Assess: every poison message is in the DLQ, once, with its reason.
     const dead = await drainQueue(sqs, messaging.queues.catalog.dlqUrl, poison.length, 30_000);
