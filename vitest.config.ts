@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 //     its keys and queues).
 //  3. e2e: scenarios through SNS, SQS and Redis with real worker processes, one file at a
 //     time, after everything else: some stop Redis or fail the primary over. The two longest
-//     files (e2e-long), which touch only private Redis and queues, run one at a time beside them.
+//     files (e2e-long), which touch only private Redis and queues, run with the integration group.
 /** Long e2e files on private infrastructure only (their own Sentinel groups and queues). */
 const E2E_LONG = ['test/e2e/drill-all.test.ts', 'test/e2e/worker-replica-degraded.test.ts'];
 
@@ -45,16 +45,16 @@ export default defineConfig({
         },
       },
       {
-        // The two longest e2e files, one at a time beside the e2e project (same group order):
-        // each runs on its own Sentinel group and messaging topology, so nothing the e2e files
-        // do to the shared stack (a failover, Redis down) reaches them.
+        // The two longest e2e files run in the integration group, beside its files (vitest
+        // gives a group one worker count, so they cannot run beside the serial e2e files):
+        // each runs on its own Sentinel group and messaging topology, and nothing in the
+        // integration group stops or fails over the shared stack.
         extends: true,
         test: {
           name: 'e2e-long',
           include: E2E_LONG,
-          fileParallelism: false,
           testTimeout: 180_000,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 1 },
         },
       },
     ],
