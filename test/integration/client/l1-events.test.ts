@@ -3,13 +3,12 @@
  * stale-read-split.ts): `invalidated` is told of a broadcast once the L1 has dropped its keys,
  * synchronously (a read in the callback already misses L1), and `flushed` of a flush.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvalidateMessage } from '../../../src/adapters/redis/broadcast-message.ts';
-import { cleanup, eventually, sentinelConfig } from '../redis/redis-test-kit.ts';
+import { cleanup, eventually, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
 import { clientWorld } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
-import { stackAccess } from '../../support/redis-access.ts';
 
 describe('cache client l1Events', () => {
   const config = sentinelConfig();
@@ -17,12 +16,7 @@ describe('cache client l1Events', () => {
   let world: ClientWorld;
 
   beforeAll(() => {
-    if (config.mode !== 'sentinel') throw new Error('unreachable');
-    admin = new Redis({
-      ...stackAccess().sentinel,
-      sentinels: config.sentinels.map((s) => ({ ...s })),
-      name: config.name,
-    });
+    admin = sentinelAdmin(config);
   });
   afterAll(async () => {
     await world.close();

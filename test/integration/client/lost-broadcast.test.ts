@@ -3,13 +3,12 @@
  * killed (CLIENT KILL on the primary) and an invalidation is broadcast while they are down.
  * That process flushes and never serves the invalidated value afterwards.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadResult } from '../../../src/client/cache-client.ts';
-import { cleanup, eventually, sentinelConfig } from '../redis/redis-test-kit.ts';
+import { cleanup, eventually, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
 import { clientWorld, sleep } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
-import { stackAccess } from '../../support/redis-access.ts';
 
 describe('lost broadcast', () => {
   const config = sentinelConfig();
@@ -17,12 +16,7 @@ describe('lost broadcast', () => {
   let world: ClientWorld;
 
   beforeAll(() => {
-    if (config.mode !== 'sentinel') throw new Error('unreachable');
-    admin = new Redis({
-      ...stackAccess().sentinel,
-      sentinels: config.sentinels.map((s) => ({ ...s })),
-      name: config.name,
-    });
+    admin = sentinelAdmin(config);
   });
   afterAll(async () => {
     await world.close();

@@ -5,10 +5,9 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, namespace, sentinelConfig } from '../redis/redis-test-kit.ts';
-import { stackAccess } from '../../support/redis-access.ts';
+import { cleanup, namespace, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
 
 const PROCESSES = 4;
 const READS_PER_PROCESS = 250;
@@ -25,12 +24,7 @@ describe('stampede: cold reads of one key from 4 processes', () => {
   const ns = namespace();
 
   beforeAll(() => {
-    if (config.mode !== 'sentinel') throw new Error('unreachable');
-    admin = new Redis({
-      ...stackAccess().sentinel,
-      sentinels: config.sentinels.map((s) => ({ ...s })),
-      name: config.name,
-    });
+    admin = sentinelAdmin(config);
   });
   afterAll(async () => {
     await cleanup(admin, ns);

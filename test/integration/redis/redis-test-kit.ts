@@ -66,6 +66,16 @@ export function sentinelConfig(): RedisConfig {
   return { mode: 'sentinel', sentinels, name: sentinelName, tuning: stackAccess().tuning };
 }
 
+/** A plain ioredis client of the stack's Sentinel pair (a test's admin connection). */
+export function sentinelAdmin(config: RedisConfig = sentinelConfig()): Redis {
+  if (config.mode !== 'sentinel') throw new Error('sentinelAdmin needs a sentinel config');
+  return new Redis({
+    ...stackAccess().sentinel,
+    sentinels: config.sentinels.map((s) => ({ ...s })),
+    name: config.name,
+  });
+}
+
 /** The current primary and replica of the Sentinel pair, asked from a Sentinel. */
 export async function currentPair(): Promise<{ primary: HostPort; replica: HostPort }> {
   const { primary, replica, sentinels, sentinelName } = stack().redis;
