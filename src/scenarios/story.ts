@@ -53,6 +53,27 @@ export function sizeOf(
   return { rate, durationS, reads: Math.round(durationS * d.processes * rate) };
 }
 
+type Figures = StoryResult['figures'];
+
+/**
+ * One table row per design, from its figures: `cells` gets the design's figures and `n`, which
+ * reads a numeric figure (0 when absent or not a number).
+ */
+export function designRows<D extends { readonly name: string }>(
+  designs: readonly D[],
+  figures: Figures,
+  cells: (n: (key: string) => number, f: Figures[string], design: D) => Record<string, string>,
+): StoryResult['rows'] {
+  return designs.map((d) => {
+    const f = figures[d.name] ?? {};
+    const n = (k: string): number => {
+      const v = f[k];
+      return typeof v === 'number' ? v : 0;
+    };
+    return { design: d.name, cells: cells(n, f, d) };
+  });
+}
+
 /** Formats the table: designs as rows, figures as columns. */
 export function formatTable(r: StoryResult): string {
   const header = ['design', ...r.columns];

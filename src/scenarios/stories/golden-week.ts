@@ -16,7 +16,7 @@ import type { DesignEnv } from '../scenario-world.ts';
 import { startDesignEnv } from '../scenario-world.ts';
 import { analyzeReads, readL1Heard, share, staleReadSplit, startChangeStream } from '../read-analysis.ts';
 import { formatSplit, hopDurations, lastL1DropMs } from '../stale-read-split.ts';
-import { sizeOf } from '../story.ts';
+import { designRows, sizeOf } from '../story.ts';
 import { checkReadStaleness } from '../../consistency/read-staleness.ts';
 import type { Story, StoryOptions, StoryResult, Verdict } from '../story.ts';
 
@@ -206,26 +206,19 @@ export const goldenWeek: Story = {
       'stale > 10 s',
       'stale > 60 s',
     ];
-    const rows = o.designs.map((d) => {
-      const f = figures[d.name] ?? {};
-      const n = (k: string) => (typeof f[k] === 'number' ? f[k] : 0);
-      return {
-        design: d.name,
-        cells: {
-          reads: String(n('reads')),
-          'promo reads after change': String(n('promoReadsAfterChange')),
-          'old promo after change': String(n('oldPromoAfterChange')),
-          'old promo after lag p99': String(n('oldPromoAfterLagP99')),
-          'users who saw it': `${n('usersSawOld')} (${n('usersSawOldAfterLagP99')} after p99)`,
-          'last old read (ms after change)':
-            f.lastOldReadMsAfterChange === null ? '-' : String(Math.round(n('lastOldReadMsAfterChange'))),
-          [`reads stale > ${W} ms`]: `${n('staleBeyondWindow')} (${share(n('staleBeyondWindow'), n('judged'))})`,
-          [`stale > ${W} ms: where the event was`]: typeof f.staleSplit === 'string' ? f.staleSplit : '-',
-          'stale > 10 s': `${n('staleBeyond10s')} (${share(n('staleBeyond10s'), n('judged'))})`,
-          'stale > 60 s': `${n('staleBeyond60s')} (${share(n('staleBeyond60s'), n('judged'))})`,
-        },
-      };
-    });
+    const rows = designRows(o.designs, figures, (n, f) => ({
+      reads: String(n('reads')),
+      'promo reads after change': String(n('promoReadsAfterChange')),
+      'old promo after change': String(n('oldPromoAfterChange')),
+      'old promo after lag p99': String(n('oldPromoAfterLagP99')),
+      'users who saw it': `${n('usersSawOld')} (${n('usersSawOldAfterLagP99')} after p99)`,
+      'last old read (ms after change)':
+        f.lastOldReadMsAfterChange === null ? '-' : String(Math.round(n('lastOldReadMsAfterChange'))),
+      [`reads stale > ${W} ms`]: `${n('staleBeyondWindow')} (${share(n('staleBeyondWindow'), n('judged'))})`,
+      [`stale > ${W} ms: where the event was`]: typeof f.staleSplit === 'string' ? f.staleSplit : '-',
+      'stale > 10 s': `${n('staleBeyond10s')} (${share(n('staleBeyond10s'), n('judged'))})`,
+      'stale > 60 s': `${n('staleBeyond60s')} (${share(n('staleBeyond60s'), n('judged'))})`,
+    }));
     notes.unshift(
       `lag p99 = the promo lag of ours in this run, origin -> the last reader's L1 drop (else -> broadcast, the worker's p99): ${lagShown}`,
       `where the event was when each read stale beyond ${W} ms began (src/scenarios/stale-read-split.ts): emulator = not yet in the SQS queue (publish), in it but not handed to a receive (queue), or handed out with LocalStack's answer not yet back (answer); fleet = in the worker or broadcast but not yet dropped by that reader's L1; read side = that L1 had dropped it and the read was still stale`,

@@ -18,7 +18,7 @@ import { analyzeReads, fetchHistory, share, startChangeStream } from '../read-an
 import type { HistorySnapshot } from '../../origin-sim/version-history.ts';
 import type { DesignEnv } from '../scenario-world.ts';
 import { startDesignEnv } from '../scenario-world.ts';
-import { sizeOf } from '../story.ts';
+import { designRows, sizeOf } from '../story.ts';
 import type { Story, StoryOptions, StoryResult, Verdict } from '../story.ts';
 
 const PRODUCTS = 20;
@@ -177,27 +177,20 @@ export const racingFills: Story = {
       `reads stale > ${W} ms`,
       'staleness p99 (ms)',
     ];
-    const rows = o.designs.map((d) => {
-      const f = figures[d.name] ?? {};
-      const n = (k: string) => (typeof f[k] === 'number' ? f[k] : 0);
-      return {
-        design: d.name,
-        cells: {
-          reads: String(n('reads')),
-          changes: String(n('changes')),
-          'stale values resurrected in L2': f.resurrected === null ? 'n/a (no L2)' : String(n('resurrected')),
-          [`not invalidated within ${W} ms`]:
-            f.notInvalidatedWithinWindow === null ? 'n/a' : String(n('notInvalidatedWithinWindow')),
-          'delete lag p99 / max (ms)':
-            f.productLagP99Ms === null
-              ? '-'
-              : `${Math.round(n('productLagP99Ms'))} / ${Math.round(n('productLagMaxMs'))}`,
-          'still stale at the end': f.staleL2LeftAtEnd === null ? 'n/a' : String(n('staleL2LeftAtEnd')),
-          [`reads stale > ${W} ms`]: `${n('staleBeyondWindow')} (${share(n('staleBeyondWindow'), n('judged'))})`,
-          'staleness p99 (ms)': String(Math.round(n('stalenessP99Ms'))),
-        },
-      };
-    });
+    const rows = designRows(o.designs, figures, (n, f) => ({
+      reads: String(n('reads')),
+      changes: String(n('changes')),
+      'stale values resurrected in L2': f.resurrected === null ? 'n/a (no L2)' : String(n('resurrected')),
+      [`not invalidated within ${W} ms`]:
+        f.notInvalidatedWithinWindow === null ? 'n/a' : String(n('notInvalidatedWithinWindow')),
+      'delete lag p99 / max (ms)':
+        f.productLagP99Ms === null
+          ? '-'
+          : `${Math.round(n('productLagP99Ms'))} / ${Math.round(n('productLagMaxMs'))}`,
+      'still stale at the end': f.staleL2LeftAtEnd === null ? 'n/a' : String(n('staleL2LeftAtEnd')),
+      [`reads stale > ${W} ms`]: `${n('staleBeyondWindow')} (${share(n('staleBeyondWindow'), n('judged'))})`,
+      'staleness p99 (ms)': String(Math.round(n('stalenessP99Ms'))),
+    }));
     const verdicts: Verdict[] = [];
     const ours = figures.ours;
     if (ours !== undefined)

@@ -8,7 +8,7 @@
  */
 import { analyzeReads, redisBreakerOpenings, share } from '../read-analysis.ts';
 import { startDesignEnv } from '../scenario-world.ts';
-import { sizeOf } from '../story.ts';
+import { designRows, sizeOf } from '../story.ts';
 import type { Story, StoryOptions, StoryResult, Verdict } from '../story.ts';
 import type { StatsSnapshot } from '../../origin-sim/call-stats.ts';
 import { asinOf } from '../../orchestrator-sim/workload.ts';
@@ -81,24 +81,17 @@ export const stampede: Story = {
       'read errors',
       'Redis breaker opened',
     ];
-    const rows = o.designs.map((d) => {
-      const f = figures[d.name] ?? {};
-      const n = (k: string) => (typeof f[k] === 'number' ? f[k] : 0);
-      return {
-        design: d.name,
-        cells: {
-          reads: String(n('reads')),
-          'keys expired': String(n('keysExpired')),
-          'origin calls': String(n('originCalls')),
-          'calls per expiry': n('callsPerExpiry').toFixed(2),
-          'max for one key': String(n('maxCallsForOneKey')),
-          'origin peak /s': `${n('originPeakPerS')}${n('originPeakPerS') > o.originBudgetPerS ? ' (over)' : ''}`,
-          'budget /s': String(o.originBudgetPerS),
-          'read errors': `${n('errors')} (${share(n('errors'), n('reads'))})`,
-          'Redis breaker opened': d.reader === 'client' ? String(n('redisBreakerOpenings')) : 'n/a',
-        },
-      };
-    });
+    const rows = designRows(o.designs, figures, (n, _f, d) => ({
+      reads: String(n('reads')),
+      'keys expired': String(n('keysExpired')),
+      'origin calls': String(n('originCalls')),
+      'calls per expiry': n('callsPerExpiry').toFixed(2),
+      'max for one key': String(n('maxCallsForOneKey')),
+      'origin peak /s': `${n('originPeakPerS')}${n('originPeakPerS') > o.originBudgetPerS ? ' (over)' : ''}`,
+      'budget /s': String(o.originBudgetPerS),
+      'read errors': `${n('errors')} (${share(n('errors'), n('reads'))})`,
+      'Redis breaker opened': d.reader === 'client' ? String(n('redisBreakerOpenings')) : 'n/a',
+    }));
     const verdicts: Verdict[] = [];
     const ours = figures.ours;
     if (ours !== undefined)
