@@ -29,6 +29,7 @@
  * - `unmatched`: the event is not known (a change not made through the scenario, a family
  *   whose history id is not the change's id).
  */
+import type { AppliedLine } from './fleet-processes.ts';
 
 /** A change the scenario made at the origin (scenario-world.ts `change()`). */
 export interface ChangeRecord {
@@ -47,18 +48,8 @@ export interface ChangeRecord {
   readonly sections?: readonly string[];
 }
 
-/** One "invalidation applied" line of the worker (fleet-processes.ts AppliedLine). */
-export interface WorkerApplied {
-  readonly eventId: string;
-  readonly snsPublishedAtMs?: number;
-  readonly sqsSentAtMs?: number;
-  readonly firstReceivedAtMs?: number;
-  readonly receiveAnsweredAtMs?: number;
-  readonly receiveCount?: number;
-  readonly receivedAtMs: number;
-  readonly deleteConfirmedAtMs: number;
-  readonly broadcastAtMs?: number;
-}
+/** One "invalidation applied" line of the worker: the hops' times (fleet-processes.ts). */
+export type WorkerApplied = Omit<AppliedLine, 'family' | 'originAtMs'>;
 
 /** One line of a reader's l1 events file: a broadcast dropped (ids) or a flush. */
 export interface L1Heard {
