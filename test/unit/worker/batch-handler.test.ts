@@ -392,6 +392,39 @@ describe('batch handler: a batch kept in hand while Redis fails', () => {
     expect(h.calls.held).toHaveLength(1);
   });
 
+  it("after an early retry fails again, waits out its back-off: a batch's own failure is not retried at the gate's pace", async () => {
+    // Prepare: the gate's write probe succeeds each time (Redis takes writes; only this batch
+    // fails), so a recovery follows every failure within the probe interval.
+    vi.useFakeTimers();
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const recovery = recoverySignal();
+    const h = harness({
+      results: [redisError, redisError, redisError, applied],
+      inHandDelayMs: () => 5_000,
+      redisRecovered: recovery.wait,
+    });
+    const handling = h.handle([product()]);
+
+    // Act + Assess: the first recovery wakes it early (it may have been a real outage).
+    await vi.advanceTimersByTimeAsync(100);
+    recovery.fire();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(h.calls.waitReplicas).toHaveLength(2);
+    // It failed again after Redis took writes: the next recovery does not wake it.
+    await vi.advanceTimersByTimeAsync(100);
+    recovery.fire();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(h.calls.waitReplicas).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(h.calls.waitReplicas).toHaveLength(3);
+    // After a whole back-off, a recovery may wake it early again.
+    await vi.advanceTimersByTimeAsync(100);
+    recovery.fire();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(h.calls.waitReplicas).toHaveLength(4);
+    expect(ids(await handling)).toHaveLength(1);
+  });
+
   it('without a recovery waits out its back-off: no retry storm while Redis still fails', async () => {
     vi.useFakeTimers();
     const recovery = recoverySignal();
