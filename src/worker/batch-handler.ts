@@ -9,7 +9,8 @@
  *   move: the state of Redis never pushes a valid event toward the DLQ. The gate pauses the
  *   other pollers. When the gate closes (Redis takes writes again) the delay ends early,
  *   after a jitter of up to 250 ms: a batch is not left waiting out a 5 s back-off after a
- *   failover, and a recovering Redis gets the worker's batches spread, not at once.
+ *   failover, and a recovering Redis gets the worker's batches spread, not at once. Not twice
+ *   running: a batch that fails again right after Redis took writes waits out its back-off.
  * - A critical batch (promo): WAIT for the replica when replication is healthy (sampled so
  *   on the current connection). When it is not (a WAIT shortfall, a lagging or absent
  *   replica, or not known since the connection was lost), the deletes are applied on the
@@ -234,6 +235,11 @@ async function applyInHand(
   apply: readonly Decided<ApplyDecision>[],
 ): Promise<{ result: EffectsResult; waitReplicas: number } | null> {
   const delay = deps.inHandDelayMs ?? defaultInHandDelayMs;
+  // A recovery (the gate closing) may end a back-off early, but not twice running: a batch
+  // that fails again right after Redis took writes fails on its own (the gate's write probe
+  // does not see it), and retrying it at the gate's pace would open the gate, pausing every
+  // poller, twice a second. After a whole back-off it may be woken early again.
+  let wakeOnRecovery = true;
   for (let attempt = 1; ; attempt++) {
     const waitReplicas = waitFor();
     const result = await deps.effects.apply(plan, waitReplicas);
@@ -263,8 +269,12 @@ async function applyInHand(
         },
         'effects not confirmed; the batch is kept in hand and applied again',
       );
-    const recovered = deps.redisRecovered?.();
-    if (deps.shutdown.aborted || !(await sleep(delay(attempt), deps.shutdown, recovered))) {
+    const recovered: Promise<void> | undefined = wakeOnRecovery ? deps.redisRecovered?.() : undefined;
+    const woke: Awaited<ReturnType<typeof sleep>> = deps.shutdown.aborted
+      ? 'aborted'
+      : await sleep(delay(attempt), deps.shutdown, recovered);
+    wakeOnRecovery = woke !== 'recovered';
+    if (woke === 'aborted') {
       deps.logger.warn(
         { queue: deps.queue, messages: apply.length, attempts: attempt },
         'shutdown while Redis fails: the batch is left to SQS and comes back after its visibility timeout',
@@ -275,26 +285,30 @@ async function applyInHand(
 }
 
 /**
- * Resolves true after `ms`, or after a jitter of up to RECOVERY_JITTER_MS once `recovered`
- * resolves, whichever comes first; false as soon as `signal` aborts.
+ * Resolves 'elapsed' after `ms`, or 'recovered' after a jitter of up to RECOVERY_JITTER_MS
+ * once `recovered` resolves, whichever comes first; 'aborted' as soon as `signal` aborts.
  */
-function sleep(ms: number, signal: AbortSignal, recovered?: Promise<void>): Promise<boolean> {
+function sleep(
+  ms: number,
+  signal: AbortSignal,
+  recovered?: Promise<void>,
+): Promise<'elapsed' | 'recovered' | 'aborted'> {
   return new Promise((resolve) => {
     let done = false;
-    const finish = (value: boolean) => {
+    const finish = (value: 'elapsed' | 'recovered' | 'aborted') => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       resolve(value);
     };
-    const onAbort = () => finish(false);
-    let timer = setTimeout(() => finish(true), ms);
+    const onAbort = () => finish('aborted');
+    let timer = setTimeout(() => finish('elapsed'), ms);
     signal.addEventListener('abort', onAbort, { once: true });
     void recovered?.then(() => {
       if (done) return;
       clearTimeout(timer);
-      timer = setTimeout(() => finish(true), Math.random() * RECOVERY_JITTER_MS);
+      timer = setTimeout(() => finish('recovered'), Math.random() * RECOVERY_JITTER_MS);
     });
   });
 }
