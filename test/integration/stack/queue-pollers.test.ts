@@ -4,7 +4,9 @@
  * often the Redis gate pauses and resumes during a long poll; and close() waits for a
  * batch in hand (its handler and its deletes) even when a heartbeat failed under it. A
  * handled message tells when its ReceiveMessage returned (receiveAnsweredAtMs), after
- * LocalStack first handed it out and before the handler began.
+ * LocalStack first handed it out and before the handler began. A batch's delete overlaps
+ * the poller's next receive, with at most one delete pending per poller, and a failed
+ * delete only brings its messages back.
  */
 import {
   CreateQueueCommand,
@@ -227,6 +229,90 @@ describe('QueuePollers on LocalStack', () => {
     expect(deletes.succeededAt).toHaveLength(1);
     expect(closedAt).toBeGreaterThanOrEqual(deletes.succeededAt[0]!);
     expect(p.inFlight).toBe(0);
+    expect(await queueDepth(admin, queueUrl)).toBe(0);
+  });
+
+  it("starts the next receive before the last batch's delete is answered, one delete pending at most", async () => {
+    // Prepare: every DeleteMessageBatch answered 600 ms late; one poller, one message a batch.
+    const sqs = sqsClient();
+    const receivesStartedAt: number[] = [];
+    const deletes: { startedAt: number; answeredAt: number }[] = [];
+    let deletesPending = 0;
+    let maxDeletesPending = 0;
+    sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand') receivesStartedAt.push(Date.now());
+        if (context.commandName !== 'DeleteMessageBatchCommand') return next(args);
+        const startedAt = Date.now();
+        deletesPending++;
+        maxDeletesPending = Math.max(maxDeletesPending, deletesPending);
+        try {
+          await sleep(600);
+          return await next(args);
+        } finally {
+          deletesPending--;
+          deletes.push({ startedAt, answeredAt: Date.now() });
+        }
+      },
+      { step: 'initialize', name: 'slow-deletes' },
+    );
+    const handledAt: number[] = [];
+    const p = pollersOn(sqs, {
+      batchSize: 1,
+      waitTimeS: 1,
+      handleBatch: (messages) => {
+        handledAt.push(Date.now());
+        return Promise.resolve(messages);
+      },
+    });
+    for (let i = 0; i < 4; i++) {
+      await admin.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `overlap-${i}` }));
+    }
+
+    // Act
+    p.start();
+    await eventually(() => (deletes.length === 4 ? true : undefined), { what: 'four deletes answered' });
+
+    // Assess: a receive began while the first delete was pending (the old code waited for
+    // it), no poller ever had two deletes pending, and every message is gone from the queue.
+    const first = deletes[0]!;
+    expect(receivesStartedAt.some((t) => t > first.startedAt && t < first.answeredAt)).toBe(true);
+    expect(handledAt).toHaveLength(4);
+    expect(maxDeletesPending).toBe(1);
+    await p.close(5_000);
+    expect(await queueDepth(admin, queueUrl)).toBe(0);
+  });
+
+  it('a failed delete brings its messages back, and the poller goes on', async () => {
+    // Prepare: the first DeleteMessageBatch fails before it leaves (a network error).
+    let failures = 0;
+    const { sqs } = probedClient('DeleteMessageBatchCommand', () =>
+      failures++ === 0
+        ? Object.assign(new Error('injected delete failure'), { name: 'NetworkingError' })
+        : undefined,
+    );
+    const handled: string[] = [];
+    const p = pollersOn(sqs, {
+      visibilityTimeoutS: 1,
+      heartbeatIntervalS: 0,
+      waitTimeS: 1,
+      handleBatch: (messages) => {
+        handled.push(...messages.map((m) => m.Body ?? ''));
+        return Promise.resolve(messages);
+      },
+    });
+    await admin.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'delete-fails-once' }));
+
+    // Act
+    p.start();
+    await eventually(() => (handled.length >= 2 ? true : undefined), {
+      what: 'the message to come back after its visibility timeout and be handled again',
+    });
+
+    // Assess: handled twice (the second delete succeeded), nothing left in the queue.
+    await p.close(5_000);
+    expect(handled.slice(0, 2)).toEqual(['delete-fails-once', 'delete-fails-once']);
+    expect(failures).toBeGreaterThanOrEqual(2);
     expect(await queueDepth(admin, queueUrl)).toBe(0);
   });
 
