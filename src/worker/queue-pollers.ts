@@ -3,9 +3,16 @@
  * messages) in flight per queue. Adds what the worker needs around sqs-consumer:
  * - pause/resume (the Redis gate stops polling while Redis is down, so receives, and with
  *   them receive counts toward the DLQ, do not pile up during an outage);
- * - a drain that finishes batches being handled but does not wait out an idle long poll:
- *   sqs-consumer's own `pollingCompleteWaitTimeMs` waits for both, and its `abort` would
- *   also cancel the heartbeats and deletes of a batch that is finishing.
+ * - deletes that overlap the next receive (decision 0023): the handler's effects are
+ *   confirmed before its messages are deleted (decision 0008), but the poller does not wait
+ *   for the DeleteMessageBatch round trip before its next ReceiveMessage. At most one delete
+ *   per poller is pending: a poller whose previous delete has not been answered waits for it
+ *   after handling its next batch, so slow deletes slow the poller instead of piling up. A
+ *   delete that fails or is refused changes nothing that was not already true: the messages
+ *   come back after their visibility timeout and are applied again (idempotent);
+ * - a drain that finishes batches being handled and their pending deletes, but does not
+ *   wait out an idle long poll: sqs-consumer's own `pollingCompleteWaitTimeMs` waits for
+ *   both, and its `abort` would also cancel the heartbeats of a batch that is finishing.
  *
  * What sqs-consumer 15 does, and what this file does about it:
  * - `stop()` only sets a flag: the receive (or batch) of the current iteration runs on and,
@@ -20,7 +27,7 @@
  * - Idle long polls are aborted at close through a signal of our own, given to
  *   ReceiveMessage only (the client is wrapped), never through the consumer's abort.
  */
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from 'pino';
@@ -63,6 +70,8 @@ interface Poller {
   receiving: boolean;
   /** Set while a resume waits for the previous iteration to end. */
   resumeTimer: NodeJS.Timeout | undefined;
+  /** The DeleteMessageBatch of this poller's last batch while it is not answered (never rejects). */
+  pendingDelete: Promise<void> | undefined;
 }
 
 /** The pollers of one queue; `close()` is idempotent and drains within a deadline. */
@@ -86,6 +95,7 @@ export class QueuePollers {
       receiveAbort,
       receiving: false,
       resumeTimer: undefined,
+      pendingDelete: undefined,
     };
     const consumer = Consumer.create({
       queueUrl: options.queueUrl,
@@ -103,7 +113,13 @@ export class QueuePollers {
         'ApproximateFirstReceiveTimestamp',
         'ApproximateReceiveCount',
       ],
-      handleMessageBatch: (messages) => options.handleBatch(messages),
+      // The deletes are ours (#deleteAfter): sqs-consumer is given nothing to delete, so its
+      // iteration ends, and the next receive starts, when the handler's effects are confirmed.
+      handleMessageBatch: async (messages) => {
+        const toDelete = await options.handleBatch(messages);
+        await this.#deleteAfter(poller, options, toDelete);
+        return [];
+      },
     });
     consumer.on('error', (err) => {
       // Our abort of idle long polls is how close() works; that is not worth a warning.
@@ -117,6 +133,43 @@ export class QueuePollers {
       this.#logger.error({ err, queue: this.name }, 'batch handler failed; the messages come back');
     });
     return Object.assign(poller, { consumer });
+  }
+
+  /**
+   * Starts the delete of `messages` without waiting for its answer, once the poller's
+   * previous delete was answered (so at most one is pending per poller).
+   */
+  async #deleteAfter(p: Poller, options: QueuePollersOptions, messages: readonly Message[]): Promise<void> {
+    if (p.pendingDelete) await p.pendingDelete;
+    if (messages.length === 0) return;
+    const pending = this.#delete(options, messages).finally(() => {
+      if (p.pendingDelete === pending) p.pendingDelete = undefined;
+    });
+    p.pendingDelete = pending;
+  }
+
+  /** One DeleteMessageBatch; failures are logged (the messages come back), never thrown. */
+  async #delete(options: QueuePollersOptions, messages: readonly Message[]): Promise<void> {
+    try {
+      const out = await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      const failed = out.Failed ?? [];
+      if (failed.length > 0) {
+        this.#logger.warn(
+          { queue: this.name, failed: failed.length, codes: [...new Set(failed.map((f) => f.Code))] },
+          'sqs refused some deletes; those messages come back after their visibility timeout',
+        );
+      }
+    } catch (err) {
+      this.#logger.warn(
+        { err, queue: this.name, messages: messages.length },
+        'sqs delete failed; the messages come back after their visibility timeout',
+      );
+    }
   }
 
   /** Starts (or resumes) polling; a poller still finishing an iteration continues after it. */
@@ -182,16 +235,19 @@ export class QueuePollers {
       // Only a receive is aborted: a batch in hand keeps its heartbeat and its deletes.
       p.receiveAbort.abort();
     }
-    // An iteration ends after its deletes; an aborted receive ends it at once. A receive
+    // An iteration ends after its handler; an aborted receive ends it at once. A receive
     // answered just before the abort hands its batch over, and is waited for like the rest.
-    while (this.#pollers.some((p) => p.consumer.status.isPolling) && Date.now() < deadline) {
+    // Then the deletes the iterations started, which are answered by themselves.
+    const busy = (p: Poller) => p.consumer.status.isPolling || p.pendingDelete !== undefined;
+    while (this.#pollers.some(busy) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, ITERATION_CHECK_MS));
     }
     const stuck = this.#pollers.filter(inHand);
-    if (stuck.length > 0) {
+    const deleting = this.#pollers.filter((p) => p.pendingDelete !== undefined);
+    if (stuck.length > 0 || deleting.length > 0) {
       this.#logger.warn(
-        { queue: this.name, batches: stuck.length },
-        'drain deadline passed; abandoning batches',
+        { queue: this.name, batches: stuck.length, deletes: deleting.length },
+        'drain deadline passed; abandoning batches (their messages come back)',
       );
     }
   }
