@@ -5,11 +5,14 @@
  *
  *   npm run drill -- <name>[,<name>...]|all [--repeat N] [--profile fast|elasticache] [--size full|short]
  *                    [--events-per-s 20] [--reads-per-s 100] [--origin-budget 200] [--out dir]
- *                    [--worker-log-level debug|info|warn]
+ *                    [--worker-log-level debug|info|warn] [--designs ours,naive] [--naive-repeat 1]
  *
- * Prints a row per repetition and a total per drill; writes drills.json, drills.txt and
- * drills.html (charts: lag, origin load, stale reads over time, the fault marked) under
- * test-results/drills/<time>/. Exit 0 when every repetition passed, 1 otherwise.
+ * Prints a row per repetition and a total per drill x profile x design; writes drills.json,
+ * drills.txt and drills.html (charts: lag, origin load, stale reads over time, the fault
+ * marked) under test-results/drills/<time>/. `--designs ours,naive` runs the scenarios'
+ * naive design (src/scenarios/designs.ts) beside ours, `--naive-repeat` times per drill and
+ * profile. Exit 0 when every repetition of ours passed, 1 otherwise: another design's
+ * verdict is reported, never counted (drill-designs.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +21,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readLocalStack } from '../local/env-file.ts';
 import type { SentinelProfile } from '../local/private-sentinel-group.ts';
 import { DRILLS, drillByName, type DrillSize } from '../drills/drill-catalogue.ts';
+import { designRuns, exitStatus, OURS, parseDrillDesigns } from '../drills/drill-designs.ts';
+import type { Design } from '../scenarios/designs.ts';
 import { formatTable, repetitionRow, totalRow, totals, writeRun } from '../drills/drill-report.ts';
 import { plan, runDrill, type RepetitionResult } from '../drills/run-drills.ts';
 import { runMain } from './run-main.ts';
@@ -31,13 +36,55 @@ const num = (min: number) => (v: string) => {
   return n;
 };
 
+const int = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+  return n;
+};
+
+const designList = (v: string): Design[] => {
+  try {
+    return parseDrillDesigns(v);
+  } catch (err) {
+    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+  }
+};
+
+export interface DrillArgs {
+  readonly name: string;
+  readonly repeat?: number;
+  readonly profile?: SentinelProfile;
+  readonly size: DrillSize;
+  readonly eventsPerS: number;
+  readonly readsPerS: number;
+  readonly workers: number;
+  readonly readers: number;
+  readonly originBudget: number;
+  readonly lagWindowMs: number;
+  readonly out?: string;
+  readonly envFile: string;
+  readonly downAfterMs?: number;
+  readonly workerLogLevel: string;
+  readonly designs: readonly Design[];
+  readonly naiveRepeat: number;
+  /** The soak's events/s is its own unless --events-per-s was given. */
+  readonly eventsPerSGiven: boolean;
+}
+
 export function machine(): string {
   const c = cpus();
   return `${c.length} x ${c[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command('drill')
+/**
+ * The command's flags, parsed (argv as process.argv: node, script, args...). Bad input ends in
+ * commander's error (exit 1 with the message; a CommanderError with `exitOverride`).
+ */
+export function parseDrillArgs(
+  argv: readonly string[],
+  configure: (c: Command) => Command = (c) => c,
+): DrillArgs {
+  const program = configure(new Command('drill'))
     .description('chaos drills on the local stack, with figures')
     .argument('<name>', `a drill, several (a,b) or "all": ${DRILLS.map((d) => d.name).join(', ')}`)
     .option('--repeat <n>', "repetitions (default: the drill's full count; 1 with --size short)", num(1))
@@ -64,28 +111,44 @@ export async function main(argv: readonly string[]): Promise<number> {
         .choices(['debug', 'info', 'warn'])
         .default('info'),
     )
+    .addOption(
+      new Option(
+        '--designs <list>',
+        'designs of the scenarios (src/scenarios/designs.ts) to run, e.g. ours,naive; each repetition its own world',
+      )
+        .argParser(designList)
+        .default([OURS], 'ours'),
+    )
+    .option(
+      '--naive-repeat <n>',
+      'repetitions of each design other than ours, per drill and profile (ours keeps --repeat)',
+      int(1),
+      1,
+    )
     .option('--out <dir>', 'output directory (default test-results/drills/<time>)')
-    .option('--env-file <file>', 'local stack description', '.local/env.json')
-    .parse(argv);
+    .option('--env-file <file>', 'local stack description', '.local/env.json');
+  program.parse(argv);
   const name = program.args[0] ?? '';
-  const o = program.opts<{
-    repeat?: number;
-    profile?: SentinelProfile;
-    size: DrillSize;
-    eventsPerS: number;
-    readsPerS: number;
-    workers: number;
-    readers: number;
-    originBudget: number;
-    lagWindowMs: number;
-    out?: string;
-    envFile: string;
-    downAfterMs?: number;
-    workerLogLevel: string;
-  }>();
+  const o = program.opts<Omit<DrillArgs, 'name' | 'eventsPerSGiven'>>();
   const selected = name === 'all' ? DRILLS : name.split(',').map((n) => drillByName(n.trim()));
   if (selected.some((d) => d === undefined))
     program.error(`unknown drill "${name}": one of ${DRILLS.map((d) => d.name).join(', ')}, or all`);
+  if (
+    program.getOptionValueSource('naiveRepeat') !== 'default' &&
+    o.designs.every((d) => d.name === OURS.name)
+  )
+    program.error(
+      '--naive-repeat counts the repetitions of a design other than ours: add one with --designs',
+    );
+  return { ...o, name, eventsPerSGiven: program.getOptionValueSource('eventsPerS') !== 'default' };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const o = parseDrillArgs(argv);
+  const name = o.name;
+  const selected = (name === 'all' ? DRILLS : name.split(',').map((n) => drillByName(n.trim()))).filter(
+    (d) => d !== undefined,
+  );
   const stack = readLocalStack(o.envFile);
   const outDir = o.out ?? join('test-results', 'drills', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(outDir, { recursive: true });
@@ -98,24 +161,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       machine: machine(),
       startedAt,
       finishedAt: new Date().toISOString(),
-      options: { ...o, drills: name },
+      options: { ...o, designs: o.designs.map((d) => d.name), drills: name },
       totals: totals(all),
       repetitions: all,
     });
-  for (const { drill, profile } of plan(
-    selected.filter((d) => d !== undefined),
-    o.profile,
-  )) {
+  for (const { drill, profile } of plan(selected, o.profile)) {
     const results = await runDrill(drill, profile, {
       stack,
       size: o.size,
-      ...(o.repeat === undefined ? {} : { repeat: o.repeat }),
+      runs: designRuns(drill, {
+        size: o.size,
+        ...(o.repeat === undefined ? {} : { repeat: o.repeat }),
+        otherRepeat: o.naiveRepeat,
+        designs: o.designs,
+      }),
       ...(o.profile === undefined ? {} : { profile: o.profile }),
       // The soak runs at the highest rate sustained here unless a rate is given.
-      eventsPerS:
-        drill.name === 'soak' && program.getOptionValueSource('eventsPerS') === 'default'
-          ? SOAK_EVENTS_PER_S
-          : o.eventsPerS,
+      eventsPerS: drill.name === 'soak' && !o.eventsPerSGiven ? SOAK_EVENTS_PER_S : o.eventsPerS,
       readsPerS: o.readsPerS,
       workers: o.workers,
       readers: o.readers,
@@ -139,7 +201,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `\n${formatTable([...all.map(repetitionRow), ...totals(all).map(totalRow)])}\n\n${files.table}\n${files.json}\n${files.html}\n`,
   );
-  return all.every((r) => r.verdict.pass) ? 0 : 1;
+  return exitStatus(all);
 }
 
 // Exit when done: a client left reconnecting to a killed node must not hold the run open.

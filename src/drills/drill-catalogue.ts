@@ -7,8 +7,11 @@
 import type { SentinelProfile } from '../local/private-sentinel-group.ts';
 import { adminHeaders } from '../admin/admin-token.ts';
 import { createKeyBuilder, DEFAULT_LOCALES } from '../core/key-builder.ts';
-import { createCacheClient } from '../client/cache-client.ts';
+import { createRedisConnection } from '../adapters/redis/redis-connection.ts';
+import { createCacheClient, type CacheClient } from '../client/cache-client.ts';
+import { createNaiveCache } from '../orchestrator-sim/naive-cache.ts';
 import { originLoaders } from '../orchestrator-sim/origin-loaders.ts';
+import type { Design } from '../scenarios/designs.ts';
 import { asinOf } from '../orchestrator-sim/workload.ts';
 import type { FaultWindow } from './drill-summary.ts';
 import type { World } from './drill-world.ts';
@@ -19,6 +22,8 @@ export interface DrillContext {
   readonly world: World;
   readonly size: DrillSize;
   readonly profile: SentinelProfile;
+  /** The readers' design (drill-designs.ts): ours unless the run compares. */
+  readonly design: Design;
   readonly lagWindowMs: number;
   readonly log: (message: string) => void;
 }
@@ -49,11 +54,15 @@ export interface DrillSpec {
   /** Before the warm-up ends (its origin calls are not counted against the budget). */
   prepare?(ctx: DrillContext): Promise<Record<string, unknown>>;
   inject(ctx: DrillContext): Promise<FaultWindow>;
+  /** After the drain, before the readers stop: figures of the drill's own (into the fault's notes). */
+  afterDrain?(ctx: DrillContext, fault: FaultWindow): Promise<Record<string, unknown>>;
 }
 
 /** The top 1,000 ASINs of the readers' Zipf mix (rank 1 hottest). */
 const HOT_KEYS: readonly string[] = Array.from({ length: 1_000 }, (_, r) => asinOf(r));
 const PREFILL_CONCURRENCY = 40;
+/** The demo reader's Redis connection names (src/orchestrator-sim/reader-process.ts). */
+const READER_CONNECTION_PREFIX = 'orchestrator-sim-';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const pick = (size: DrillSize, full: number, short: number) => (size === 'full' ? full : short);
@@ -199,15 +208,31 @@ export const DRILLS: readonly DrillSpec[] = [
     title: 'mass expiry of the top 1,000 hot keys under read load',
     fullRepeat: 1,
     needs: { noL1: true },
-    // The hot set cached first, through the cache client (fenced populate), as readers would.
-    async prepare({ world }) {
-      const client = createCacheClient({
-        redis: world.group.redisConfig('sentinel'),
-        namespace: world.namespace,
-        locales: DEFAULT_LOCALES,
-        l1: false,
-        loaders: originLoaders(world.origin.url),
-      });
+    // The hot set cached first, as the design's readers would: through the cache client
+    // (fenced populate) for ours, by the design's own cache-aside (a plain SET) otherwise.
+    async prepare({ world, design }) {
+      const loaders = originLoaders(world.origin.url);
+      const redis = world.group.redisConfig('sentinel');
+      let client: CacheClient;
+      let closeSide = () => Promise.resolve();
+      if (design.reader === 'client') {
+        client = createCacheClient({
+          redis,
+          namespace: world.namespace,
+          locales: DEFAULT_LOCALES,
+          l1: false,
+          loaders,
+        });
+      } else {
+        const side = createRedisConnection(redis);
+        closeSide = () => side.close();
+        client = createNaiveCache({
+          redis: side.client,
+          keys: createKeyBuilder({ namespace: world.namespace, locales: DEFAULT_LOCALES }),
+          loaders,
+          l1MaxEntries: 0,
+        });
+      }
       const reads = HOT_KEYS.flatMap((id) => DEFAULT_LOCALES.map((locale) => ({ id, locale })));
       let next = 0;
       let failed = 0;
@@ -218,6 +243,7 @@ export const DRILLS: readonly DrillSpec[] = [
         }),
       );
       await client.close();
+      await closeSide();
       return { prefilled: reads.length - failed };
     },
     async inject({ world }) {
@@ -233,32 +259,71 @@ export const DRILLS: readonly DrillSpec[] = [
         c.disconnect();
       }
     },
+    // Origin calls for the hot ASINs since the expiry (the simulator's per-key counters, reset
+    // just before it), beside the changes to them that justify a fetch again. Our lease lets
+    // one reader per value fetch; the naive design fetches once per reader that misses.
+    async afterDrain({ world }, fault) {
+      const res = await fetch(`${world.origin.url}/_sim/stats?keys=1`);
+      const stats = (await res.json()) as { perKey?: Record<string, number>; perKeyTruncated?: boolean };
+      const perAsin = HOT_KEYS.map((asin) => stats.perKey?.[`products:${asin}`] ?? 0);
+      const hot = new Set(HOT_KEYS);
+      return {
+        hotAsinOriginCalls: {
+          calls: perAsin.reduce((a, b) => a + b, 0),
+          asinsCalled: perAsin.filter((n) => n > 0).length,
+          maxPerAsin: Math.max(0, ...perAsin),
+          changesToHotAsins: world.load.published.filter(
+            (e) => e.family === 'product' && hot.has(e.id) && e.occurredAtMs >= fault.injectedAt,
+          ).length,
+          countersTruncated: stats.perKeyTruncated === true,
+        },
+      };
+    },
   },
   {
     name: 'bus-drop',
     title: "bus drop (the L1 subscribers' connections killed while broadcasts go out)",
     fullRepeat: 1,
-    async inject({ world, size }) {
-      const before = await readerL1Flushes(world);
+    async inject({ world, size, design }) {
+      // Only our client's L1 subscribes and flushes; the naive L1 lives its TTL (no subscriber).
+      const flushing = design.reader === 'client';
+      const before = flushing ? await readerL1Flushes(world) : undefined;
       const c = world.primaryClient();
       const injectedAt = Date.now();
       let killed = 0;
+      // Who held the connections killed, by connection name: the readers' (orchestrator-sim-N:
+      // our client's L1 subscriber and fill notices; a naive reader has none), the drill's
+      // own apply tap, the workers'.
+      const byName: Record<string, number> = {};
       try {
         const until = injectedAt + pick(size, 15_000, 4_000);
         while (Date.now() < until) {
+          for (const line of String(await c.call('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n')) {
+            if (!line.includes('id=')) continue;
+            const name = /\bname=(\S*)/.exec(line)?.[1] || '(unnamed)';
+            byName[name] = (byName[name] ?? 0) + 1;
+          }
           killed += Number(await c.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
           await sleep(1_000);
         }
       } finally {
         c.disconnect();
       }
-      const after = await readerL1Flushes(world);
+      const after = flushing ? await readerL1Flushes(world) : undefined;
       return {
         injectedAt,
         healedAt: Date.now(),
         notes: {
           subscriberConnectionsKilled: killed,
-          l1Flushes: before === undefined || after === undefined ? null : after - before,
+          readerSubscriberConnectionsKilled: Object.entries(byName)
+            .filter(([n]) => n.startsWith(READER_CONNECTION_PREFIX))
+            .reduce((a, [, k]) => a + k, 0),
+          subscriberConnectionsByName: byName,
+          l1Flushes: flushing
+            ? before === undefined || after === undefined
+              ? null
+              : after - before
+            : `n/a (${design.name}: no L1 subscriber, a TTL-only L1 that nothing flushes)`,
         },
       };
     },

@@ -11,6 +11,8 @@ import type { RepetitionResult } from './run-drills.ts';
 export interface DrillTotal {
   readonly drill: string;
   readonly profile: string;
+  /** The readers' design (src/scenarios/designs.ts): a total is per drill x profile x design. */
+  readonly design: string;
   readonly repetitions: number;
   readonly passed: number;
   readonly published: number;
@@ -49,10 +51,13 @@ const maxOf = (xs: readonly (number | null | undefined)[]) => {
   return v.length ? Math.max(...v) : null;
 };
 
+/** One total per drill x profile x design, in the order the repetitions came. */
 export function totals(results: readonly RepetitionResult[]): DrillTotal[] {
   const groups = new Map<string, RepetitionResult[]>();
-  for (const r of results)
-    groups.set(`${r.drill}|${r.profile}`, [...(groups.get(`${r.drill}|${r.profile}`) ?? []), r]);
+  for (const r of results) {
+    const key = `${r.drill}|${r.profile}|${r.design}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
   return [...groups.values()].map((rs) => {
     const s = rs.map((r) => r.summary);
     const recoveries = s.map((x) => x?.recoveryMs).filter((x): x is number => typeof x === 'number');
@@ -61,6 +66,7 @@ export function totals(results: readonly RepetitionResult[]): DrillTotal[] {
     return {
       drill: rs[0]?.drill ?? '',
       profile: rs[0]?.profile ?? '',
+      design: rs[0]?.design ?? 'ours',
       repetitions: rs.length,
       passed: rs.filter((r) => r.verdict.pass).length,
       published: sum(s.map((x) => x?.published)),
@@ -99,6 +105,7 @@ const msOr = (ms: number | null | undefined) => (typeof ms === 'number' ? `${Mat
 export const TABLE_HEADER = [
   'drill',
   'profile',
+  'design',
   'rep',
   'verdict',
   'published',
@@ -119,6 +126,7 @@ export function repetitionRow(r: RepetitionResult): string[] {
   return [
     r.drill,
     r.profile,
+    r.design,
     String(r.repetition),
     r.verdict.pass ? 'pass' : `FAIL: ${r.verdict.failures.join('; ')}`,
     String(s?.published ?? '-'),
@@ -158,6 +166,7 @@ export function totalRow(t: DrillTotal): string[] {
   return [
     t.drill,
     t.profile,
+    t.design,
     `x${t.repetitions}`,
     `${t.passed}/${t.repetitions} pass`,
     String(t.published),
@@ -256,7 +265,7 @@ export function renderHtml(run: RunRecord): string {
     .map(
       (
         r,
-      ) => `<section><h3>${esc(`${r.drill} (${r.profile}) #${r.repetition}: ${r.verdict.pass ? 'pass' : 'FAIL'}`)}</h3>
+      ) => `<section><h3>${esc(`${r.drill} (${r.profile}, ${r.design}) #${r.repetition}: ${r.verdict.pass ? 'pass' : 'FAIL'}`)}</h3>
 ${panel(r, 'lag p99 ms', (p) => p.lagP99Ms, '#1a73e8')}
 ${panel(r, 'origin calls/s', (p) => p.originCalls, '#188038', r.originBudgetPerS)}
 ${panel(r, 'stale reads/s', (p) => p.staleReads, '#e37400')}

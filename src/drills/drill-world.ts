@@ -39,6 +39,7 @@ import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messagi
 import { pino } from 'pino';
 import { startAuditor, type Auditor } from '../auditor/index.ts';
 import { startApplyTap, type ApplyTap } from './apply-tap.ts';
+import type { ReaderMode } from '../orchestrator-sim/reader-settings.ts';
 import { startEventLoad, type EventLoad } from './event-load.ts';
 import type { NetworkFaults, NetworkPath } from './network-faults.ts';
 import { startReaderFleet, type ReaderFleet, type TracedRead } from './reader-fleet.ts';
@@ -57,6 +58,8 @@ export interface WorldOptions {
   readonly eventsPerS: number;
   /** Readers with an L1 (default) or without (every read reaches Redis). */
   readonly l1: boolean;
+  /** The readers' design (src/scenarios/designs.ts `reader`); default the cache client. */
+  readonly readerMode?: ReaderMode;
   /** Workers reach Redis through this fault path's factory (Toxiproxy), else directly. */
   readonly redisFaults?: NetworkFaults;
   /** Workers reach LocalStack through a fault path, else directly. */
@@ -202,7 +205,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
 
     const readers = await startReaderFleet(
       {
-        mode: 'client',
+        mode: o.readerMode ?? 'client',
         rate: o.readsPerS / o.readers,
         maxInFlight: 256,
         skew: 1,

@@ -3,6 +3,8 @@
  * construct under a random prefix) and, when the drill needs one, a private Toxiproxy; per
  * repetition a fresh world (drill-world.ts): warm-up under load, the fault, the load through
  * recovery, the drain, the checks. Each repetition yields its figures and its verdict.
+ * With several designs (drill-designs.ts), each design's repetitions follow ours on the same
+ * topology, each in its own world; only the readers' mode and L1 differ.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,9 @@ import {
 } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
 import type { LocalStackDescription } from '../local/env-file.ts';
 import type { SentinelProfile } from '../local/private-sentinel-group.ts';
+import type { DesignName } from '../scenarios/designs.ts';
 import { readerL1Flushes, type DrillSize, type DrillSpec } from './drill-catalogue.ts';
+import { designRuns, OURS, readersOf, type DesignRun } from './drill-designs.ts';
 import {
   percentile,
   RECOVERY_AFTER_REACHABLE_MS,
@@ -40,7 +44,13 @@ export { RECOVERY_AFTER_REACHABLE_MS } from './drill-summary.ts';
 export interface RunOptions {
   readonly stack: LocalStackDescription;
   readonly size: DrillSize;
+  /** Repetitions of our design (default: the drill's full count; 1 at the short size). */
   readonly repeat?: number;
+  /**
+   * The designs and their repetitions (drill-designs.ts `designRuns`); default ours alone,
+   * `repeat` times. Each repetition of each design has its own world.
+   */
+  readonly runs?: readonly DesignRun[];
   readonly profile?: SentinelProfile;
   readonly eventsPerS: number;
   readonly readsPerS: number;
@@ -77,6 +87,8 @@ export interface SecondPoint {
 export interface RepetitionResult {
   readonly drill: string;
   readonly profile: SentinelProfile;
+  /** The design the readers ran (src/scenarios/designs.ts): ours unless the run compares designs. */
+  readonly design: DesignName;
   readonly repetition: number;
   readonly startedAt: number;
   readonly durationMs: number;
@@ -88,6 +100,8 @@ export interface RepetitionResult {
     readonly inconsistent: number;
     /** Inconsistencies whose event lies outside the drill's own window. */
     readonly outsideWindow: number;
+    /** Those checks per tier that held a stale value (primary, replica, l1); a check may count in several. */
+    readonly outsideWindowByTier?: Readonly<Record<string, number>>;
     readonly missed: number;
     readonly byFamilyWindow: unknown;
     readonly findingsSample: readonly unknown[];
@@ -154,7 +168,8 @@ export async function runDrill(
   profile: SentinelProfile,
   o: RunOptions,
 ): Promise<RepetitionResult[]> {
-  const repeat = o.repeat ?? (o.size === 'full' ? drill.fullRepeat : 1);
+  const runs =
+    o.runs ?? designRuns(drill, { size: o.size, ...(o.repeat === undefined ? {} : { repeat: o.repeat }) });
   const prefix = `drill-${drill.name.slice(0, 10)}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   const own = o.messaging === undefined;
   if (own) o.log(`${drill.name} (${profile}): deploying a private messaging topology ${prefix}`);
@@ -163,11 +178,14 @@ export async function runDrill(
   const results: RepetitionResult[] = [];
   try {
     if (drill.needs?.redisFaults || drill.needs?.localstackFaults) faults = await startNetworkFaults();
-    for (let rep = 1; rep <= repeat; rep++) {
-      const r = await runRepetition(drill, profile, rep, messaging, faults, o);
-      results.push(r);
-      o.onRepetition?.(r);
-    }
+    // One design after the other, each repetition in a world of its own: a naive reader's
+    // unfenced fill lands in its own Redis group and namespace, never in one ours reads.
+    for (const { design, repeat } of runs)
+      for (let rep = 1; rep <= repeat; rep++) {
+        const r = await runRepetition(drill, profile, design, rep, messaging, faults, o);
+        results.push(r);
+        o.onRepetition?.(r);
+      }
   } finally {
     await faults?.stop();
     if (own) await deletePrivateMessaging(o.stack, messaging);
@@ -208,20 +226,25 @@ export async function deletePrivateMessaging(
 async function runRepetition(
   drill: DrillSpec,
   profile: SentinelProfile,
+  design: DesignRun['design'],
   rep: number,
   messaging: Parameters<typeof startWorld>[0]['messaging'],
   faults: NetworkFaults | undefined,
   o: RunOptions,
 ): Promise<RepetitionResult> {
   const startedAt = Date.now();
-  const dir = join(o.outDir, `${drill.name}-${profile}-${rep}`);
+  const ours = design.name === OURS.name;
+  const dir = join(o.outDir, `${drill.name}-${profile}-${ours ? '' : `${design.name}-`}${rep}`);
   mkdirSync(dir, { recursive: true });
-  const log = (m: string) => o.log(`${drill.name} (${profile}) #${rep}: ${m}`);
+  const log = (m: string) =>
+    o.log(`${drill.name} (${profile}${ours ? '' : `, ${design.name}`}) #${rep}: ${m}`);
+  const readers = readersOf(design, drill);
   const soakMs = drill.soakMs?.(o.size);
   let world: World | undefined;
   const base = {
     drill: drill.name,
     profile,
+    design: design.name,
     repetition: rep,
     startedAt,
     originBudgetPerS: o.originBudgetPerS,
@@ -237,7 +260,8 @@ async function runRepetition(
       readers: o.readers,
       readsPerS: o.readsPerS,
       eventsPerS: o.eventsPerS,
-      l1: !drill.needs?.noL1,
+      readerMode: readers.mode,
+      l1: readers.l1,
       ...(drill.needs?.redisFaults && faults ? { redisFaults: faults } : {}),
       ...(drill.needs?.localstackFaults && faults ? { localstackFaults: faults } : {}),
       traceDir: join(dir, 'reads'),
@@ -249,7 +273,7 @@ async function runRepetition(
     const w = world;
     const t0 = Date.now();
     log(`world up in ${t0 - startedAt} ms (namespace ${w.namespace})`);
-    const ctx = { world: w, size: o.size, profile, lagWindowMs: o.lagWindowMs, log };
+    const ctx = { world: w, size: o.size, profile, design, lagWindowMs: o.lagWindowMs, log };
     const [prepared] = await Promise.all([
       drill.prepare?.(ctx),
       sleep(drill.warmupMs?.(o.size) ?? (o.size === 'full' ? 10_000 : 2_000)),
@@ -291,9 +315,24 @@ async function runRepetition(
         .map((f) => `${f.eventId}|${f.family}|${f.id}|${f.windowMs}`),
     );
     const auditOutside = Math.min(audit.inconsistent, checksOutside.size);
+    // The same checks per tier that held the stale value: the primary or the replica (L2:
+    // a value written back after its invalidation, or one not yet deleted) or a reader's L1.
+    const outsideByTier: Record<string, number> = {};
+    for (const check of new Set(
+      audit.findings
+        .filter((f) => !allowed || f.originTimeMs < allowed.from || f.originTimeMs > allowed.to)
+        .map((f) => `${f.tier}|${f.eventId}|${f.family}|${f.id}|${f.windowMs}`),
+    )) {
+      const tier = check.slice(0, check.indexOf('|'));
+      outsideByTier[tier] = (outsideByTier[tier] ?? 0) + 1;
+    }
     await sleep(1_000);
     const origin = await w.originStats();
-    const flushes = await readerL1Flushes(w);
+    const measured = await drill
+      .afterDrain?.(ctx, fault)
+      .catch((err: unknown) => ({ afterDrainError: String(err) }));
+    // Only our client's L1 flushes (on a gap in the broadcast sequence); the naive L1 lives its TTL.
+    const flushes = readers.mode === 'client' ? await readerL1Flushes(w) : undefined;
     const reads = await w.stopReaders();
     const rest = await w.atRest();
     const dlq = await w.drainDeadLetters();
@@ -378,6 +417,7 @@ async function runRepetition(
         checked: audit.checked,
         inconsistent: audit.inconsistent,
         outsideWindow: auditOutside,
+        outsideWindowByTier: outsideByTier,
         missed: audit.missed,
         byFamilyWindow: audit.byFamilyWindow,
         findingsSample: audit.findings.slice(0, 5),
@@ -393,7 +433,11 @@ async function runRepetition(
         notes: {
           ...prepared,
           ...fault.notes,
+          ...measured,
           ...(flushes === undefined ? {} : { readerL1FlushesTotal: flushes }),
+          ...(readers.mode !== 'client' && readers.l1
+            ? { readerL1FlushesTotal: `n/a (${design.name}: a TTL-only L1, nothing flushes it)` }
+            : {}),
           valueKeysAtRest: rest.valueKeys,
           readsByFamily: staleReport.byFamily,
           staleSample: staleReport.stale.slice(0, 5),

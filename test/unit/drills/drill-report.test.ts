@@ -12,9 +12,11 @@ const rep = (
   n: number,
   over: Partial<RepetitionResult['summary'] & object> = {},
   pass = true,
+  design: RepetitionResult['design'] = 'ours',
 ): RepetitionResult => ({
   drill: 'worker-sigkill',
   profile: 'fast',
+  design,
   repetition: n,
   startedAt: 0,
   durationMs: 1,
@@ -114,6 +116,26 @@ describe('drill report', () => {
     expect(repetitionRow(reps[1]!).at(-1)).toBe('9.0 s (fleet 2.0 s; delivery p99 7.0 s)');
   });
 
+  it('totals per drill x profile x design, in the order the repetitions came, and names the design in each row', () => {
+    const naive = (n: number, pass: boolean) => rep(n, { staleReads: 100 * n }, pass, 'naive');
+    const elastic = { ...rep(1), profile: 'elasticache' as const };
+
+    const ts = totals([rep(1), rep(2), naive(1, false), elastic, rep(3), naive(2, true)]);
+
+    expect(ts.map((t) => [t.drill, t.profile, t.design, t.repetitions, t.passed])).toEqual([
+      ['worker-sigkill', 'fast', 'ours', 3, 3],
+      ['worker-sigkill', 'fast', 'naive', 2, 1],
+      ['worker-sigkill', 'elasticache', 'ours', 1, 1],
+    ]);
+    // Ours' figures are not mixed with the naive ones.
+    expect(ts[0]).toMatchObject({ staleReads: 6, published: 300 });
+    expect(ts[1]).toMatchObject({ staleReads: 300, published: 200 });
+    expect(totalRow(ts[1]!).slice(0, 5)).toEqual(['worker-sigkill', 'fast', 'naive', 'x2', '1/2 pass']);
+    expect(repetitionRow(naive(1, false)).slice(0, 4)).toEqual(['worker-sigkill', 'fast', 'naive', '1']);
+    const text = formatTable(ts.map(totalRow)).split('\n');
+    expect(text[0]).toMatch(/^drill\s+profile\s+design\s+rep\s+verdict/);
+  });
+
   it('prints a row per repetition with its failures, and the same table as Markdown', () => {
     const row = repetitionRow(rep(1, {}, false));
     expect(row).toContain('FAIL: 3 stale reads beyond the lag window');
@@ -135,6 +157,7 @@ describe('drill report', () => {
     });
     expect(html).toContain('fill="#f4c7c3"');
     expect(html).toContain('stroke-dasharray="4 3"');
-    expect(html).toContain('worker-sigkill (fast) #1: pass');
+    expect(html).toContain('worker-sigkill (fast, ours) #1: pass');
+    expect(html).toContain('<th>design</th>');
   });
 });
