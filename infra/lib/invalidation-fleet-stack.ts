@@ -76,6 +76,7 @@ export class InvalidationFleetStack extends Stack {
       namePrefix: c.namePrefix,
       queues: this.messaging.queues,
       messagingKey: this.messaging.key,
+      topics: this.messaging.topics,
       redis: {
         host: this.cache.primaryEndpointAddress,
         port: this.cache.port,

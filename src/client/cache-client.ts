@@ -49,6 +49,16 @@ import { NO_READ_SIDE_METRICS } from './read-side-metrics.ts';
 import type { ReadSideMetrics } from './read-side-metrics.ts';
 import { freshnessOf, mayServeStale, resolveReadPolicies } from './read-policy.ts';
 import type { ReadPolicy } from './read-policy.ts';
+import { FleetOriginBudget } from './fleet-origin-budget.ts';
+import type { OriginBudgetOptions } from './fleet-origin-budget.ts';
+import { PipelineWatermark } from './pipeline-watermark.ts';
+import {
+  DEFAULT_LAG_WINDOW_MS,
+  FAMILY_TOPICS,
+  cachesTrusted,
+  familyWatermark,
+  servableCached,
+} from './pipeline-trust.ts';
 
 /** The families the read side serves (price never: it is fetched live). */
 export type ReadFamily = 'product' | 'promo' | 'reco' | 'review';
@@ -81,7 +91,11 @@ export type Loader = (req: {
 export interface ReadResult {
   /** The data (price fields stripped), or null when the origin said "not found" (`unknown | null`). */
   readonly value: unknown;
-  readonly source: 'l1' | 'l2' | 'origin' | 'stale' | 'fail-safe';
+  /**
+   * `unverified`: the pipeline guard could not verify a cached value (decision 0022) and the
+   * origin budget (or the origin) did not allow the refetch, so the cached value was served.
+   */
+  readonly source: 'l1' | 'l2' | 'origin' | 'stale' | 'fail-safe' | 'unverified';
   readonly version?: number;
   /** Time since the value was stored, when known. */
   readonly ageMs?: number;
@@ -125,6 +139,21 @@ export interface CacheClientOptions {
     readonly invalidated?: (message: InvalidateMessage) => void;
     readonly flushed?: (reason: string) => void;
   };
+  /**
+   * The pipeline guard (decision 0022): trust L1 and L2 only while the workers' canary
+   * watermark proves delivery within the family's lag window; otherwise serve only values
+   * filled within the window and refetch the rest (through the lease, fenced). Absent: off,
+   * the caches are trusted as before (a fleet that publishes no canaries would otherwise be
+   * distrusted for ever).
+   */
+  readonly pipelineGuard?: {
+    /** The workers' `WORKER_CANARY_INTERVAL_MS` (> 0): the trust rule's margin. */
+    readonly canaryIntervalMs: number;
+    /** Per-family lag window W, ms. Default: the dev lag SLOs (product/reco 2 s, promo 1 s, review 5 s). */
+    readonly lagWindowMs?: Partial<Record<ReadFamily, number>>;
+  };
+  /** A fleet-wide origin budget per family (decision 0022). Absent: no budget. */
+  readonly originBudget?: OriginBudgetOptions;
 }
 
 export interface CacheClient {
@@ -206,6 +235,11 @@ class ReadSideClient implements CacheClient {
   readonly #leaseTtlMs: number;
   readonly #fillChannel: string;
   readonly #owner = randomUUID();
+  readonly #watermark: PipelineWatermark | undefined;
+  readonly #budget: FleetOriginBudget | undefined;
+  readonly #lagWindowMs: Readonly<Record<ReadFamily, number>>;
+  readonly #trustMarginMs: number;
+  readonly #trusted = new Map<ReadFamily, boolean>();
   #leases = 0;
   #ownEpoch = 0;
   #l1Epoch = 0;
@@ -248,6 +282,20 @@ class ReadSideClient implements CacheClient {
 
     const onError = (error: Error): void => this.#log?.debug({ err: error }, 'subscriber error');
     this.#notices = new FillNotices(redis, this.#fillChannel, onError);
+    const guard = options.pipelineGuard;
+    this.#lagWindowMs = { ...DEFAULT_LAG_WINDOW_MS, ...guard?.lagWindowMs };
+    this.#trustMarginMs = guard?.canaryIntervalMs ?? 0;
+    this.#watermark =
+      guard === undefined ? undefined : new PipelineWatermark(redis, options.namespace, { onError });
+    this.#budget =
+      options.originBudget === undefined
+        ? undefined
+        : new FleetOriginBudget(
+            this.#connection.client,
+            options.namespace,
+            options.originBudget,
+            () => this.#redisBreaker.state === CircuitState.Closed,
+          );
     if (options.l1 !== false) {
       const bounds = options.l1 ?? {
         maxEntries: CLIENT_DEFAULTS.l1MaxEntries,
@@ -283,7 +331,7 @@ class ReadSideClient implements CacheClient {
   }
 
   async ready(): Promise<void> {
-    await Promise.all([this.#subscriber?.start(), this.#notices.ready()]);
+    await Promise.all([this.#subscriber?.start(), this.#notices.ready(), this.#watermark?.ready()]);
   }
 
   get(
@@ -330,6 +378,7 @@ class ReadSideClient implements CacheClient {
         () => Promise.allSettled([...this.#background]),
         () => this.#subscriber?.close() ?? Promise.resolve(),
         () => this.#notices.close(),
+        () => this.#watermark?.close() ?? Promise.resolve(),
         () => this.#connection.close(),
       ];
       for (const step of steps) {
@@ -389,6 +438,8 @@ class ReadSideClient implements CacheClient {
     if (!this.#l1Usable()) return undefined;
     const entry = this.#l1!.get(t.l1Key);
     if (!entry) return undefined;
+    // Not verified by the pipeline guard: read L2 (and refetch if needed), keep the entry.
+    if (!this.#servable(t.family, entry.storedAtMs)) return undefined;
     this.#metrics.readSideHit(t.family, 'l1');
     return {
       value: entry.found ? entry.data : null,
@@ -414,6 +465,11 @@ class ReadSideClient implements CacheClient {
     } catch (error) {
       this.#log?.debug({ err: error, family: t.family }, 'L2 read failed: reading the origin');
       return this.#load(t, loader, started, { valueKey: undefined, epochs, fallback: undefined });
+    }
+    if (stored && !this.#servable(t.family, stored.storedAtMs)) {
+      // The pipeline guard: this value may have missed an invalidation older than the window.
+      this.#metrics.unverifiedRefetch?.(t.family);
+      return this.#leased(t, keys, loader, started, epochs, stored, true);
     }
     if (stored) {
       const ageMs = stored.storedAtMs === undefined ? undefined : Date.now() - stored.storedAtMs;
@@ -449,12 +505,15 @@ class ReadSideClient implements CacheClient {
     started: number,
     epochs: Epochs,
     initialFallback: StoredValue | undefined,
+    verify = false,
   ): Promise<ReadResult> {
     const { value: valueKey, lease: leaseKey } = keys;
     const deadline = performance.now() + this.#leaseTtlMs;
     let fallback = initialFallback;
     const fresh = (stored: StoredValue | undefined): stored is StoredValue =>
-      stored !== undefined && freshnessOf(stored.storedAtMs, Date.now(), t.policy) === 'fresh';
+      stored !== undefined &&
+      freshnessOf(stored.storedAtMs, Date.now(), t.policy) === 'fresh' &&
+      (!verify || this.#servable(t.family, stored.storedAtMs));
     const hit = (stored: StoredValue): ReadResult => {
       this.#fillL1(t, stored, epochs);
       this.#metrics.readSideHit(t.family, 'l2');
@@ -470,7 +529,7 @@ class ReadSideClient implements CacheClient {
         reply = await this.#acquireLease(t, valueKey, leaseKey, owner, force);
       } catch {
         waiter.cancel();
-        return this.#load(t, loader, started, { valueKey: undefined, epochs, fallback });
+        return this.#load(t, loader, started, { valueKey: undefined, epochs, fallback, verify });
       }
       const [kind, payload] = reply;
       if (kind === 'value') {
@@ -482,7 +541,7 @@ class ReadSideClient implements CacheClient {
           continue;
         }
         // An unreadable value: load, and let the fill's version rule decide.
-        return this.#load(t, loader, started, { valueKey, epochs, fallback, token: undefined });
+        return this.#load(t, loader, started, { valueKey, epochs, fallback, token: undefined, verify });
       }
       const token = payload as FenceToken;
       if (kind === 'granted') {
@@ -493,10 +552,13 @@ class ReadSideClient implements CacheClient {
           fallback,
           token,
           lease: { key: leaseKey, value: `${token}:${owner}` },
+          verify,
         });
       }
-      // A servable stale copy caps the wait at the soft timeout: serve it rather than sleep.
-      const servable = fallback !== undefined && mayServeStale(t.policy, 'fail-safe', ageOf(fallback));
+      // A servable stale copy caps the wait at the soft timeout: serve it rather than sleep
+      // (not a copy the pipeline guard is verifying: the holder's fill is what is wanted).
+      const servable =
+        !verify && fallback !== undefined && mayServeStale(t.policy, 'fail-safe', ageOf(fallback));
       const left = deadline - performance.now();
       const bound = servable ? Math.min(this.#softTimeoutMs, left) : left;
       const outcome = bound > 0 ? await waiter.wait(bound) : (waiter.cancel(), 'timeout');
@@ -509,7 +571,7 @@ class ReadSideClient implements CacheClient {
       if (outcome === 'timeout') {
         // The holder is slow or gone: call the origin here (this flight is the process's
         // single-flight), still fenced with the token read before the call.
-        return this.#load(t, loader, started, { valueKey, epochs, fallback, token });
+        return this.#load(t, loader, started, { valueKey, epochs, fallback, token, verify });
       }
       // Notified: the holder filled (or was refused). Read again; ask for the lease only if
       // the value is still missing or stale.
@@ -519,7 +581,7 @@ class ReadSideClient implements CacheClient {
         if (fresh(stored)) return hit(stored);
         fallback = stored ?? fallback;
       } catch {
-        return this.#load(t, loader, started, { valueKey: undefined, epochs, fallback });
+        return this.#load(t, loader, started, { valueKey: undefined, epochs, fallback, verify });
       }
     }
   }
@@ -535,14 +597,22 @@ class ReadSideClient implements CacheClient {
       fallback: StoredValue | undefined;
       token?: FenceToken | undefined;
       lease?: { key: string; value: string };
+      /** The fallback is a cached value the pipeline guard could not verify (decision 0022). */
+      verify?: boolean;
     },
   ): Promise<ReadResult> {
     const { fallback } = fill;
+    const verify = fill.verify === true && fallback !== undefined;
     const fallbackAge = fallback === undefined ? Number.POSITIVE_INFINITY : ageOf(fallback);
     const canFailSafe = fallback !== undefined && mayServeStale(t.policy, 'fail-safe', fallbackAge);
-    const work = this.#callOrigin(t, loader).then(
+    // Out of origin tokens, a read with something to serve instead serves it at once (the
+    // origin budget wins over freshness); one with nothing waits a bounded time for a token.
+    // The value's store time is taken before the origin call: the value holds every change
+    // made before then, so "filled at f" (the pipeline guard's rule) is never later than true.
+    const loadStartedAtMs = Date.now();
+    const work = this.#callOrigin(t, loader, !(verify || canFailSafe)).then(
       async (loaded) => {
-        const result = await this.#fill(t, loaded, fill);
+        const result = await this.#fill(t, loaded, { ...fill, loadStartedAtMs });
         this.#metrics.readSideMiss(t.family, performance.now() - started);
         return result;
       },
@@ -550,14 +620,26 @@ class ReadSideClient implements CacheClient {
         // Release the lease on failure too: waiters look again at once (one of them takes the
         // lease and meets the same breaker) instead of sleeping until the lease expires.
         await this.#release(fill.lease, fill.valueKey);
+        const budget = error instanceof OriginUnavailableError && error.reason === 'budget-exhausted';
+        if (budget && fallback !== undefined && (verify || canFailSafe)) {
+          if (verify) this.#metrics.unverifiedServed?.(t.family, 'budget-exhausted');
+          else this.#metrics.budgetExhausted?.(t.family, 'served-stale');
+          return resultOf(fallback, verify ? 'unverified' : 'stale');
+        }
+        if (budget) this.#metrics.budgetExhausted?.(t.family, 'failed');
         if (canFailSafe) {
+          if (verify) {
+            this.#metrics.unverifiedServed?.(t.family, 'origin-failed');
+            return resultOf(fallback, 'unverified');
+          }
           this.#metrics.failSafeServed?.(t.family, fallbackAge);
           return resultOf(fallback, 'fail-safe');
         }
         throw error;
       },
     );
-    if (!canFailSafe) return work;
+    // The guard's refetch never answers with the unverified copy on a slow origin.
+    if (!canFailSafe || verify) return work;
     // A servable stale value: past the soft timeout, serve it while the load goes on.
     let timer: NodeJS.Timeout | undefined;
     const soft = new Promise<'soft'>((resolve) => {
@@ -570,8 +652,9 @@ class ReadSideClient implements CacheClient {
     return resultOf(fallback, 'stale');
   }
 
-  async #callOrigin(t: Target, loader: Loader | undefined): Promise<Loaded | null> {
+  async #callOrigin(t: Target, loader: Loader | undefined, waitForToken: boolean): Promise<Loaded | null> {
     if (!loader) throw new OriginUnavailableError(t.family, 'no-loader');
+    await this.#token(t.family, waitForToken);
     const guard = this.#guard(t.family);
     return guard.run((signal) => {
       this.#metrics.originCall(t.family);
@@ -588,9 +671,11 @@ class ReadSideClient implements CacheClient {
       epochs: Epochs;
       token?: FenceToken | undefined;
       lease?: { key: string; value: string };
+      /** When the origin call began: the stored value's time (decision 0022). */
+      loadStartedAtMs?: number;
     },
   ): Promise<ReadResult> {
-    const storedAtMs = Date.now();
+    const storedAtMs = fill.loadStartedAtMs ?? Date.now();
     const found = loaded !== null;
     const data = found ? (stripPriceFields(loaded.data) ?? null) : null;
     const version = found ? loaded.version : NOT_FOUND_VERSION;
@@ -639,12 +724,22 @@ class ReadSideClient implements CacheClient {
     const run = (async () => {
       const [kind, token] = await this.#acquireLease(t, valueKey, leaseKey, owner, '1');
       if (kind !== 'granted') return; // another reader of the fleet refreshes it
-      const loaded = await this.#callOrigin(t, loader);
+      let loaded: Loaded | null;
+      const loadStartedAtMs = Date.now();
+      try {
+        loaded = await this.#callOrigin(t, loader, false);
+      } catch (error) {
+        await this.#release({ key: leaseKey, value: `${token}:${owner}` }, valueKey);
+        if (error instanceof OriginUnavailableError && error.reason === 'budget-exhausted')
+          this.#metrics.budgetExhausted?.(t.family, 'refresh-skipped');
+        throw error;
+      }
       await this.#fill(t, loaded, {
         valueKey,
         epochs,
         token: token as FenceToken,
         lease: { key: leaseKey, value: `${token}:${owner}` },
+        loadStartedAtMs,
       });
     })()
       .catch((error: unknown) => this.#log?.debug({ err: error, family: t.family }, 'revalidation failed'))
@@ -669,6 +764,40 @@ class ReadSideClient implements CacheClient {
       ttlMs,
     );
     this.#reportL1Size();
+  }
+
+  /** Decision 0022: whether a cached value filled at `storedAtMs` may be served now. */
+  #servable(family: ReadFamily, storedAtMs: number | undefined): boolean {
+    const watermark = this.#watermark;
+    if (watermark === undefined) return true;
+    const nowMs = Date.now();
+    const windowMs = this.#lagWindowMs[family];
+    const trusted = cachesTrusted({
+      nowMs,
+      watermarkMs: familyWatermark(FAMILY_TOPICS[family], watermark.newest()),
+      windowMs,
+      marginMs: this.#trustMarginMs,
+    });
+    if (this.#trusted.get(family) !== trusted) {
+      this.#trusted.set(family, trusted);
+      this.#metrics.pipelineTrusted?.(family, trusted);
+      this.#log?.info({ family, trusted }, 'pipeline guard: caches trusted changed');
+    }
+    return servableCached(trusted, storedAtMs, nowMs, windowMs, this.#trustMarginMs);
+  }
+
+  /** One token of the family's origin budget; waits up to the budget's bound when asked to. */
+  async #token(family: ReadFamily, wait: boolean): Promise<void> {
+    const budget = this.#budget;
+    if (budget === undefined || !budget.has(family)) return;
+    const until = performance.now() + (wait ? budget.maxWaitMs : 0);
+    for (;;) {
+      const answer = await budget.take(family);
+      if (answer.ok) return;
+      const left = until - performance.now();
+      if (left <= 0) throw new OriginUnavailableError(family, 'budget-exhausted');
+      await new Promise((r) => setTimeout(r, Math.min(answer.retryInMs, left)));
+    }
   }
 
   #flushOwn(reason: string): void {
@@ -774,6 +903,18 @@ function validate(options: CacheClientOptions): void {
   positive('origin.hardTimeoutMs', options.origin?.hardTimeoutMs);
   positive('origin.concurrency', options.origin?.concurrency);
   positive('redisTimeoutMs', options.redisTimeoutMs);
+  const guard = options.pipelineGuard;
+  if (guard !== undefined) {
+    positive('pipelineGuard.canaryIntervalMs', guard.canaryIntervalMs);
+    const windows = { ...DEFAULT_LAG_WINDOW_MS, ...guard.lagWindowMs };
+    for (const [family, w] of Object.entries(windows)) {
+      if (!(Number.isFinite(w) && w > guard.canaryIntervalMs))
+        problems.push({
+          variable: `pipelineGuard.lagWindowMs.${family}`,
+          message: `must be longer than pipelineGuard.canaryIntervalMs (${guard.canaryIntervalMs} ms): the trust rule's margin`,
+        });
+    }
+  }
   for (const family of Object.keys(options.loaders)) {
     if (!['product', 'promo', 'reco', 'review'].includes(family))
       problems.push({

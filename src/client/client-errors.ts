@@ -8,7 +8,13 @@ import { InfrastructureError } from '../core/errors.ts';
 
 /** Why the origin did not answer. */
 export type OriginFailureReason =
-  'breaker-open' | 'concurrency-limit' | 'timeout' | 'loader-failed' | 'no-loader';
+  | 'breaker-open'
+  | 'concurrency-limit'
+  | 'timeout'
+  | 'loader-failed'
+  | 'no-loader'
+  /** The fleet-wide origin budget had no token within the wait bound (decision 0022). */
+  | 'budget-exhausted';
 
 /** The origin could not answer this read and nothing could be served in its place. */
 export class OriginUnavailableError extends InfrastructureError {

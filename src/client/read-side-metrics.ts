@@ -36,6 +36,14 @@ export interface ReadSideMetrics {
   l1Flush?(reason: L1FlushReason): void;
   /** The L1's current size. */
   l1Size?(entries: number, bytes: number): void;
+  /** Decision 0022: the pipeline guard started (true) or stopped (false) trusting a family's caches. */
+  pipelineTrusted?(family: FamilyName, trusted: boolean): void;
+  /** A cached value the pipeline guard could not verify was refetched (a read, not an origin call). */
+  unverifiedRefetch?(family: FamilyName): void;
+  /** A cached value the guard could not verify was served: out of origin budget, or the origin failed. */
+  unverifiedServed?(family: FamilyName, reason: 'budget-exhausted' | 'origin-failed'): void;
+  /** The origin budget had no token: a stale value served, the read failed, a background refresh skipped. */
+  budgetExhausted?(family: FamilyName, outcome: 'served-stale' | 'failed' | 'refresh-skipped'): void;
 }
 
 /** A ReadSideMetrics that drops everything. */

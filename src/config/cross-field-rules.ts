@@ -4,7 +4,7 @@
  * reported once, where it is, and not again as a broken rule.
  */
 import type { ConfigProblem } from '../core/errors.ts';
-import { QUEUE_VARIABLES } from './variables.ts';
+import { QUEUE_VARIABLES, TOPIC_VARIABLES } from './variables.ts';
 import type { Variables } from './variables.ts';
 
 /** Rules between variables; each runs only when the variables it reads are themselves valid. */
@@ -101,5 +101,12 @@ export function crossFieldProblems(v: Partial<Variables>): ConfigProblem[] {
     rule(v[dlq] === undefined || v[dlq] !== v[q], dlq, `must differ from ${q}`);
   }
   rule(new Set(queues).size === queues.length, 'WORKER_*_QUEUE_URL', 'each queue URL must be different');
+  for (const [, topic, queue] of TOPIC_VARIABLES) {
+    rule(
+      v[topic] === undefined || !(queue in v) || v[queue] !== undefined,
+      topic,
+      `is set but ${queue} is not: a worker publishes canaries only to the topics of the queues it consumes`,
+    );
+  }
   return problems;
 }

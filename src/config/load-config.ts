@@ -10,7 +10,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { ConfigProblem } from '../core/errors.ts';
 import { deepFreeze } from '../core/deep-freeze.ts';
 import { crossFieldProblems } from './cross-field-rules.ts';
-import { QUEUE_VARIABLES, VARIABLES } from './variables.ts';
+import { QUEUE_VARIABLES, TOPIC_VARIABLES, VARIABLES } from './variables.ts';
 import type { VariableName, VariableSpec, Variables } from './variables.ts';
 import type { QueueConfig, QueueName, WorkerConfig } from './worker-config.ts';
 
@@ -79,6 +79,12 @@ function assemble(v: Variables): WorkerConfig {
     maxEventBodyBytes: v.WORKER_MAX_EVENT_BODY_BYTES,
     ...(v.WORKER_SHADOW_CONTRACT === undefined ? {} : { shadow: v.WORKER_SHADOW_CONTRACT }),
     queues,
+    canary: {
+      intervalMs: v.WORKER_CANARY_INTERVAL_MS,
+      topics: Object.fromEntries(
+        TOPIC_VARIABLES.flatMap(([name, topic]) => (v[topic] === undefined ? [] : [[name, v[topic]]])),
+      ),
+    },
     consumer: {
       batchSize: v.WORKER_BATCH_SIZE,
       pollersPerQueue: v.WORKER_POLLERS_PER_QUEUE,

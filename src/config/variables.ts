@@ -10,7 +10,11 @@ import { ASIN, LOCALE, NAMESPACE } from '../core/identifier-rules.ts';
 import { MAX_EVENT_BODY_BYTES } from '../core/events/parse-event-message.ts';
 import { MAX_CONFIGURED_LOCALES } from '../core/key-builder.ts';
 import { shadowContractSchema } from '../worker/shadow-contract.ts';
+import type { CanaryTopic } from '../core/events/canary-events.ts';
 import { address, bool, httpUrl, int, list, pemFile, queueUrl } from './parsers.ts';
+import { TOPIC_ARN_PATTERN } from '../core/events/sns-envelope.ts';
+
+const topicArn = z.string().regex(TOPIC_ARN_PATTERN, { error: 'must be an SNS topic ARN' });
 
 /** SQS's own limits. */
 export const SQS_MAX_BATCH_SIZE = 10;
@@ -148,6 +152,25 @@ export const VARIABLES = {
   WORKER_REVIEW_REFRESH_DLQ_URL: {
     description: "the review-refresh queue's DLQ",
     schema: queueUrl.optional(),
+  },
+  WORKER_CATALOG_TOPIC_ARN: {
+    description:
+      'SNS topic feeding the catalog queue: the worker publishes its pipeline canary there (decision 0022); needs `WORKER_CATALOG_QUEUE_URL`',
+    schema: topicArn.optional(),
+  },
+  WORKER_PROMOTIONS_TOPIC_ARN: {
+    description: 'SNS topic feeding the promotions queue (canaries); needs `WORKER_PROMOTIONS_QUEUE_URL`',
+    schema: topicArn.optional(),
+  },
+  WORKER_SESSIONS_TOPIC_ARN: {
+    description: 'SNS topic feeding the sessions queue (canaries); needs `WORKER_SESSIONS_QUEUE_URL`',
+    schema: topicArn.optional(),
+  },
+  WORKER_CANARY_INTERVAL_MS: {
+    description:
+      'how often the worker publishes a `pipeline.canary` to each topic it consumes (`WORKER_<QUEUE>_TOPIC_ARN`), 50-10000 ms; `0`: off (readers running the pipeline guard then stop trusting their caches; decision 0022)',
+    default: '250',
+    schema: int(0, 10_000).refine((n) => n === 0 || n >= 50, { error: 'must be 0 (off) or 50-10000' }),
   },
   WORKER_BATCH_SIZE: {
     description: 'messages per receive, 1-10',
@@ -305,6 +328,13 @@ export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(VAR
 export type QueueName = 'catalog' | 'promotions' | 'sessions' | 'reviewRefresh';
 
 /** Each queue with its URL variable and its DLQ URL variable. */
+/** The queues fed by an SNS topic, with the variable of that topic's ARN (canaries, decision 0022). */
+export const TOPIC_VARIABLES = [
+  ['catalog', 'WORKER_CATALOG_TOPIC_ARN', 'WORKER_CATALOG_QUEUE_URL'],
+  ['promotions', 'WORKER_PROMOTIONS_TOPIC_ARN', 'WORKER_PROMOTIONS_QUEUE_URL'],
+  ['sessions', 'WORKER_SESSIONS_TOPIC_ARN', 'WORKER_SESSIONS_QUEUE_URL'],
+] as const satisfies readonly (readonly [QueueName & CanaryTopic, VariableName, VariableName])[];
+
 export const QUEUE_VARIABLES = [
   ['catalog', 'WORKER_CATALOG_QUEUE_URL', 'WORKER_CATALOG_DLQ_URL'],
   ['promotions', 'WORKER_PROMOTIONS_QUEUE_URL', 'WORKER_PROMOTIONS_DLQ_URL'],

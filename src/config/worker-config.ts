@@ -5,6 +5,7 @@
 import type { DeepReadonly } from '../core/deep-freeze.ts';
 import type { QueueUrl } from '../core/identifiers.ts';
 import type { QueueName } from './variables.ts';
+import type { CanaryTopic } from '../core/events/canary-events.ts';
 import type { ShadowCandidate } from '../worker/shadow-contract.ts';
 
 export type { QueueName } from './variables.ts';
@@ -38,6 +39,8 @@ export type WorkerConfig = DeepReadonly<{
   /** Shadow mode's candidate contract (shadow-contract.ts); absent: shadow mode is off. */
   shadow?: ShadowCandidate;
   queues: Partial<Record<QueueName, QueueConfig>>;
+  /** The pipeline canary (decision 0022): interval (0 = off) and the topic ARN of each fed queue. */
+  canary: { intervalMs: number; topics: Partial<Record<CanaryTopic, string>> };
   consumer: {
     batchSize: number;
     pollersPerQueue: number;

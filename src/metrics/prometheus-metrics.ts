@@ -239,6 +239,24 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics, AdminM
     this.#m.l1Entries.set(entries);
     this.#m.l1Bytes.set(bytes);
   }
+  pipelineWatermark(queue: string, ageMs: number): void {
+    if (Number.isFinite(ageMs)) this.#m.pipelineWatermarkAge.set({ queue }, ageMs);
+  }
+  canaryPublished(topic: string, outcome: 'ok' | 'failed'): void {
+    this.#m.canariesPublished.inc({ topic, outcome });
+  }
+  pipelineTrusted(family: FamilyName, trusted: boolean): void {
+    this.#m.pipelineTrusted.set({ family }, trusted ? 1 : 0);
+  }
+  unverifiedRefetch(family: FamilyName): void {
+    this.#m.unverifiedRefetches.inc({ family });
+  }
+  unverifiedServed(family: FamilyName, reason: 'budget-exhausted' | 'origin-failed'): void {
+    this.#m.unverifiedServed.inc({ family, reason });
+  }
+  budgetExhausted(family: FamilyName, outcome: 'served-stale' | 'failed' | 'refresh-skipped'): void {
+    this.#m.budgetExhausted.inc({ family, outcome });
+  }
 
   /** The Prometheus text exposition. */
   async text(): Promise<string> {

@@ -71,6 +71,17 @@ export const PROM = {
   l1Flushes: 'cache_l1_flushes_total',
   l1Entries: 'cache_l1_entries',
   l1Bytes: 'cache_l1_bytes',
+  /** Decision 0022: per queue, now - origin time of the last pipeline canary handled (ms). */
+  pipelineWatermarkAge: 'pipeline_watermark_age_ms',
+  /** Decision 0022: canaries published, labels `topic`, `outcome` (ok, failed). */
+  canariesPublished: 'pipeline_canaries_published_total',
+  /** Decision 0022: 1 while the pipeline guard trusts the family's caches. */
+  pipelineTrusted: 'cache_pipeline_trusted',
+  unverifiedRefetches: 'cache_unverified_refetches_total',
+  /** Label `reason` (budget-exhausted, origin-failed). */
+  unverifiedServed: 'cache_unverified_served_total',
+  /** Label `outcome` (served-stale, failed, refresh-skipped). */
+  budgetExhausted: 'cache_origin_budget_exhausted_total',
   /** The consistency auditor (src/auditor/): label `window` is `1s`, `10s`, `60s`... */
   auditEventsSampled: 'consistency_audit_events_sampled_total',
   auditEventsSkipped: 'consistency_audit_events_skipped_total',

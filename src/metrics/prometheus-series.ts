@@ -165,6 +165,33 @@ export const SERIES = {
   l1Flushes: counter(PROM.l1Flushes, 'L1 flushes by reason', ['reason']),
   l1Entries: gauge(PROM.l1Entries, 'L1 entries', []),
   l1Bytes: gauge(PROM.l1Bytes, 'L1 size in bytes (approximate)', []),
+  // The pipeline watermark and the origin budget (decision 0022).
+  pipelineWatermarkAge: gauge(
+    PROM.pipelineWatermarkAge,
+    'Now - origin time of the last pipeline canary handled, per queue, in ms (not an invalidation)',
+    ['queue'],
+  ),
+  canariesPublished: counter(PROM.canariesPublished, 'Pipeline canaries published to SNS', [
+    'topic',
+    'outcome',
+  ]),
+  pipelineTrusted: gauge(PROM.pipelineTrusted, "1 while the pipeline guard trusts the family's caches", [
+    'family',
+  ]),
+  unverifiedRefetches: counter(
+    PROM.unverifiedRefetches,
+    'Cached values the pipeline guard could not verify, refetched',
+    ['family'],
+  ),
+  unverifiedServed: counter(
+    PROM.unverifiedServed,
+    'Cached values the pipeline guard could not verify, served (no origin token, or the origin failed)',
+    ['family', 'reason'],
+  ),
+  budgetExhausted: counter(PROM.budgetExhausted, 'Origin calls the fleet-wide origin budget refused', [
+    'family',
+    'outcome',
+  ]),
   // The consistency auditor (src/auditor/, docs/auditor.md); only the auditor process sets them.
   auditEventsSampled: counter(PROM.auditEventsSampled, 'Invalidation events the auditor took in', ['family']),
   auditEventsSkipped: counter(

@@ -65,6 +65,10 @@ export interface WorkerMetrics {
   queueObserved(queue: string, observation: { depth?: number; oldestAgeMs?: number }): void;
   /** Review refresh progress. */
   refreshProgress(progress: { written: number; failed: number; total: number }): void;
+  /** Decision 0022: a pipeline canary was handled; `ageMs` = now - its origin time. Not an invalidation. */
+  pipelineWatermark?(queue: string, ageMs: number): void;
+  /** Decision 0022: a pipeline canary published to SNS (or not). */
+  canaryPublished?(topic: string, outcome: 'ok' | 'failed'): void;
 }
 
 /** A WorkerMetrics that drops everything (tests and tools that do not export metrics). */

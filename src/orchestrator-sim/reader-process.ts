@@ -83,6 +83,19 @@ export async function main(argv: readonly string[]): Promise<number> {
           metrics,
           logger,
           ...(l1Events === undefined ? {} : { l1Events }),
+          ...(s.canaryIntervalMs === undefined || s.canaryIntervalMs === 0
+            ? {}
+            : { pipelineGuard: { canaryIntervalMs: s.canaryIntervalMs } }),
+          ...(s.originBudgetPerS === undefined
+            ? {}
+            : {
+                originBudget: {
+                  perSecond: Object.fromEntries(
+                    (['product', 'promo', 'reco', 'review'] as const).map((f) => [f, s.originBudgetPerS!]),
+                  ),
+                  ...(s.budgetProcesses === undefined ? {} : { expectedProcesses: s.budgetProcesses }),
+                },
+              }),
         })
       : createNaiveCache({
           redis: side.client,

@@ -45,6 +45,15 @@ export const ReaderSettingsSchema = z.object({
    * per broadcast dropped, `{"t":..,"flush":"<reason>"}` per flush. Unset: not written.
    */
   l1EventsPath: z.string().min(1).optional(),
+  /**
+   * Client mode: the workers' `WORKER_CANARY_INTERVAL_MS`; > 0 turns the pipeline guard on
+   * (decision 0022: caches trusted only while the watermark proves delivery). Unset or 0: off.
+   */
+  canaryIntervalMs: z.number().int().min(0).optional(),
+  /** Client mode: the fleet-wide origin budget, calls/s per family in any one second (decision 0022). */
+  originBudgetPerS: z.number().int().min(2).optional(),
+  /** Processes sharing the budget (its in-process fallback's split). Default 2. */
+  budgetProcesses: z.number().int().min(1).optional(),
   /** Stop after this many seconds (0: run until SIGTERM). */
   durationS: z.number().min(0),
   seed: z.number().int().optional(),

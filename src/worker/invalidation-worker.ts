@@ -43,6 +43,7 @@ import { QueuePollers } from './queue-pollers.ts';
 import { RecentInvalidations } from './recent-invalidations.ts';
 import { RedisGate } from './redis-gate.ts';
 import { withTestDrops } from './test-drop-hook.ts';
+import { announceWatermark, startCanaries } from './pipeline-canary.ts';
 import { ReplicationMonitor } from './replication-health.ts';
 import { redisConfigFrom } from './redis-settings.ts';
 import { createShadowPlanner, describeCandidate } from './shadow-contract.ts';
@@ -249,7 +250,14 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   );
   pause.on('error', (err) => logger.debug({ err }, 'kill switch not read; the last state stands'));
 
-  const ignored = options.ignoredEvents?.({ redis, keys, metrics, shutdown: shutdown.signal });
+  const hosted = options.ignoredEvents?.({ redis, keys, metrics, shutdown: shutdown.signal });
+  // The pipeline canary (decision 0022) is announced on the watermark channel, then acked.
+  const watermarkDeps = { redis: redis.client, namespace: config.keys.namespace, metrics, logger };
+  const ignored: IgnoredEventHandler = async (queue, message, decision) => {
+    if (decision.event.type !== 'pipeline.canary') return hosted ? hosted(queue, message, decision) : true;
+    await announceWatermark(watermarkDeps, queue, decision.event);
+    return true;
+  };
   // The ports every queue's handler shares (BatchHandlerDeps); the per-queue ones follow.
   const effects: EffectsPort = { apply: applyEffects };
   const observer: BatchObserver = {
@@ -406,6 +414,23 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   await pause.poll();
   pause.start();
   syncPolling();
+  const canaries = startCanaries({
+    intervalMs: config.canary.intervalMs,
+    topics: config.canary.topics,
+    aws: config.aws,
+    redis: redis.client,
+    namespace: config.keys.namespace,
+    metrics,
+    logger: logger.child({ component: 'canary' }),
+  });
+  const uncanaried = (['catalog', 'promotions', 'sessions'] as const).filter(
+    (q) => config.queues[q] !== undefined && config.canary.topics[q] === undefined,
+  );
+  if (config.canary.intervalMs > 0 && uncanaried.length > 0)
+    logger.warn(
+      { queues: uncanaried },
+      'no WORKER_<QUEUE>_TOPIC_ARN for these queues: no pipeline canary, so readers running the pipeline guard never trust the caches of the families they feed (decision 0022)',
+    );
   if (required === 0)
     logger.warn('REDIS_WAIT_REPLICAS=0: critical deletes are acked without any replica confirmation');
   logger.info(
@@ -427,6 +452,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
       pause.stop();
       clearInterval(depthTimer);
       const started = Date.now();
+      await step('stop canaries', () => canaries.stop());
       await step('drain queues', () =>
         Promise.all(pollers.map((p) => p.close(config.lifecycle.drainDeadlineMs))).then(() => undefined),
       );

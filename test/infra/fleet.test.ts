@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { QUEUE_URL_ENV, WORKER_ENV } from '../../infra/lib/fleet/worker-environment.ts';
+import { QUEUE_URL_ENV, TOPIC_ARN_ENV, WORKER_ENV } from '../../infra/lib/fleet/worker-environment.ts';
 import { loadWorkerConfig } from '../../src/config/load-config.ts';
 import { CONFIG_VARIABLES } from '../../src/config/variables.ts';
 import {
   CONSUMER_QUEUE_ACTIONS,
   DEAD_LETTER_QUEUE_ACTIONS,
   MESSAGING_KEY_ACTIONS,
+  CANARY_TOPIC_ACTIONS,
 } from '../../infra/lib/fleet/worker-fleet.ts';
 import { CONSUMER_QUEUES, type ConsumerName } from '../../infra/lib/messaging/messaging-topology.ts';
 import { logicalIdOf, referencedId, resourcesOf, synthFleet } from './support/synth-fleet-stack.ts';
@@ -59,7 +60,17 @@ describe('WorkerFleet in the stack', () => {
     it('uses the messaging key and nothing else', () => {
       const actions = statements.flatMap((s) => list(s.Action));
       expect(new Set(actions)).toEqual(
-        new Set([...CONSUMER_QUEUE_ACTIONS, ...DEAD_LETTER_QUEUE_ACTIONS, ...MESSAGING_KEY_ACTIONS]),
+        new Set([
+          ...CONSUMER_QUEUE_ACTIONS,
+          ...DEAD_LETTER_QUEUE_ACTIONS,
+          ...MESSAGING_KEY_ACTIONS,
+          ...CANARY_TOPIC_ACTIONS,
+        ]),
+      );
+      // The pipeline canary (decision 0022): sns:Publish on the fleet's three topics, nothing else.
+      const publish = statements.filter((s) => list(s.Action).includes('sns:Publish'));
+      expect(publish.flatMap(resourceIds).sort()).toEqual(
+        ['catalog', 'promotions', 'sessions'].map((t) => logicalIdOf(fleet, `Messaging/${t}Topic`)).sort(),
       );
       const kms = statements.filter((s) => list(s.Action).some((a) => a.startsWith('kms:')));
       expect(kms.flatMap(resourceIds)).toEqual([logicalIdOf(fleet, 'Messaging/Key')]);
@@ -87,6 +98,7 @@ describe('WorkerFleet in the stack', () => {
         (n) => n !== WORKER_ENV.redisPassword && n !== WORKER_ENV.adminToken,
       ),
       ...queueVars,
+      ...Object.values(TOPIC_ARN_ENV),
     ];
     expect(Object.keys(env).sort()).toEqual([...expected].sort());
     // Every name is one the worker's config schema reads, so none is silently ignored.
@@ -117,6 +129,9 @@ describe('WorkerFleet in the stack', () => {
     const deployTime: Record<string, string> = {
       REDIS_ADDRESSES: 'master.cif-dev-cache.abc123.use1.cache.amazonaws.com:6380',
       AWS_REGION: 'us-east-1',
+      WORKER_CATALOG_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:cif-dev-catalog-events',
+      WORKER_PROMOTIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:cif-dev-promo-events',
+      WORKER_SESSIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:cif-dev-session-events',
     };
     const env = Object.fromEntries(
       (container.Environment as { Name: string; Value: unknown }[]).map((e) => [
@@ -135,6 +150,8 @@ describe('WorkerFleet in the stack', () => {
     expect(config.redis.tls).toBe(true);
     expect(config.emfEnabled).toBe(true);
     expect(Object.keys(config.queues).sort()).toEqual(['catalog', 'promotions', 'reviewRefresh', 'sessions']);
+    expect(Object.keys(config.canary.topics).sort()).toEqual(['catalog', 'promotions', 'sessions']);
+    expect(config.canary.intervalMs).toBeGreaterThan(0);
   });
 
   it('stops later than the worker drains, and is health-checked on /healthz of the admin port', () => {

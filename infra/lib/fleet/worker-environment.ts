@@ -33,6 +33,8 @@ export const WORKER_ENV = {
   metricsService: 'WORKER_METRICS_SERVICE',
   /** `true`: the worker writes CloudWatch embedded metrics to stdout, which awslogs ships. */
   emfEnabled: 'WORKER_EMF_ENABLED',
+  /** The pipeline canary's interval (decision 0022). */
+  canaryIntervalMs: 'WORKER_CANARY_INTERVAL_MS',
 } as const;
 export type WorkerEnvName = (typeof WORKER_ENV)[keyof typeof WORKER_ENV];
 
@@ -43,6 +45,13 @@ export const QUEUE_URL_ENV: Readonly<Record<ConsumerName, { url: string; dlqUrl:
   sessions: { url: 'WORKER_SESSIONS_QUEUE_URL', dlqUrl: 'WORKER_SESSIONS_DLQ_URL' },
   reviewRefresh: { url: 'WORKER_REVIEW_REFRESH_QUEUE_URL', dlqUrl: 'WORKER_REVIEW_REFRESH_DLQ_URL' },
 };
+
+/** The variables that carry the topic feeding each topic-fed queue (the pipeline canary, decision 0022). */
+export const TOPIC_ARN_ENV = {
+  catalog: 'WORKER_CATALOG_TOPIC_ARN',
+  promotions: 'WORKER_PROMOTIONS_TOPIC_ARN',
+  sessions: 'WORKER_SESSIONS_TOPIC_ARN',
+} as const satisfies Partial<Record<ConsumerName, string>>;
 
 /** The worker's admin port (Prometheus `/metrics`, `/healthz`). */
 export const DEFAULT_ADMIN_PORT = 9464;

@@ -11,10 +11,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ConsumerQueue } from '../messaging/invalidation-messaging.ts';
-import type { ConsumerName } from '../messaging/messaging-topology.ts';
+import { CONSUMER_QUEUES, type ConsumerName, type TopicName } from '../messaging/messaging-topology.ts';
 import { DEFAULT_TASK_MEMORY_MIB, workerHeapOptions } from '../../../src/config/worker-heap.ts';
 import { BacklogPerTask } from './backlog-per-task.ts';
-import { DEFAULT_ADMIN_PORT, QUEUE_URL_ENV, WORKER_ENV } from './worker-environment.ts';
+import { DEFAULT_ADMIN_PORT, QUEUE_URL_ENV, TOPIC_ARN_ENV, WORKER_ENV } from './worker-environment.ts';
 
 /** The repository root: the Docker build context of the worker image. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -26,6 +26,8 @@ export const CONSUMER_QUEUE_ACTIONS = [
   'sqs:ChangeMessageVisibility',
   'sqs:GetQueueAttributes',
 ] as const;
+/** The worker publishes the pipeline canary to the topics of its own queues (decision 0022). */
+export const CANARY_TOPIC_ACTIONS = ['sns:Publish'] as const;
 /** The worker dead-letters poison itself (with a reason attribute). */
 export const DEAD_LETTER_QUEUE_ACTIONS = ['sqs:SendMessage'] as const;
 /** Decrypt received messages; encrypt what it sends to a DLQ. */
@@ -53,6 +55,14 @@ export interface WorkerFleetProps {
   readonly queues: Readonly<Record<ConsumerName, ConsumerQueue>>;
   /** The KMS key of the queues. */
   readonly messagingKey: kms.IKey;
+  /**
+   * The topics feeding the queues: the workers publish their pipeline canary to each
+   * (decision 0022; `WORKER_<QUEUE>_TOPIC_ARN`, `sns:Publish` on those topics only). Absent:
+   * no canary, and readers running the pipeline guard never trust their caches.
+   */
+  readonly topics?: Readonly<Partial<Record<TopicName, { readonly topicArn: string }>>>;
+  /** `WORKER_CANARY_INTERVAL_MS` (0 = off). Default 250 ms, the worker's default. */
+  readonly canaryInterval?: Duration;
   readonly redis: FleetRedisEndpoint;
   /** The worker image. Default: built from the repository's Dockerfile (linux/amd64). */
   readonly image?: ecs.ContainerImage;
@@ -181,6 +191,19 @@ export class WorkerFleet extends Construct {
         resources: queues.map(([, q]) => q.deadLetterQueue.queueArn),
       }),
     );
+    const canaryTopics = queues.flatMap(([name]) => {
+      const topic = CONSUMER_QUEUES[name].topic;
+      const t = topic === null ? undefined : props.topics?.[topic];
+      return t === undefined ? [] : [{ name, arn: t.topicArn }];
+    });
+    if (canaryTopics.length > 0)
+      this.taskRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'PublishPipelineCanary',
+          actions: [...CANARY_TOPIC_ACTIONS],
+          resources: canaryTopics.map((t) => t.arn),
+        }),
+      );
     this.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'MessagingKey',
@@ -229,6 +252,13 @@ export class WorkerFleet extends Construct {
       environment[QUEUE_URL_ENV[name].url] = q.queue.queueUrl;
       environment[QUEUE_URL_ENV[name].dlqUrl] = q.deadLetterQueue.queueUrl;
     }
+    for (const t of canaryTopics) {
+      const variable = TOPIC_ARN_ENV[t.name as keyof typeof TOPIC_ARN_ENV];
+      if (variable !== undefined) environment[variable] = t.arn;
+    }
+    environment[WORKER_ENV.canaryIntervalMs] = String(
+      (props.canaryInterval ?? Duration.millis(250)).toMilliseconds(),
+    );
 
     this.adminTokenSecret = new secretsmanager.Secret(this, 'AdminToken', {
       description: `Bearer token of the ${props.namePrefix} workers' admin API (every route but /healthz, /readyz)`,

@@ -4,6 +4,7 @@ import { catalogProductDeletedV1, catalogProductUpdatedV1 } from './catalog-even
 import { promotionActivatedV1, promotionChangedV1, promotionExpiredV1 } from './promotion-events.ts';
 import { refreshTickV1, reviewSummaryChangedV1 } from './review-events.ts';
 import { sessionStartedV1 } from './session-events.ts';
+import { pipelineCanaryV1 } from './canary-events.ts';
 
 /** Schema of any supported event (schemaVersion 1). */
 export const cacheEventSchema = z.discriminatedUnion('type', [
@@ -15,6 +16,7 @@ export const cacheEventSchema = z.discriminatedUnion('type', [
   sessionStartedV1,
   reviewSummaryChangedV1,
   refreshTickV1,
+  pipelineCanaryV1,
 ]);
 
 /** A validated event; after the edge, code trusts this type. */

@@ -37,6 +37,7 @@ describe('loadWorkerConfig: defaults', () => {
       keys: { namespace: 'mc', locales: ['en-US', 'ja-JP'] },
       maxEventBodyBytes: 65_536,
       queues: { catalog: { url: QUEUE } },
+      canary: { intervalMs: 250, topics: {} },
       consumer: {
         batchSize: 10,
         pollersPerQueue: 8,

@@ -19,6 +19,7 @@ export function event(type: string, fields: Fields = {}): Fields {
     'session.started': { userId: 'user42' },
     'review.summary-changed': { asin: 'B08X1YRSTR' },
     'refresh.tick': { scheduledAt: '2025-03-01T12:00:00Z' },
+    'pipeline.canary': { topic: 'catalog' },
   };
   return {
     schemaVersion: 1,
