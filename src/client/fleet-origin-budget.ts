@@ -7,12 +7,14 @@
  * RateLimiterMemory as its insurance when Redis does not answer (the budget split by the
  * expected number of processes).
  *
- * Sizing: the drills (and an origin's own limiter) count calls in ANY one-second window.
- * RateLimiterRedis counts in fixed windows of whole seconds (a window starts with its first
- * call), and two adjacent fixed windows of P points can put 2P calls into one sliding second.
- * So a budget of B calls/s gets P = floor(B / 2) points per one-second window: any sliding
- * second overlaps at most two windows, so it sees at most B calls. The price: the sustained
- * rate is capped at B / 2.
+ * Sizing: the drills (and an origin's own limiter) count calls in ANY one-second window. A
+ * fixed one-second window of P points lets 2P calls into one sliding second (P at the end of
+ * one window, P at the start of the next). RateLimiterRedis windows are whole seconds, so the
+ * counter key carries a slot of SLOT_MS = 250 ms of the wall clock (`<family>:<slot>`, kept
+ * for a second): a sliding second overlaps at most 5 slots, so P = floor(B / 5) per slot keeps
+ * any second at or under B, and the sustained rate is 4P, about 0.8 B (a whole-second window
+ * would have allowed only B / 2). Slots come from each process's clock: processes whose
+ * clocks disagree by more than a few ms can put one slot more into a second.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -20,7 +22,7 @@ import { ConfigError } from '../core/errors.ts';
 import type { CachedFamily } from '../core/key-builder.ts';
 
 export interface OriginBudgetOptions {
-  /** Origin calls per second for the whole fleet, in any one-second window, per family (at least 2). */
+  /** Origin calls per second for the whole fleet, in any one-second window, per family (at least 5). */
   readonly perSecond: Partial<Record<CachedFamily, number>>;
   /** Client processes expected to share the budget: the in-process fallback's split. Default 2. */
   readonly expectedProcesses?: number;
@@ -32,9 +34,13 @@ export const ORIGIN_BUDGET_DEFAULTS = { expectedProcesses: 2, maxWaitMs: 500 } a
 
 export type TokenAnswer = { readonly ok: true } | { readonly ok: false; readonly retryInMs: number };
 
-/** Points of one fixed one-second window for a budget of `perSecond` in any sliding second. */
-export function pointsPerWindow(perSecond: number): number {
-  return Math.floor(perSecond / 2);
+/** The budget's time slot: a sliding second overlaps at most 1000 / SLOT_MS + 1 of them. */
+export const SLOT_MS = 250;
+const SLOTS_PER_SECOND_MAX = 1_000 / SLOT_MS + 1;
+
+/** Points of one slot for a budget of `perSecond` calls in any sliding second. */
+export function pointsPerSlot(perSecond: number): number {
+  return Math.floor(perSecond / SLOTS_PER_SECOND_MAX);
 }
 
 export class FleetOriginBudget {
@@ -53,7 +59,7 @@ export class FleetOriginBudget {
     this.#redisUsable = redisUsable;
     const processes = options.expectedProcesses ?? ORIGIN_BUDGET_DEFAULTS.expectedProcesses;
     for (const [family, perSecond] of Object.entries(options.perSecond) as [CachedFamily, number][]) {
-      const points = pointsPerWindow(perSecond);
+      const points = pointsPerSlot(perSecond);
       const local = new RateLimiterMemory({
         keyPrefix: `${namespace}:origin-budget-local`,
         points: Math.max(1, Math.floor(points / processes)),
@@ -80,12 +86,16 @@ export class FleetOriginBudget {
   async take(family: CachedFamily): Promise<TokenAnswer> {
     const limiter = this.#limiters.get(family);
     if (!limiter) return { ok: true };
+    const now = Date.now();
+    const slot = Math.floor(now / SLOT_MS);
     try {
       // While the client's Redis breaker is open the shared counter is not even tried.
-      await (this.#redisUsable() ? limiter.shared : limiter.local).consume(family, 1);
+      await (this.#redisUsable() ? limiter.shared : limiter.local).consume(`${family}:${slot}`, 1);
       return { ok: true };
     } catch (error) {
-      if (error instanceof RateLimiterRes) return { ok: false, retryInMs: Math.max(1, error.msBeforeNext) };
+      // The slot is spent: the next one starts at its boundary.
+      if (error instanceof RateLimiterRes)
+        return { ok: false, retryInMs: Math.max(1, (slot + 1) * SLOT_MS - now) };
       // Neither Redis nor the insurance answered (should not happen: the insurance is memory).
       return { ok: false, retryInMs: 50 };
     }
@@ -97,10 +107,10 @@ function validateBudget(o: OriginBudgetOptions): void {
   for (const [family, v] of Object.entries(o.perSecond)) {
     if (!['product', 'promo', 'reco', 'review'].includes(family))
       problems.push({ variable: `originBudget.perSecond.${family}`, message: 'not a read-side family' });
-    else if (!(Number.isInteger(v) && v >= 2))
+    else if (!(Number.isInteger(v) && v >= SLOTS_PER_SECOND_MAX))
       problems.push({
         variable: `originBudget.perSecond.${family}`,
-        message: 'must be an integer >= 2 (calls/s in any one-second window)',
+        message: `must be an integer >= ${SLOTS_PER_SECOND_MAX} (calls/s in any one-second window)`,
       });
   }
   const p = o.expectedProcesses;

@@ -20,6 +20,7 @@ import { redisAccessTuning } from '../local/local-redis.ts';
 import type { RedisConfig } from '../adapters/redis/redis-connection.ts';
 import type { InvalidateMessage } from '../adapters/redis/broadcast-message.ts';
 import { createCacheClient } from '../client/cache-client.ts';
+import { DEFAULT_LAG_WINDOW_MS } from '../client/pipeline-trust.ts';
 import type { CacheClient } from '../client/cache-client.ts';
 import { createHotnessRecorder } from '../client/hotness-recorder.ts';
 import type { HotnessRecorder } from '../client/hotness-recorder.ts';
@@ -85,7 +86,22 @@ export async function main(argv: readonly string[]): Promise<number> {
           ...(l1Events === undefined ? {} : { l1Events }),
           ...(s.canaryIntervalMs === undefined || s.canaryIntervalMs === 0
             ? {}
-            : { pipelineGuard: { canaryIntervalMs: s.canaryIntervalMs } }),
+            : {
+                pipelineGuard: {
+                  canaryIntervalMs: s.canaryIntervalMs,
+                  // A run that judges every family by one window (the drills: 2 s) caps each.
+                  ...(s.lagWindowMs === undefined
+                    ? {}
+                    : {
+                        lagWindowMs: Object.fromEntries(
+                          Object.entries(DEFAULT_LAG_WINDOW_MS).map(([f, w]) => [
+                            f,
+                            Math.min(w, s.lagWindowMs!),
+                          ]),
+                        ),
+                      }),
+                },
+              }),
           ...(s.originBudgetPerS === undefined
             ? {}
             : {

@@ -51,7 +51,9 @@ export const ReaderSettingsSchema = z.object({
    */
   canaryIntervalMs: z.number().int().min(0).optional(),
   /** Client mode: the fleet-wide origin budget, calls/s per family in any one second (decision 0022). */
-  originBudgetPerS: z.number().int().min(2).optional(),
+  originBudgetPerS: z.number().int().min(5).optional(),
+  /** Client mode: the lag window the run judges by; caps each family's guard window (decision 0022). */
+  lagWindowMs: z.number().int().min(1).optional(),
   /** Processes sharing the budget (its in-process fallback's split). Default 2. */
   budgetProcesses: z.number().int().min(1).optional(),
   /** Stop after this many seconds (0: run until SIGTERM). */

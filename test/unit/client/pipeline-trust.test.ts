@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeWatermark, parseWatermark } from '../../../src/adapters/redis/watermark-message.ts';
-import { pointsPerWindow } from '../../../src/client/fleet-origin-budget.ts';
+import { SLOT_MS, pointsPerSlot } from '../../../src/client/fleet-origin-budget.ts';
 import {
   DEFAULT_LAG_WINDOW_MS,
   FAMILY_TOPICS,
@@ -104,12 +104,15 @@ describe('watermark message', () => {
 });
 
 describe('origin budget sizing', () => {
-  it('gives a fixed one-second window half the budget, so any sliding second stays within it', () => {
-    for (const b of [2, 3, 180, 199, 200]) {
-      const p = pointsPerWindow(b);
-      // The adversary: P calls at the very end of one window, P at the very start of the next.
-      expect(2 * p).toBeLessThanOrEqual(b);
-      expect(2 * (p + 1)).toBeGreaterThan(b);
+  it('sizes a 250 ms slot so that the 5 slots a sliding second can touch stay within the budget', () => {
+    expect(SLOT_MS).toBe(250);
+    for (const b of [5, 7, 180, 199, 200]) {
+      const p = pointsPerSlot(b);
+      // The adversary: a second from just before a slot's end to just after the 4th next slot
+      // begins sees 5 slots, each spent in full.
+      expect(5 * p).toBeLessThanOrEqual(b);
+      expect(5 * (p + 1)).toBeGreaterThan(b);
     }
+    expect(4 * pointsPerSlot(180)).toBe(144); // the sustained rate: 0.8 of the budget
   });
 });
