@@ -60,6 +60,15 @@ export interface WorldOptions {
   readonly l1: boolean;
   /** The readers' design (src/scenarios/designs.ts `reader`); default the cache client. */
   readonly readerMode?: ReaderMode;
+  /**
+   * The drill's origin budget (calls/s per endpoint in any second): the readers' cache client
+   * enforces it, less a 10 % margin (decision 0022). Unset: no client-side budget.
+   */
+  readonly originBudgetPerS?: number;
+  /** The lag window the drill judges stale reads by: caps the readers' guard windows. */
+  readonly lagWindowMs?: number;
+  /** The workers' pipeline canary interval and the readers' guard (decision 0022). Default 250; 0: off. */
+  readonly canaryIntervalMs?: number;
   /** Workers reach Redis through this fault path's factory (Toxiproxy), else directly. */
   readonly redisFaults?: NetworkFaults;
   /** Workers reach LocalStack through a fault path, else directly. */
@@ -127,6 +136,7 @@ const hp = (a: HostPort) => `${a.host}:${a.port}`;
 
 export async function startWorld(o: WorldOptions): Promise<World> {
   const namespace = `dr${o.seed.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const canaryIntervalMs = o.canaryIntervalMs ?? 250;
   mkdirSync(o.traceDir, { recursive: true });
   const cleanups: (() => Promise<void> | void)[] = [];
   const close = async () => {
@@ -195,6 +205,11 @@ export async function startWorld(o: WorldOptions): Promise<World> {
         ...redisAccessEnv(group.access.tuning),
         ...workerRedis,
         ...(localstackPath ? { AWS_ENDPOINT_URL: `http://${hp(localstackPath.listen)}` } : {}),
+        // The pipeline canary (decision 0022), on the drill's own topics.
+        WORKER_CATALOG_TOPIC_ARN: o.messaging.topics.catalog,
+        WORKER_PROMOTIONS_TOPIC_ARN: o.messaging.topics.promotions,
+        WORKER_SESSIONS_TOPIC_ARN: o.messaging.topics.sessions,
+        WORKER_CANARY_INTERVAL_MS: String(canaryIntervalMs),
         ...o.workerEnv,
       },
     });
@@ -228,6 +243,11 @@ export async function startWorld(o: WorldOptions): Promise<World> {
         hotnessSampleEvery: 0,
         durationS: 0,
         seed: o.seed,
+        canaryIntervalMs,
+        ...(o.lagWindowMs === undefined ? {} : { lagWindowMs: o.lagWindowMs }),
+        ...(o.originBudgetPerS === undefined
+          ? {}
+          : { originBudgetPerS: Math.floor(o.originBudgetPerS * 0.9), budgetProcesses: o.readers }),
       },
       o.readers,
       o.traceDir,

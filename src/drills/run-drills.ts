@@ -260,6 +260,8 @@ async function runRepetition(
       readers: o.readers,
       readsPerS: o.readsPerS,
       eventsPerS: o.eventsPerS,
+      originBudgetPerS: o.originBudgetPerS,
+      lagWindowMs: o.lagWindowMs,
       readerMode: readers.mode,
       l1: readers.l1,
       ...(drill.needs?.redisFaults && faults ? { redisFaults: faults } : {}),
