@@ -1,0 +1,153 @@
+/**
+ * Worker presence (decision 0024) on the shared Sentinel Redis, in a test namespace. The test
+ * plays the workers: a watermark loop (the survivors' canaries, decision 0022: the watermark
+ * stays fresh throughout) and presence messages of two workers on the namespace's watermark
+ * channel. One of them falls silent without saying "leaving", as a worker SIGKILLed while it
+ * holds received, unapplied messages would: the change it held never reaches Redis. The
+ * client must stop serving values older than the lag window from then until the victim's last
+ * presence + visibility + heartbeat + margin, then trust its caches again. A worker that says
+ * "leaving" (it drained) and then falls silent changes nothing.
+ * Timings are shortened: presence every 100 ms, window 800 ms, hand-over 1,000 + 300 + 200 ms.
+ */
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePresence } from '../../../src/adapters/redis/presence-message.ts';
+import { encodeWatermark, watermarkChannel } from '../../../src/adapters/redis/watermark-message.ts';
+import type { CacheClient } from '../../../src/client/cache-client.ts';
+import { cleanup, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
+import { clientWorld, sleep } from './client-test-kit.ts';
+import type { ClientWorld } from './client-test-kit.ts';
+
+const WINDOW_MS = 800;
+const CANARY_MS = 100;
+const PRESENCE_MS = 100;
+const MISSED = 3;
+const HAND_OVER_MS = 1_000 + 300 + 200;
+
+/** A loop publishing `message()` every `everyMs` until stopped; stop() resolves when it has. */
+function loop(admin: Redis, channel: string, everyMs: number, message: () => string) {
+  let on = true;
+  const done = (async () => {
+    while (on) await admin.publish(channel, message()).then(() => sleep(everyMs));
+  })();
+  return {
+    async stop(): Promise<number> {
+      on = false;
+      await done;
+      return Date.now(); // the last message went out before this
+    },
+  };
+}
+
+describe('worker presence', () => {
+  const config = sentinelConfig();
+  let admin: Redis;
+  let world: ClientWorld;
+
+  beforeAll(() => {
+    admin = sentinelAdmin(config);
+    world = clientWorld(config, admin);
+  });
+  afterAll(async () => {
+    await world.close();
+    await cleanup(admin, world.ns);
+    admin.disconnect();
+  });
+
+  async function guardedClient(origin: { version: number; calls: number }): Promise<CacheClient> {
+    return world.client({
+      loaders: {
+        product: ({ id }) => {
+          origin.calls++;
+          return Promise.resolve({ data: { asin: id, v: origin.version }, version: origin.version });
+        },
+      },
+      pipelineGuard: {
+        canaryIntervalMs: CANARY_MS,
+        lagWindowMs: { product: WINDOW_MS },
+        presence: {
+          intervalMs: PRESENCE_MS,
+          missedIntervals: MISSED,
+          visibilityTimeoutMs: 1_000,
+          visibilityHeartbeatMs: 300,
+          handOverMarginMs: 200,
+        },
+      },
+    });
+  }
+
+  it('refetches values older than the window while a worker that fell silent without leaving may hold messages, then trusts again', async () => {
+    // Prepare: a fresh watermark, two workers present, a value older than the window in L1
+    const channel = watermarkChannel(world.ns);
+    const canaries = loop(admin, channel, CANARY_MS, () =>
+      encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }),
+    );
+    const survivor = loop(admin, channel, PRESENCE_MS, () => encodePresence('host-a:11:aaaaaaaa', false));
+    const victim = loop(admin, channel, PRESENCE_MS, () => encodePresence('host-b:12:bbbbbbbb', false));
+    const origin = { version: 1, calls: 0 };
+    const client = await guardedClient(origin);
+    await sleep(3 * CANARY_MS);
+    expect((await client.get('product', 'B0PRESENT1')).source).toBe('origin');
+    await sleep(WINDOW_MS + 200);
+    const trusted = await client.get('product', 'B0PRESENT1');
+    expect(trusted.source).toBe('l1'); // healthy: served from the cache, however old
+    expect(trusted.ageMs).toBeGreaterThan(WINDOW_MS);
+
+    // Act: the victim dies holding the change to v2 (its invalidation never arrives)
+    const lastHeard = await victim.stop();
+    origin.version = 2;
+    const callsBefore = origin.calls;
+    const reads: { at: number; version: number | undefined; source: string; ageMs: number }[] = [];
+    while (Date.now() - lastHeard < HAND_OVER_MS + 600) {
+      const r = await client.get('product', 'B0PRESENT1');
+      reads.push({ at: Date.now() - lastHeard, version: r.version, source: r.source, ageMs: r.ageMs });
+      await sleep(20);
+    }
+    await Promise.all([canaries.stop(), survivor.stop()]);
+
+    // Assess: once the silence exceeded the threshold (+ 150 ms of delivery and read slack),
+    // no read served v1; the distrust ended by the hand-over span (+ 300 ms slack) and the
+    // cache was served again, older than the window, without the origin
+    const detectedBy = PRESENCE_MS * MISSED + 150;
+    const staleAfterDetection = reads.filter((r) => r.at > detectedBy && r.version !== 2);
+    console.log(
+      `worker presence: ${reads.length} reads after the silence, first v2 at +${reads.find((r) => r.version === 2)?.at} ms, ${staleAfterDetection.length} v1 after +${detectedBy} ms; origin calls ${origin.calls - callsBefore}`,
+    );
+    expect(staleAfterDetection).toEqual([]);
+    const late = reads.filter((r) => r.at > HAND_OVER_MS + 300);
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.every((r) => r.source === 'l1')).toBe(true);
+    // Refetches only while distrusted: one per (window - margin) at most, plus the first
+    expect(origin.calls - callsBefore).toBeGreaterThanOrEqual(1);
+    expect(origin.calls - callsBefore).toBeLessThanOrEqual(1 + Math.ceil(HAND_OVER_MS / (WINDOW_MS - CANARY_MS)));
+  });
+
+  it('keeps serving the cache when a worker said "leaving" before falling silent', async () => {
+    // Prepare: as above, then the worker leaves gracefully
+    const channel = watermarkChannel(world.ns);
+    const canaries = loop(admin, channel, CANARY_MS, () =>
+      encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }),
+    );
+    const leaver = loop(admin, channel, PRESENCE_MS, () => encodePresence('host-c:13:cccccccc', false));
+    const origin = { version: 1, calls: 0 };
+    const client = await guardedClient(origin);
+    await sleep(3 * CANARY_MS);
+    expect((await client.get('product', 'B0PRESENT2')).source).toBe('origin');
+    await sleep(WINDOW_MS + 200);
+
+    // Act: "leaving", then silence for longer than the hand-over span
+    await leaver.stop();
+    await admin.publish(channel, encodePresence('host-c:13:cccccccc', true));
+    const leftAt = Date.now();
+    const sources = new Set<string>();
+    while (Date.now() - leftAt < HAND_OVER_MS + 300) {
+      sources.add((await client.get('product', 'B0PRESENT2')).source);
+      await sleep(50);
+    }
+    await canaries.stop();
+
+    // Assess: every read came from L1, no refetch
+    expect([...sources]).toEqual(['l1']);
+    expect(origin.calls).toBe(1);
+  });
+});
