@@ -21,6 +21,8 @@ export interface DrillTotal {
   readonly stuck: number;
   readonly dlqValid: number;
   readonly resurrected: number;
+  /** L2 values written back after their invalidation during the run (the auditor's findings). */
+  readonly writtenBackInRun?: number;
   readonly readsChecked: number;
   readonly staleReads: number;
   readonly staleOutsideWindow: number;
@@ -75,6 +77,7 @@ export function totals(results: readonly RepetitionResult[]): DrillTotal[] {
       stuck: sum(s.map((x) => x?.stuck)),
       dlqValid: sum(rs.map((r) => r.dlq?.valid)),
       resurrected: sum(rs.map((r) => r.resurrected)),
+      writtenBackInRun: sum(rs.map((r) => r.audit?.writtenBackAfterApply)),
       readsChecked: sum(s.map((x) => x?.readsChecked)),
       staleReads: sum(s.map((x) => x?.staleReads)),
       staleOutsideWindow: sum(s.map((x) => x?.staleOutsideWindow)),
@@ -121,6 +124,11 @@ export const TABLE_HEADER = [
   'after reachable',
 ] as const;
 
+/** At rest after the drain, and (when any) the L2 values written back after their invalidation during the run. */
+function resurrectedCell(atRest: number | null, inRun: number | undefined): string {
+  return `${atRest ?? '-'}${inRun ? ` (in run: ${inRun})` : ''}`;
+}
+
 export function repetitionRow(r: RepetitionResult): string[] {
   const s = r.summary;
   return [
@@ -133,7 +141,7 @@ export function repetitionRow(r: RepetitionResult): string[] {
     String(s?.applied ?? '-'),
     s ? `${s.lost}${s.stuck > 0 ? ` (+${s.stuck} stuck)` : ''}` : '-',
     String(r.dlq?.valid ?? '-'),
-    String(r.resurrected ?? '-'),
+    resurrectedCell(r.resurrected, r.audit?.writtenBackAfterApply),
     s ? `${s.staleReads} / ${s.readsChecked} (${s.staleOutsideWindow})` : '-',
     r.audit ? `${r.audit.inconsistent} / ${r.audit.checked} (${r.audit.outsideWindow})` : '-',
     `${r.originPeakPerS ?? '-'} / ${r.originBudgetPerS}`,
@@ -173,7 +181,7 @@ export function totalRow(t: DrillTotal): string[] {
     String(t.applied),
     `${t.lost}${t.stuck > 0 ? ` (+${t.stuck} stuck)` : ''}`,
     String(t.dlqValid),
-    String(t.resurrected),
+    resurrectedCell(t.resurrected, t.writtenBackInRun),
     `${t.staleReads} / ${t.readsChecked} (${t.staleOutsideWindow})`,
     `${t.auditInconsistent} / ${t.auditChecked} (${t.auditOutsideWindow})`,
     `${t.originPeakPerS ?? '-'} / ${t.originBudgetPerS}`,

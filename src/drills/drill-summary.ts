@@ -171,6 +171,35 @@ export function summarise(input: SummaryInput): Summary {
   };
 }
 
+/** What this needs of an auditor finding (src/auditor/auditor.ts `Finding`). */
+export interface TierFinding {
+  readonly tier: string;
+  readonly key: string;
+  readonly eventId: string;
+  readonly storedAtMs?: number;
+}
+
+/**
+ * Values written back to L2 after their invalidation, at least: the auditor's findings on the
+ * primary or the replica whose stale value was stored after the fleet had applied (deleted
+ * for) the event that made it stale. That is a fill that raced the delete, a resurrection for
+ * as long as it lasts, not a delete still to come (lag). Once per key and event. A lower
+ * bound: a fill stamps its value before its write lands, so one stamped just before the
+ * delete and written just after is not counted.
+ */
+export function writtenBackAfterApply(
+  findings: readonly TierFinding[],
+  appliedAt: ReadonlyMap<string, number>,
+): number {
+  const seen = new Set<string>();
+  for (const f of findings) {
+    if (f.tier === 'l1' || f.storedAtMs === undefined) continue;
+    const applied = appliedAt.get(f.eventId);
+    if (applied !== undefined && f.storedAtMs > applied) seen.add(`${f.key}|${f.eventId}`);
+  }
+  return seen.size;
+}
+
 /** Least-squares slope of y over x (per unit of x); 0 with fewer than two points. */
 export function slope(points: readonly { x: number; y: number }[]): number {
   const n = points.length;

@@ -25,6 +25,7 @@ import {
   summarise,
   type FaultWindow,
   type Summary,
+  writtenBackAfterApply,
 } from './drill-summary.ts';
 import { startWorld, type World } from './drill-world.ts';
 import { startNetworkFaults, type NetworkFaults } from './network-faults.ts';
@@ -102,6 +103,8 @@ export interface RepetitionResult {
     readonly outsideWindow: number;
     /** Those checks per tier that held a stale value (primary, replica, l1); a check may count in several. */
     readonly outsideWindowByTier?: Readonly<Record<string, number>>;
+    /** L2 values written back after the fleet applied their invalidation (drill-summary.ts `writtenBackAfterApply`). */
+    readonly writtenBackAfterApply?: number;
     readonly missed: number;
     readonly byFamilyWindow: unknown;
     readonly findingsSample: readonly unknown[];
@@ -420,6 +423,7 @@ async function runRepetition(
         inconsistent: audit.inconsistent,
         outsideWindow: auditOutside,
         outsideWindowByTier: outsideByTier,
+        writtenBackAfterApply: writtenBackAfterApply(audit.findings, w.tap.appliedAt),
         missed: audit.missed,
         byFamilyWindow: audit.byFamilyWindow,
         findingsSample: audit.findings.slice(0, 5),

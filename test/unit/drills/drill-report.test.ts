@@ -133,7 +133,30 @@ describe('drill report', () => {
     expect(totalRow(ts[1]!).slice(0, 5)).toEqual(['worker-sigkill', 'fast', 'naive', 'x2', '1/2 pass']);
     expect(repetitionRow(naive(1, false)).slice(0, 4)).toEqual(['worker-sigkill', 'fast', 'naive', '1']);
     const text = formatTable(ts.map(totalRow)).split('\n');
+    expect(totalRow(ts[0]!)[9]).toBe('0');
     expect(text[0]).toMatch(/^drill\s+profile\s+design\s+rep\s+verdict/);
+  });
+
+  it('shows the values written back during the run beside the at-rest resurrections, only when there are any', () => {
+    const withAudit = (n: number, writtenBack: number): RepetitionResult => ({
+      ...rep(n, {}, false, 'naive'),
+      audit: {
+        checked: 10,
+        inconsistent: writtenBack,
+        outsideWindow: writtenBack,
+        missed: 0,
+        byFamilyWindow: {},
+        findingsSample: [],
+        writtenBackAfterApply: writtenBack,
+      },
+    });
+
+    const [t] = totals([withAudit(1, 3), withAudit(2, 4)]);
+
+    expect(t?.writtenBackInRun).toBe(7);
+    expect(totalRow(t!)[9]).toBe('0 (in run: 7)');
+    expect(repetitionRow(withAudit(1, 3))[9]).toBe('0 (in run: 3)');
+    expect(repetitionRow(withAudit(1, 0))[9]).toBe('0');
   });
 
   it('prints a row per repetition with its failures, and the same table as Markdown', () => {

@@ -4,6 +4,7 @@ import {
   percentile,
   slope,
   summarise,
+  writtenBackAfterApply,
   type SummaryInput,
 } from '../../../src/drills/drill-summary.ts';
 import type { PublishedEvent } from '../../../src/drills/event-load.ts';
@@ -255,5 +256,42 @@ describe('percentile and slope', () => {
     expect(slope([{ x: 0, y: 1 }])).toBe(0);
     expect(slope([0, 1, 2, 3].map((x) => ({ x, y: 2 * x + 5 })))).toBeCloseTo(2);
     expect(slope([0, 1, 2, 3].map((x) => ({ x, y: 7 })))).toBe(0);
+  });
+});
+
+describe('writtenBackAfterApply', () => {
+  const applied = new Map([
+    ['e1', 1_000],
+    ['e2', 2_000],
+  ]);
+  const f = (tier: string, key: string, eventId: string, storedAtMs?: number) => ({
+    tier,
+    key,
+    eventId,
+    ...(storedAtMs === undefined ? {} : { storedAtMs }),
+  });
+
+  it('counts an L2 value stored after its event was applied, once per key and event, on either node', () => {
+    const n = writtenBackAfterApply(
+      [f('primary', 'k1', 'e1', 1_001), f('replica', 'k1', 'e1', 1_001), f('primary', 'k2', 'e2', 2_500)],
+      applied,
+    );
+
+    expect(n).toBe(2);
+  });
+
+  it('leaves out a value stored before the delete (lag: the delete was still to come), L1, unknown times and unapplied events', () => {
+    const n = writtenBackAfterApply(
+      [
+        f('primary', 'k1', 'e1', 999),
+        f('primary', 'k1', 'e1', 1_000),
+        f('l1', 'k1', 'e1', 5_000),
+        f('primary', 'k3', 'e1'),
+        f('primary', 'k4', 'e9', 9_000),
+      ],
+      applied,
+    );
+
+    expect(n).toBe(0);
   });
 });
