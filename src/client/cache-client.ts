@@ -52,6 +52,9 @@ import type { ReadPolicy } from './read-policy.ts';
 import { FleetOriginBudget } from './fleet-origin-budget.ts';
 import type { OriginBudgetOptions } from './fleet-origin-budget.ts';
 import { PipelineWatermark } from './pipeline-watermark.ts';
+import { PRESENCE_DEFAULTS } from './presence-rule.ts';
+import type { PresenceOptions } from './presence-rule.ts';
+import { WorkerPresence } from './worker-presence.ts';
 import {
   DEFAULT_LAG_WINDOW_MS,
   FAMILY_TOPICS,
@@ -151,6 +154,15 @@ export interface CacheClientOptions {
     readonly canaryIntervalMs: number;
     /** Per-family lag window W, ms. Default: the dev lag SLOs (product/reco 2 s, promo 1 s, review 5 s). */
     readonly lagWindowMs?: Partial<Record<ReadFamily, number>>;
+    /**
+     * Worker presence (decision 0024): a worker silent for more than `missedIntervals` x
+     * `intervalMs` without having said "leaving" is presumed dead holding messages, and the
+     * caches are unproven (as with a stale watermark) until its last presence + visibility +
+     * heartbeat + margin. Defaults: the workers' defaults (PRESENCE_DEFAULTS, presence-rule.ts);
+     * a fleet with other `WORKER_VISIBILITY_TIMEOUT_S` / `WORKER_HEARTBEAT_INTERVAL_S` /
+     * `WORKER_PRESENCE_INTERVAL_MS` passes them. `false`: off.
+     */
+    readonly presence?: false | Partial<PresenceOptions>;
   };
   /** A fleet-wide origin budget per family (decision 0022). Absent: no budget. */
   readonly originBudget?: OriginBudgetOptions;
@@ -236,6 +248,7 @@ class ReadSideClient implements CacheClient {
   readonly #fillChannel: string;
   readonly #owner = randomUUID();
   readonly #watermark: PipelineWatermark | undefined;
+  readonly #presence: WorkerPresence | undefined;
   readonly #budget: FleetOriginBudget | undefined;
   readonly #lagWindowMs: Readonly<Record<ReadFamily, number>>;
   readonly #trustMarginMs: number;
@@ -285,8 +298,21 @@ class ReadSideClient implements CacheClient {
     const guard = options.pipelineGuard;
     this.#lagWindowMs = { ...DEFAULT_LAG_WINDOW_MS, ...guard?.lagWindowMs };
     this.#trustMarginMs = guard?.canaryIntervalMs ?? 0;
+    this.#presence =
+      guard === undefined || guard.presence === false
+        ? undefined
+        : new WorkerPresence(
+            { ...PRESENCE_DEFAULTS, ...guard.presence },
+            { logger: this.#log, onPresumedDead: () => this.#metrics.workerPresumedDead?.() },
+          );
+    const presence = this.#presence;
     this.#watermark =
-      guard === undefined ? undefined : new PipelineWatermark(redis, options.namespace, { onError });
+      guard === undefined
+        ? undefined
+        : new PipelineWatermark(redis, options.namespace, {
+            onError,
+            ...(presence === undefined ? {} : { onOther: (raw: string) => void presence.receive(raw) }),
+          });
     this.#budget =
       options.originBudget === undefined
         ? undefined
@@ -772,12 +798,13 @@ class ReadSideClient implements CacheClient {
     if (watermark === undefined) return true;
     const nowMs = Date.now();
     const windowMs = this.#lagWindowMs[family];
-    const trusted = cachesTrusted({
-      nowMs,
-      watermarkMs: familyWatermark(FAMILY_TOPICS[family], watermark.newest()),
-      windowMs,
-      marginMs: this.#trustMarginMs,
-    });
+    const trusted =
+      cachesTrusted({
+        nowMs,
+        watermarkMs: familyWatermark(FAMILY_TOPICS[family], watermark.newest()),
+        windowMs,
+        marginMs: this.#trustMarginMs,
+      }) && !(this.#presence?.unproven() ?? false); // decision 0024: no silent worker in the way
     if (this.#trusted.get(family) !== trusted) {
       this.#trusted.set(family, trusted);
       this.#metrics.pipelineTrusted?.(family, trusted);
@@ -912,6 +939,29 @@ function validate(options: CacheClientOptions): void {
         problems.push({
           variable: `pipelineGuard.lagWindowMs.${family}`,
           message: `must be longer than pipelineGuard.canaryIntervalMs (${guard.canaryIntervalMs} ms): the trust rule's margin`,
+        });
+    }
+    if (guard.presence !== undefined && guard.presence !== false) {
+      const p = { ...PRESENCE_DEFAULTS, ...guard.presence };
+      for (const name of [
+        'intervalMs',
+        'missedIntervals',
+        'visibilityTimeoutMs',
+        'visibilityHeartbeatMs',
+      ] as const)
+        positive(`pipelineGuard.presence.${name}`, p[name]);
+      if (!(Number.isFinite(p.handOverMarginMs) && p.handOverMarginMs >= 0))
+        problems.push({ variable: 'pipelineGuard.presence.handOverMarginMs', message: 'must be >= 0' });
+      if (
+        !(
+          p.visibilityTimeoutMs + p.visibilityHeartbeatMs + p.handOverMarginMs >
+          p.intervalMs * p.missedIntervals
+        )
+      )
+        problems.push({
+          variable: 'pipelineGuard.presence',
+          message:
+            'visibilityTimeoutMs + visibilityHeartbeatMs + handOverMarginMs must be longer than intervalMs x missedIntervals (a silent worker is presumed dead only after that)',
         });
     }
   }

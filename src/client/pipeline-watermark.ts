@@ -22,6 +22,7 @@ export class PipelineWatermark {
   readonly #channel: string;
   readonly #newest: Partial<Record<CanaryTopic, number>> = {};
   readonly #onHeard: ((m: WatermarkMessage) => void) | undefined;
+  readonly #onOther: ((raw: string) => void) | undefined;
   #closing: Promise<void> | undefined;
   #ready: Promise<void>;
   #resolveReady: () => void = () => undefined;
@@ -32,11 +33,14 @@ export class PipelineWatermark {
     options: {
       onError?: (error: Error) => void;
       onHeard?: (m: WatermarkMessage) => void;
+      /** Every other message of the channel (worker presence, decision 0024). */
+      onOther?: (raw: string) => void;
       createClient?: (redis: RedisConfig) => Redis;
     } = {},
   ) {
     this.#channel = watermarkChannel(namespace);
     this.#onHeard = options.onHeard;
+    this.#onOther = options.onOther;
     this.#ready = new Promise((resolve) => (this.#resolveReady = resolve));
     const onError = options.onError ?? (() => undefined);
     this.#client = (options.createClient ?? createSubscriberClient)(redis);
@@ -81,9 +85,13 @@ export class PipelineWatermark {
 
   #receive(raw: string): void {
     const m = parseWatermark(raw);
+    if (m === undefined) {
+      this.#onOther?.(raw);
+      return;
+    }
     // A watermark from the future would trust the caches for as long: one beyond a few
     // seconds of clock skew is ignored.
-    if (m === undefined || m.originTimeMs > Date.now() + MAX_FUTURE_SKEW_MS) return;
+    if (m.originTimeMs > Date.now() + MAX_FUTURE_SKEW_MS) return;
     const prev = this.#newest[m.topic];
     // Canaries arrive out of order over a standard queue: the newest one stands.
     if (prev === undefined || m.originTimeMs > prev) this.#newest[m.topic] = m.originTimeMs;

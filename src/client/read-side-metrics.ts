@@ -38,6 +38,8 @@ export interface ReadSideMetrics {
   l1Size?(entries: number, bytes: number): void;
   /** Decision 0022: the pipeline guard started (true) or stopped (false) trusting a family's caches. */
   pipelineTrusted?(family: FamilyName, trusted: boolean): void;
+  /** Decision 0024: a worker fell silent without leaving; presumed dead holding messages. */
+  workerPresumedDead?(): void;
   /** A cached value the pipeline guard could not verify was refetched (a read, not an origin call). */
   unverifiedRefetch?(family: FamilyName): void;
   /** A cached value the guard could not verify was served: out of origin budget, or the origin failed. */

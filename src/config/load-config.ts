@@ -85,6 +85,7 @@ function assemble(v: Variables): WorkerConfig {
         TOPIC_VARIABLES.flatMap(([name, topic]) => (v[topic] === undefined ? [] : [[name, v[topic]]])),
       ),
     },
+    presence: { intervalMs: v.WORKER_PRESENCE_INTERVAL_MS },
     consumer: {
       batchSize: v.WORKER_BATCH_SIZE,
       pollersPerQueue: v.WORKER_POLLERS_PER_QUEUE,

@@ -172,6 +172,12 @@ export const VARIABLES = {
     default: '250',
     schema: int(0, 10_000).refine((n) => n === 0 || n >= 50, { error: 'must be 0 (off) or 50-10000' }),
   },
+  WORKER_PRESENCE_INTERVAL_MS: {
+    description:
+      'how often the worker announces its presence on the watermark channel (and "leaving" after its drain), 50-10000 ms; readers presume a worker silent 3 intervals dead holding messages (decision 0024); `0`: off',
+    default: '250',
+    schema: int(0, 10_000).refine((n) => n === 0 || n >= 50, { error: 'must be 0 (off) or 50-10000' }),
+  },
   WORKER_BATCH_SIZE: {
     description: 'messages per receive, 1-10',
     default: String(SQS_MAX_BATCH_SIZE),

@@ -41,6 +41,8 @@ export type WorkerConfig = DeepReadonly<{
   queues: Partial<Record<QueueName, QueueConfig>>;
   /** The pipeline canary (decision 0022): interval (0 = off) and the topic ARN of each fed queue. */
   canary: { intervalMs: number; topics: Partial<Record<CanaryTopic, string>> };
+  /** Worker presence (decision 0024): the announcement interval, ms (0 = off). */
+  presence: { intervalMs: number };
   consumer: {
     batchSize: number;
     pollersPerQueue: number;

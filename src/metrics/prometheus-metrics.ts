@@ -248,6 +248,9 @@ export class PrometheusMetrics implements WorkerMetrics, ReadSideMetrics, AdminM
   pipelineTrusted(family: FamilyName, trusted: boolean): void {
     this.#m.pipelineTrusted.set({ family }, trusted ? 1 : 0);
   }
+  workerPresumedDead(): void {
+    this.#m.workersPresumedDead.inc();
+  }
   unverifiedRefetch(family: FamilyName): void {
     this.#m.unverifiedRefetches.inc({ family });
   }

@@ -77,6 +77,8 @@ export const PROM = {
   canariesPublished: 'pipeline_canaries_published_total',
   /** Decision 0022: 1 while the pipeline guard trusts the family's caches. */
   pipelineTrusted: 'cache_pipeline_trusted',
+  /** Decision 0024: workers that fell silent without leaving (presumed dead holding messages). */
+  workersPresumedDead: 'cache_pipeline_workers_presumed_dead_total',
   unverifiedRefetches: 'cache_unverified_refetches_total',
   /** Label `reason` (budget-exhausted, origin-failed). */
   unverifiedServed: 'cache_unverified_served_total',

@@ -178,6 +178,11 @@ export const SERIES = {
   pipelineTrusted: gauge(PROM.pipelineTrusted, "1 while the pipeline guard trusts the family's caches", [
     'family',
   ]),
+  workersPresumedDead: counter(
+    PROM.workersPresumedDead,
+    'Workers that fell silent without leaving, presumed dead holding messages (caches unproven meanwhile)',
+    [],
+  ),
   unverifiedRefetches: counter(
     PROM.unverifiedRefetches,
     'Cached values the pipeline guard could not verify, refetched',

@@ -1,6 +1,7 @@
 /**
  * The worker process: pollers on each configured queue, the batch pipeline, the Redis gate,
- * replication health and held acks, L1 heartbeats, failover replay and the admin server,
+ * replication health and held acks, L1 heartbeats, failover replay, worker presence
+ * (decision 0024) and the admin server,
  * with an idempotent `close()` that follows the shutdown order of docs/operations.md
  * ("Shutdown"); every step runs even when an earlier one failed.
  */
@@ -44,6 +45,7 @@ import { RecentInvalidations } from './recent-invalidations.ts';
 import { RedisGate } from './redis-gate.ts';
 import { withTestDrops } from './test-drop-hook.ts';
 import { announceWatermark, startCanaries } from './pipeline-canary.ts';
+import { startPresence } from './worker-presence.ts';
 import { ReplicationMonitor } from './replication-health.ts';
 import { redisConfigFrom } from './redis-settings.ts';
 import { createShadowPlanner, describeCandidate } from './shadow-contract.ts';
@@ -413,6 +415,13 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   // The switch is read before the first receive: a worker started while paused stays paused.
   await pause.poll();
   pause.start();
+  // Decision 0024: announced before the first receive, so no message is held unannounced.
+  const presence = await startPresence({
+    redis: redis.client,
+    namespace: config.keys.namespace,
+    intervalMs: config.presence.intervalMs,
+    onError: (err) => logger.debug({ err }, 'presence not announced'),
+  });
   syncPolling();
   const canaries = startCanaries({
     intervalMs: config.canary.intervalMs,
@@ -436,6 +445,7 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
   logger.info(
     {
       queues: pollers.map((p) => p.name),
+      workerId: presence.workerId,
       adminPort: admin.port,
       redisMode: config.redis.mode,
       replication: monitor.sample,
@@ -459,6 +469,10 @@ export async function startWorker(options: WorkerOptions): Promise<InvalidationW
       await step('settle held acks', () => held.close());
       await step('stop heartbeats', () => heartbeats.stop());
       await step('wait for a running replay', () => replaying);
+      // Decision 0024: "leaving" only when no batch is in hand (none abandoned at the drain
+      // deadline); otherwise silence, and the readers wait out the messages' hand-over.
+      if (pollers.every((p) => p.inFlight === 0)) await step('announce leaving', () => presence.leave());
+      else logger.warn('batches abandoned at the drain: not announcing "leaving" (decision 0024)');
       monitor.stop();
       gate.dispose();
       await step('close redis', () => redis.close());

@@ -38,6 +38,7 @@ describe('loadWorkerConfig: defaults', () => {
       maxEventBodyBytes: 65_536,
       queues: { catalog: { url: QUEUE } },
       canary: { intervalMs: 250, topics: {} },
+      presence: { intervalMs: 250 },
       consumer: {
         batchSize: 10,
         pollersPerQueue: 8,
