@@ -35,6 +35,8 @@ export const WORKER_ENV = {
   emfEnabled: 'WORKER_EMF_ENABLED',
   /** The pipeline canary's interval (decision 0022). */
   canaryIntervalMs: 'WORKER_CANARY_INTERVAL_MS',
+  /** The worker presence interval (decision 0024). */
+  presenceIntervalMs: 'WORKER_PRESENCE_INTERVAL_MS',
 } as const;
 export type WorkerEnvName = (typeof WORKER_ENV)[keyof typeof WORKER_ENV];
 

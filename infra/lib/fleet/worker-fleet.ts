@@ -63,6 +63,12 @@ export interface WorkerFleetProps {
   readonly topics?: Readonly<Partial<Record<TopicName, { readonly topicArn: string }>>>;
   /** `WORKER_CANARY_INTERVAL_MS` (0 = off). Default 250 ms, the worker's default. */
   readonly canaryInterval?: Duration;
+  /**
+   * `WORKER_PRESENCE_INTERVAL_MS` (0 = off; decision 0024). Default 250 ms, the worker's default
+   * and the cache client's `pipelineGuard.presence.intervalMs` default: a reader must be given
+   * the same value.
+   */
+  readonly presenceInterval?: Duration;
   readonly redis: FleetRedisEndpoint;
   /** The worker image. Default: built from the repository's Dockerfile (linux/amd64). */
   readonly image?: ecs.ContainerImage;
@@ -258,6 +264,9 @@ export class WorkerFleet extends Construct {
     }
     environment[WORKER_ENV.canaryIntervalMs] = String(
       (props.canaryInterval ?? Duration.millis(250)).toMilliseconds(),
+    );
+    environment[WORKER_ENV.presenceIntervalMs] = String(
+      (props.presenceInterval ?? Duration.millis(250)).toMilliseconds(),
     );
 
     this.adminTokenSecret = new secretsmanager.Secret(this, 'AdminToken', {
