@@ -91,7 +91,11 @@ describe('pipeline guard', () => {
     })();
     await sleep(3 * CANARY_MS);
     const before = originCalls;
-    await eventually(async () => (await client.get('product', 'B0GUARDED1')).source === 'l1', 2_000, 'l1 hit');
+    await eventually(
+      async () => (await client.get('product', 'B0GUARDED1')).source === 'l1',
+      2_000,
+      'l1 hit',
+    );
     await sleep(WINDOW_MS + 200);
     const again = await client.get('product', 'B0GUARDED1');
     canaries = false;
