@@ -36,11 +36,14 @@ export async function startPresence(o: {
   const workerId = o.workerId ?? newWorkerId();
   if (o.intervalMs <= 0) return { workerId, leave: () => Promise.resolve() };
   const channel = watermarkChannel(o.namespace);
-  const announce = (leaving: boolean) =>
-    o.redis.publish(channel, encodePresence(workerId, leaving)).then(
-      () => undefined,
-      (err: unknown) => o.onError(err),
-    );
+  // Never throws, not even synchronously (a client already closed): a failed announcement is skipped.
+  const announce = (leaving: boolean): Promise<void> =>
+    Promise.resolve()
+      .then(() => o.redis.publish(channel, encodePresence(workerId, leaving)))
+      .then(
+        () => undefined,
+        (err: unknown) => o.onError(err),
+      );
   let inFlight: Promise<void> = announce(false);
   await inFlight;
   const timer = setInterval(() => {
