@@ -12,6 +12,9 @@ import {
   presenceRule,
 } from '../../../src/client/presence-rule.ts';
 import { WorkerPresence } from '../../../src/client/worker-presence.ts';
+import { createCacheClient } from '../../../src/client/cache-client.ts';
+import type { CacheClientOptions } from '../../../src/client/cache-client.ts';
+import { ConfigError } from '../../../src/core/errors.ts';
 import { VARIABLES } from '../../../src/config/variables.ts';
 
 const RULE = presenceRule(PRESENCE_DEFAULTS); // silent after 750 ms, hand-over 5,500 ms
@@ -163,5 +166,29 @@ describe('presence wire format', () => {
       '{"v":1,"type":"presence","leaving":false}',
     ])
       expect(parsePresence(raw)).toBeUndefined();
+  });
+});
+
+describe('pipelineGuard.presence options', () => {
+  const base = {
+    redis: { mode: 'standalone', host: '127.0.0.1', port: 1 },
+    namespace: 'ns',
+    locales: ['en-US'],
+    loaders: {},
+  } as const satisfies Partial<CacheClientOptions>;
+  const problems = (presence: NonNullable<CacheClientOptions['pipelineGuard']>['presence']): string[] => {
+    try {
+      createCacheClient({ ...base, pipelineGuard: { canaryIntervalMs: 250, presence } });
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems.map((p) => p.variable);
+      throw e;
+    }
+    throw new Error('accepted');
+  };
+
+  it('refuses a hand-over span no longer than the silence threshold, and non-positive timings, before connecting', () => {
+    expect(problems({ intervalMs: 1_000, missedIntervals: 10 })).toEqual(['pipelineGuard.presence']);
+    expect(problems({ intervalMs: 0 })).toContain('pipelineGuard.presence.intervalMs');
+    expect(problems({ handOverMarginMs: -1 })).toEqual(['pipelineGuard.presence.handOverMarginMs']);
   });
 });
