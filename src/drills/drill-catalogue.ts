@@ -51,6 +51,12 @@ export interface DrillSpec {
   readonly warmupMs?: (size: DrillSize) => number;
   /** Whole run length for the soak (ms); other drills end when recovered. */
   readonly soakMs?: (size: DrillSize) => number;
+  /**
+   * The fault stops or delays invalidation (nothing can delete what the caches hold while it
+   * lasts): the auditor's findings inside the fault's window are the fault's own
+   * (`auditOwnWindow` in drill-summary.ts). The reads are judged in full all the same.
+   */
+  readonly delaysInvalidation?: boolean;
   /** Before the warm-up ends (its origin calls are not counted against the budget). */
   prepare?(ctx: DrillContext): Promise<Record<string, unknown>>;
   inject(ctx: DrillContext): Promise<FaultWindow>;
@@ -101,6 +107,7 @@ export async function readerL1Flushes(world: World): Promise<number | undefined>
 export const DRILLS: readonly DrillSpec[] = [
   {
     name: 'worker-sigkill',
+    delaysInvalidation: true,
     title: 'worker SIGKILL mid-batch',
     fullRepeat: 20,
     async inject({ world, log }) {
@@ -116,6 +123,7 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'primary-kill',
+    delaysInvalidation: true,
     title: 'Redis primary killed at peak',
     fullRepeat: 10,
     profiles: ['fast', 'elasticache'],
@@ -146,6 +154,7 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'redis-down',
+    delaysInvalidation: true,
     title: 'Redis down 20 s (primary frozen, no failover)',
     fullRepeat: 1,
     needs: { downAfterMs: () => 300_000 },
@@ -158,6 +167,7 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'replica-absent',
+    delaysInvalidation: true,
     title: 'replica absent for 2 minutes',
     fullRepeat: 1,
     async inject({ world, size }) {
@@ -170,6 +180,7 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'localstack-down',
+    delaysInvalidation: true,
     title: 'LocalStack down 30 s (cut between the workers and LocalStack)',
     fullRepeat: 1,
     needs: { localstackFaults: true },
@@ -198,7 +209,12 @@ export const DRILLS: readonly DrillSpec[] = [
       return {
         injectedAt,
         healedAt,
-        allowStale: { from: injectedAt, to: healedAt + delayS * 1_000 + lagWindowMs + 2_000 },
+        // Events published up to one lag window before it are still on their way to SQS, and
+        // are held too.
+        allowStale: {
+          from: injectedAt - lagWindowMs,
+          to: healedAt + delayS * 1_000 + lagWindowMs + 2_000,
+        },
         notes: { delayS },
       };
     },
@@ -330,6 +346,7 @@ export const DRILLS: readonly DrillSpec[] = [
   },
   {
     name: 'slow-redis',
+    delaysInvalidation: true,
     title: 'slow Redis (latency 25 +/- 25 ms and loss bursts between the workers and Redis)',
     fullRepeat: 1,
     needs: { redisFaults: true },

@@ -171,6 +171,26 @@ export function summarise(input: SummaryInput): Summary {
   };
 }
 
+/**
+ * The span whose auditor findings are the fault's own, not the fleet's: the drill's own
+ * window when it has one (the delayed queue, the split); for a fault that stops or delays
+ * invalidation, from one lag window before the injection (events already on their way are
+ * held too) to one lag window after the recovery (or the heal, when it never recovered);
+ * none otherwise. The auditor judges what Redis and the L1s hold, which such a fault makes
+ * stale by definition; the reads are judged apart, in full (what a shopper saw).
+ */
+export function auditOwnWindow(
+  fault: FaultWindow,
+  recoveryMs: number | null,
+  lagWindowMs: number,
+  delaysInvalidation: boolean,
+): { readonly from: number; readonly to: number } | undefined {
+  if (fault.allowStale) return fault.allowStale;
+  if (!delaysInvalidation) return undefined;
+  const end = Math.max(fault.healedAt, fault.injectedAt + (recoveryMs ?? 0));
+  return { from: fault.injectedAt - lagWindowMs, to: end + lagWindowMs };
+}
+
 /** What this needs of an auditor finding (src/auditor/auditor.ts `Finding`). */
 export interface TierFinding {
   readonly tier: string;

@@ -19,6 +19,7 @@ import type { DesignName } from '../scenarios/designs.ts';
 import { readerL1Flushes, type DrillSize, type DrillSpec } from './drill-catalogue.ts';
 import { designRuns, OURS, readersOf, type DesignRun } from './drill-designs.ts';
 import {
+  auditOwnWindow,
   percentile,
   RECOVERY_AFTER_REACHABLE_MS,
   slope,
@@ -103,6 +104,8 @@ export interface RepetitionResult {
     readonly outsideWindow: number;
     /** Those checks per tier that held a stale value (primary, replica, l1); a check may count in several. */
     readonly outsideWindowByTier?: Readonly<Record<string, number>>;
+    /** Origin times whose findings are the fault's own (auditOwnWindow); null: none. */
+    readonly ownWindow?: { readonly from: number; readonly to: number } | null;
     /** L2 values written back after the fleet applied their invalidation (drill-summary.ts `writtenBackAfterApply`). */
     readonly writtenBackAfterApply?: number;
     readonly missed: number;
@@ -312,25 +315,6 @@ async function runRepetition(
     const auditUntil = Date.now() + 15_000;
     while (w.auditor.snapshot().pending > 0 && Date.now() < auditUntil) await sleep(250);
     const audit = w.auditor.snapshot();
-    const allowed = fault.allowStale;
-    // A check is one entity at one window; its findings are one per tier that held a stale value.
-    const checksOutside = new Set(
-      audit.findings
-        .filter((f) => !allowed || f.originTimeMs < allowed.from || f.originTimeMs > allowed.to)
-        .map((f) => `${f.eventId}|${f.family}|${f.id}|${f.windowMs}`),
-    );
-    const auditOutside = Math.min(audit.inconsistent, checksOutside.size);
-    // The same checks per tier that held the stale value: the primary or the replica (L2:
-    // a value written back after its invalidation, or one not yet deleted) or a reader's L1.
-    const outsideByTier: Record<string, number> = {};
-    for (const check of new Set(
-      audit.findings
-        .filter((f) => !allowed || f.originTimeMs < allowed.from || f.originTimeMs > allowed.to)
-        .map((f) => `${f.tier}|${f.eventId}|${f.family}|${f.id}|${f.windowMs}`),
-    )) {
-      const tier = check.slice(0, check.indexOf('|'));
-      outsideByTier[tier] = (outsideByTier[tier] ?? 0) + 1;
-    }
     await sleep(1_000);
     const origin = await w.originStats();
     const measured = await drill
@@ -354,6 +338,30 @@ async function runRepetition(
       readsChecked: staleReport.checked,
       stillQueued,
     });
+    const allowed = auditOwnWindow(
+      fault,
+      summary.recoveryMs,
+      o.lagWindowMs,
+      drill.delaysInvalidation === true,
+    );
+    // A check is one entity at one window; its findings are one per tier that held a stale value.
+    const checksOutside = new Set(
+      audit.findings
+        .filter((f) => !allowed || f.originTimeMs < allowed.from || f.originTimeMs > allowed.to)
+        .map((f) => `${f.eventId}|${f.family}|${f.id}|${f.windowMs}`),
+    );
+    const auditOutside = Math.min(audit.inconsistent, checksOutside.size);
+    // The same checks per tier that held the stale value: the primary or the replica (L2:
+    // a value written back after its invalidation, or one not yet deleted) or a reader's L1.
+    const outsideByTier: Record<string, number> = {};
+    for (const check of new Set(
+      audit.findings
+        .filter((f) => !allowed || f.originTimeMs < allowed.from || f.originTimeMs > allowed.to)
+        .map((f) => `${f.tier}|${f.eventId}|${f.family}|${f.id}|${f.windowMs}`),
+    )) {
+      const tier = check.slice(0, check.indexOf('|'));
+      outsideByTier[tier] = (outsideByTier[tier] ?? 0) + 1;
+    }
 
     // Per event, for the timeline of a fault (where the seconds went): origin time, family and
     // the Redis time of the first broadcast that named it (null: never applied).
@@ -422,6 +430,8 @@ async function runRepetition(
         checked: audit.checked,
         inconsistent: audit.inconsistent,
         outsideWindow: auditOutside,
+        // Findings of events whose origin time is in here are the fault's own (auditOwnWindow).
+        ownWindow: allowed ?? null,
         outsideWindowByTier: outsideByTier,
         writtenBackAfterApply: writtenBackAfterApply(audit.findings, w.tap.appliedAt),
         missed: audit.missed,

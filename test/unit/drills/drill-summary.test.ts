@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  auditOwnWindow,
   fleetReadyAt,
   percentile,
   slope,
@@ -293,5 +294,28 @@ describe('writtenBackAfterApply', () => {
     );
 
     expect(n).toBe(0);
+  });
+});
+
+describe('auditOwnWindow', () => {
+  const fault = { injectedAt: 100_000, healedAt: 130_000 };
+
+  it("keeps a drill's own window as it is", () => {
+    const own = { from: 98_000, to: 200_000 };
+    expect(auditOwnWindow({ ...fault, allowStale: own }, 40_000, 2_000, true)).toBe(own);
+    expect(auditOwnWindow({ ...fault, allowStale: own }, 40_000, 2_000, false)).toBe(own);
+  });
+
+  it('has none for a fault that does not delay invalidation (bus drop, mass expiry, the soak)', () => {
+    expect(auditOwnWindow(fault, 40_000, 2_000, false)).toBeUndefined();
+  });
+
+  it('spans one lag window before the injection to one after the recovery', () => {
+    expect(auditOwnWindow(fault, 40_000, 2_000, true)).toEqual({ from: 98_000, to: 142_000 });
+  });
+
+  it('ends one lag window after the heal when recovery came first or never came', () => {
+    expect(auditOwnWindow(fault, 5_000, 2_000, true)).toEqual({ from: 98_000, to: 132_000 });
+    expect(auditOwnWindow(fault, null, 2_000, true)).toEqual({ from: 98_000, to: 132_000 });
   });
 });
