@@ -2,6 +2,7 @@
  * The L1 broadcast wire format (documented in docs/l1-broadcast.md): one JSON message per
  * applied batch, plus periodic heartbeats, both carrying the channel's sequence number.
  */
+import { parseJsonRecord } from './json-record.ts';
 import type { BroadcastDraft } from '../../core/invalidation-plan.ts';
 
 // Where broadcasts go; a namespace's channel is built by the key builder (`keys.l1Channel()`).
@@ -55,14 +56,8 @@ const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isS
 
 /** Parses a message; undefined when it is not a valid broadcast (the subscriber then flushes). */
 export function parseBroadcast(raw: string): BroadcastMessage | undefined {
-  let m: unknown;
-  try {
-    m = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof m !== 'object' || m === null) return undefined;
-  const o = m as Record<string, unknown>;
+  const o = parseJsonRecord(raw);
+  if (o === undefined) return undefined;
   if (o.v !== BROADCAST_FORMAT_VERSION || !isCount(o.seq) || typeof o.publishedAtMs !== 'number')
     return undefined;
   if (o.type === 'heartbeat') return { v: 1, type: 'heartbeat', seq: o.seq, publishedAtMs: o.publishedAtMs };

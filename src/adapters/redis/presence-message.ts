@@ -9,6 +9,7 @@
  *
  *   {"v":1,"type":"presence","worker":"ip-10-0-1-7:1:3f9a2c1e","leaving":false}
  */
+import { parseJsonRecord } from './json-record.ts';
 export const PRESENCE_FORMAT_VERSION = 1;
 
 /** Longest worker id accepted (a hostname, a pid and 8 hex digits fit). */
@@ -29,14 +30,8 @@ export function encodePresence(worker: string, leaving: boolean): string {
 
 /** Parses a presence message; undefined when it is not one (ignored). */
 export function parsePresence(raw: string): PresenceMessage | undefined {
-  let m: unknown;
-  try {
-    m = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof m !== 'object' || m === null) return undefined;
-  const o = m as Record<string, unknown>;
+  const o = parseJsonRecord(raw);
+  if (o === undefined) return undefined;
   if (o.v !== PRESENCE_FORMAT_VERSION || o.type !== 'presence') return undefined;
   if (typeof o.worker !== 'string' || o.worker.length === 0 || o.worker.length > MAX_WORKER_ID_LENGTH)
     return undefined;

@@ -7,6 +7,7 @@
  *
  *   {"v":1,"type":"watermark","topic":"catalog","originTimeMs":1764612345678,"queue":"catalog"}
  */
+import { parseJsonRecord } from './json-record.ts';
 import type { CanaryTopic } from '../../core/events/canary-events.ts';
 import { CANARY_TOPICS } from '../../core/events/canary-events.ts';
 
@@ -33,14 +34,8 @@ export function encodeWatermark(m: Omit<WatermarkMessage, 'v' | 'type'>): string
 
 /** Parses a watermark message; undefined when it is not one (ignored, never trusted). */
 export function parseWatermark(raw: string): WatermarkMessage | undefined {
-  let m: unknown;
-  try {
-    m = JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
-  if (typeof m !== 'object' || m === null) return undefined;
-  const o = m as Record<string, unknown>;
+  const o = parseJsonRecord(raw);
+  if (o === undefined) return undefined;
   if (o.v !== WATERMARK_FORMAT_VERSION || o.type !== 'watermark') return undefined;
   if (typeof o.topic !== 'string' || !(CANARY_TOPICS as readonly string[]).includes(o.topic))
     return undefined;
