@@ -57,6 +57,11 @@ export interface WorkerOptions {
   readonly originUrl: string;
   /** Where the worker's log lines go (appended), if anywhere. */
   readonly logPath?: string;
+  /**
+   * The pipeline canary interval (decision 0022), on the scenario's own topics; 0 or unset:
+   * none (the design's readers do not run the guard).
+   */
+  readonly canaryIntervalMs?: number;
 }
 
 /**
@@ -110,6 +115,14 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
       WORKER_WAIT_TIME_S: '1',
       // debug: its "invalidation applied" lines carry each event's timeline (AppliedLine).
       WORKER_LOG_LEVEL: 'debug',
+      ...((o.canaryIntervalMs ?? 0) > 0
+        ? {
+            WORKER_CATALOG_TOPIC_ARN: o.messaging.topics.catalog,
+            WORKER_PROMOTIONS_TOPIC_ARN: o.messaging.topics.promotions,
+            WORKER_SESSIONS_TOPIC_ARN: o.messaging.topics.sessions,
+            WORKER_CANARY_INTERVAL_MS: String(o.canaryIntervalMs),
+          }
+        : { WORKER_CANARY_INTERVAL_MS: '0' }),
     },
   });
   const proc = spawn(process.execPath, [...workerHeapOptions(), WORKER_ENTRY], {

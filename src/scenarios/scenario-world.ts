@@ -191,7 +191,16 @@ export interface DesignEnvOptions {
   readonly viaEndpoint?: boolean;
   /** The readers: how many, and the story's settings over the design's defaults. */
   readonly readers: { readonly count: number; readonly settings: ReaderOverrides };
+  /** The lag window the story judges reads by: caps our readers' pipeline guard windows. */
+  readonly lagWindowMs?: number;
 }
+
+/**
+ * The workers' pipeline canary interval for a design whose readers are our cache client fed
+ * by the event-driven worker (decision 0022: the guard is part of our design; the other
+ * designs' readers have none, and their workers publish no canaries).
+ */
+export const SCENARIO_CANARY_INTERVAL_MS = 250;
 
 /** What a story sets of its readers (rate and duration at least). */
 export type ReaderOverrides = Partial<ReaderSettings> & Pick<ReaderSettings, 'rate' | 'durationS'>;
@@ -224,6 +233,8 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
   ]);
   const originUrl = origin.url;
   const redisPort = o.viaEndpoint === true ? endpoint.port : primary.port;
+  const guarded = design.reader === 'client' && design.invalidator === 'events';
+  const canaryIntervalMs = guarded ? SCENARIO_CANARY_INTERVAL_MS : 0;
   const workerOf = () =>
     startScenarioWorker({
       stack: world.stack,
@@ -232,6 +243,7 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
       redisPort,
       originUrl,
       logPath: join(traceDir, 'worker.log'),
+      canaryIntervalMs,
     });
   const poller =
     design.invalidator === 'poll'
@@ -260,6 +272,9 @@ export async function startDesignEnv(o: DesignEnvOptions): Promise<DesignEnv> {
       // What each L1 heard and when (not .jsonl: the read analysis reads those as traces).
       ...(tapped && design.l1 ? { l1EventsPath: join(traceDir, `reader-${index}.l1.ndjson`) } : {}),
       seed: o.seed,
+      ...(guarded
+        ? { canaryIntervalMs, ...(o.lagWindowMs === undefined ? {} : { lagWindowMs: o.lagWindowMs }) }
+        : {}),
       ...over,
     }));
   };

@@ -55,6 +55,7 @@ export const goldenWeek: Story = {
     for (const design of o.designs) {
       o.log(`golden-week: ${design.name} (${size.reads} reads over ${size.durationS.toFixed(1)} s)`);
       const env = await startDesignEnv({
+        lagWindowMs: o.lagWindowMs,
         world: o.world,
         design,
         story: 'golden-week',

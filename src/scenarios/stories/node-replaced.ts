@@ -58,6 +58,7 @@ export const nodeReplaced: Story = {
     for (const run of runs) {
       o.log(`node-replaced: ${run.row} (${size.reads} reads over ${size.durationS.toFixed(1)} s)`);
       const env = await startDesignEnv({
+        lagWindowMs: o.lagWindowMs,
         world: o.world,
         design: run.design,
         story: `node-replaced-${run.node}`,

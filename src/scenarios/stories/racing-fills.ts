@@ -96,6 +96,7 @@ export const racingFills: Story = {
     for (const design of o.designs) {
       o.log(`racing-fills: ${design.name} (${size.reads} reads over ${size.durationS.toFixed(1)} s)`);
       const env = await startDesignEnv({
+        lagWindowMs: o.lagWindowMs,
         world: o.world,
         design,
         story: 'racing-fills',

@@ -26,6 +26,7 @@ export const stampede: Story = {
     for (const design of o.designs) {
       o.log(`stampede: ${design.name} (${size.reads} reads over ${size.durationS.toFixed(1)} s)`);
       const env = await startDesignEnv({
+        lagWindowMs: o.lagWindowMs,
         world: o.world,
         design,
         story: 'stampede',
