@@ -4,6 +4,8 @@
  * invalidation of one entity exactly as the worker does it (applyInvalidationPlan), and
  * clients configured for short timings.
  */
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { applyInvalidationPlan } from '../../../src/adapters/redis/invalidation-effects.ts';
 import { startHeartbeats } from '../../../src/adapters/redis/l1-heartbeat.ts';
 import type { HeartbeatLoop } from '../../../src/adapters/redis/l1-heartbeat.ts';
@@ -14,6 +16,7 @@ import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import type { EntityRef, KeyBuilder } from '../../../src/core/key-builder.ts';
 import { stack, testPrefix } from '../../support/stack.ts';
 import { stackAccess } from '../../support/redis-access.ts';
+import { cleanup, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
 
 export const HEARTBEAT_MS = 100;
 export const LOCALES = ['en-US', 'ja-JP'] as const;
@@ -90,3 +93,23 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * For a describe block on the shared Sentinel group: an admin connection and one client world,
+ * opened before its tests and closed (the namespace cleaned up) after them. Read the fields
+ * inside the tests, not at collection time.
+ */
+export function sentinelClientWorld(): { readonly admin: Redis; readonly world: ClientWorld } {
+  const config = sentinelConfig();
+  const held = {} as { admin: Redis; world: ClientWorld };
+  beforeAll(() => {
+    held.admin = sentinelAdmin(config);
+    held.world = clientWorld(config, held.admin);
+  });
+  afterAll(async () => {
+    await held.world.close();
+    await cleanup(held.admin, held.world.ns);
+    held.admin.disconnect();
+  });
+  return held;
+}

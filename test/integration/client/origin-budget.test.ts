@@ -5,12 +5,9 @@
  * timestamped; no sliding one-second window may hold more than the budget, and the budget must
  * still be used (a limiter that refuses everything would pass the first check).
  */
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OriginUnavailableError } from '../../../src/client/client-errors.ts';
-import { cleanup, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
-import { clientWorld, sleep } from './client-test-kit.ts';
-import type { ClientWorld } from './client-test-kit.ts';
+import { sentinelClientWorld, sleep } from './client-test-kit.ts';
 
 const BUDGET = 50;
 
@@ -26,19 +23,7 @@ function peak(ts: readonly number[], windowMs: number): number {
 }
 
 describe('origin budget', () => {
-  const config = sentinelConfig();
-  let admin: Redis;
-  let world: ClientWorld;
-
-  beforeAll(() => {
-    admin = sentinelAdmin(config);
-    world = clientWorld(config, admin);
-  });
-  afterAll(async () => {
-    await world.close();
-    await cleanup(admin, world.ns);
-    admin.disconnect();
-  });
+  const s = sentinelClientWorld();
 
   it('holds across two clients under a burst: no sliding second over the budget', async () => {
     // Prepare
@@ -51,7 +36,7 @@ describe('origin budget', () => {
       loaders: { product: loader },
       originBudget: { perSecond: { product: BUDGET }, expectedProcesses: 2, maxWaitMs: 300 },
     };
-    const clients = [await world.client(options), await world.client(options)];
+    const clients = [await s.world.client(options), await s.world.client(options)];
     let n = 0;
     const outcomes = { ok: 0, budget: 0, other: 0 };
 

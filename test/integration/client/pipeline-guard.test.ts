@@ -6,44 +6,30 @@
  * family's lag window once the watermark stops; when the watermark moves again, the cache is
  * served again. The lag window is shortened to 800 ms (product) so the test is quick.
  */
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeWatermark, watermarkChannel } from '../../../src/adapters/redis/watermark-message.ts';
-import { cleanup, eventually, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
-import { clientWorld, sleep } from './client-test-kit.ts';
-import type { ClientWorld } from './client-test-kit.ts';
+import { eventually } from '../redis/redis-test-kit.ts';
+import { sentinelClientWorld, sleep } from './client-test-kit.ts';
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;
 
 describe('pipeline guard', () => {
-  const config = sentinelConfig();
-  let admin: Redis;
-  let world: ClientWorld;
-
-  beforeAll(() => {
-    admin = sentinelAdmin(config);
-    world = clientWorld(config, admin);
-  });
-  afterAll(async () => {
-    await world.close();
-    await cleanup(admin, world.ns);
-    admin.disconnect();
-  });
+  const s = sentinelClientWorld();
 
   it('refetches a value older than the window once the watermark stops, and serves the cache again when it resumes', async () => {
     // Prepare: a watermark loop playing the workers' canaries on the catalog topic
-    const channel = watermarkChannel(world.ns);
+    const channel = watermarkChannel(s.world.ns);
     let canaries = true;
     const loop = (async () => {
       while (canaries)
-        await admin
+        await s.admin
           .publish(channel, encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }))
           .then(() => sleep(CANARY_MS));
     })();
     let version = 1;
     let originCalls = 0;
-    const client = await world.client({
+    const client = await s.world.client({
       loaders: {
         product: ({ id }) => {
           originCalls++;
@@ -85,7 +71,7 @@ describe('pipeline guard', () => {
     canaries = true;
     const resumed = (async () => {
       while (canaries)
-        await admin
+        await s.admin
           .publish(channel, encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }))
           .then(() => sleep(CANARY_MS));
     })();

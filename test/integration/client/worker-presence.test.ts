@@ -10,13 +10,11 @@
  * Timings are shortened: presence every 100 ms, window 800 ms, hand-over 1,000 + 300 + 200 ms.
  */
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodePresence } from '../../../src/adapters/redis/presence-message.ts';
 import { encodeWatermark, watermarkChannel } from '../../../src/adapters/redis/watermark-message.ts';
 import type { CacheClient } from '../../../src/client/cache-client.ts';
-import { cleanup, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
-import { clientWorld, sleep } from './client-test-kit.ts';
-import type { ClientWorld } from './client-test-kit.ts';
+import { sentinelClientWorld, sleep } from './client-test-kit.ts';
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;
@@ -40,22 +38,10 @@ function loop(admin: Redis, channel: string, everyMs: number, message: () => str
 }
 
 describe('worker presence', () => {
-  const config = sentinelConfig();
-  let admin: Redis;
-  let world: ClientWorld;
-
-  beforeAll(() => {
-    admin = sentinelAdmin(config);
-    world = clientWorld(config, admin);
-  });
-  afterAll(async () => {
-    await world.close();
-    await cleanup(admin, world.ns);
-    admin.disconnect();
-  });
+  const s = sentinelClientWorld();
 
   async function guardedClient(origin: { version: number; calls: number }): Promise<CacheClient> {
-    return world.client({
+    return s.world.client({
       loaders: {
         product: ({ id }) => {
           origin.calls++;
@@ -78,12 +64,12 @@ describe('worker presence', () => {
 
   it('refetches values older than the window while a worker that fell silent without leaving may hold messages, then trusts again', async () => {
     // Prepare: a fresh watermark, two workers present, a value older than the window in L1
-    const channel = watermarkChannel(world.ns);
-    const canaries = loop(admin, channel, CANARY_MS, () =>
+    const channel = watermarkChannel(s.world.ns);
+    const canaries = loop(s.admin, channel, CANARY_MS, () =>
       encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }),
     );
-    const survivor = loop(admin, channel, PRESENCE_MS, () => encodePresence('host-a:11:aaaaaaaa', false));
-    const victim = loop(admin, channel, PRESENCE_MS, () => encodePresence('host-b:12:bbbbbbbb', false));
+    const survivor = loop(s.admin, channel, PRESENCE_MS, () => encodePresence('host-a:11:aaaaaaaa', false));
+    const victim = loop(s.admin, channel, PRESENCE_MS, () => encodePresence('host-b:12:bbbbbbbb', false));
     const origin = { version: 1, calls: 0 };
     const client = await guardedClient(origin);
     await sleep(3 * CANARY_MS);
@@ -129,11 +115,11 @@ describe('worker presence', () => {
 
   it('keeps serving the cache when a worker said "leaving" before falling silent', async () => {
     // Prepare: as above, then the worker leaves gracefully
-    const channel = watermarkChannel(world.ns);
-    const canaries = loop(admin, channel, CANARY_MS, () =>
+    const channel = watermarkChannel(s.world.ns);
+    const canaries = loop(s.admin, channel, CANARY_MS, () =>
       encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }),
     );
-    const leaver = loop(admin, channel, PRESENCE_MS, () => encodePresence('host-c:13:cccccccc', false));
+    const leaver = loop(s.admin, channel, PRESENCE_MS, () => encodePresence('host-c:13:cccccccc', false));
     const origin = { version: 1, calls: 0 };
     const client = await guardedClient(origin);
     await sleep(3 * CANARY_MS);
@@ -142,7 +128,7 @@ describe('worker presence', () => {
 
     // Act: "leaving", then silence for longer than the hand-over span
     await leaver.stop();
-    await admin.publish(channel, encodePresence('host-c:13:cccccccc', true));
+    await s.admin.publish(channel, encodePresence('host-c:13:cccccccc', true));
     const leftAt = Date.now();
     const sources = new Set<string>();
     while (Date.now() - leftAt < HAND_OVER_MS + 300) {
