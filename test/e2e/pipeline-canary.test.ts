@@ -9,7 +9,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineWatermark } from '../../src/client/pipeline-watermark.ts';
-import { queueDepth, sqsClient } from '../support/aws.ts';
+import { eventually, queueDepth, sqsClient } from '../support/aws.ts';
 import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
 import { stack } from '../support/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
@@ -17,14 +17,6 @@ import { stackAccess } from '../support/redis-access.ts';
 
 const sqs = sqsClient();
 const INTERVAL_MS = 200;
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('pipeline canary through LocalStack', () => {
   const s = stack();
@@ -74,16 +66,18 @@ describe('pipeline canary through LocalStack', () => {
       },
     });
     const topics = ['catalog', 'promotions', 'sessions'] as const;
-    await until(
-      () => topics.every((t) => watermark.newest()[t] !== undefined),
-      30_000,
-      'a watermark per topic',
-    );
+    await eventually(() => (topics.every((t) => watermark.newest()[t] !== undefined) ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'a watermark per topic',
+    });
     const first = watermark.newest();
-    await until(
-      () => topics.every((t) => (watermark.newest()[t] ?? 0) > (first[t] ?? 0) + 2 * INTERVAL_MS),
-      30_000,
-      'the watermarks to move',
+    await eventually(
+      () =>
+        topics.every((t) => (watermark.newest()[t] ?? 0) > (first[t] ?? 0) + 2 * INTERVAL_MS)
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the watermarks to move' },
     );
     const heardAt = Date.now();
     const now = watermark.newest();

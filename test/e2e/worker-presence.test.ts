@@ -17,6 +17,7 @@ import { PRESENCE_DEFAULTS } from '../../src/client/presence-rule.ts';
 import { WorkerPresence } from '../../src/client/worker-presence.ts';
 import { privateMessaging, type PrivateMessaging } from '../support/private-messaging.ts';
 import { stackAccess } from '../support/redis-access.ts';
+import { eventually } from '../support/aws.ts';
 import { stack } from '../support/stack.ts';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -24,14 +25,6 @@ const INTERVAL_MS = 200;
 const OPTIONS = { ...PRESENCE_DEFAULTS, intervalMs: INTERVAL_MS };
 const SILENT_AFTER_MS = OPTIONS.intervalMs * OPTIONS.missedIntervals; // 600
 const HAND_OVER_MS = OPTIONS.visibilityTimeoutMs + OPTIONS.visibilityHeartbeatMs + OPTIONS.handOverMarginMs; // 5,500
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('worker presence through a real worker', () => {
   const s = stack();
@@ -93,7 +86,11 @@ describe('worker presence through a real worker', () => {
   it('announces a stable id every interval and says "leaving" last on SIGTERM; its silence then distrusts nothing', async () => {
     // Act
     const { worker, id } = await start();
-    await until(() => of(id).length >= 6, 20_000, 'six presence messages');
+    await eventually(() => (of(id).length >= 6 ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      what: 'six presence messages',
+    });
     const stopped = await worker.stop('SIGTERM');
     const stoppedAt = performance.now();
 
@@ -117,7 +114,11 @@ describe('worker presence through a real worker', () => {
   it('on SIGKILL, a listener distrusts from a few missed intervals until last presence + visibility + heartbeat + margin', async () => {
     // Prepare
     const { worker, id } = await start();
-    await until(() => of(id).length >= 3, 20_000, 'three presence messages');
+    await eventually(() => (of(id).length >= 3 ? true : undefined), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+      what: 'three presence messages',
+    });
     expect(presence.unproven()).toBe(false);
 
     // Act
