@@ -3,11 +3,15 @@
  * 4 and 9), with the promotions queue under load:
  *
  *   - the replica is FROZEN (SIGSTOP) for 60 s while 50 promotion events are published: the
- *     primary has every delete within 2 s of its publish; the acks are held (no message
+ *     primary has each delete within 1 s of its publish at the median and every one within
+ *     5 s (a delete that waited for a replica would take the 10 s visibility timeout or the
+ *     60 s repl-timeout; the 5 s leaves room for LocalStack's SNS delivery on a loaded
+ *     machine, which once took 2.03 s in CI); the acks are held (no message
  *     comes back, so no receive count grows) until a replica confirms, or acked degraded
  *     once the primary has dropped the silent replica (repl-timeout);
- *   - the replica is STOPPED for 120 s under 50 more: nothing is attached, so each message is
- *     acked once its deletes are on the primary, as degraded (reason no-replica).
+ *   - the replica is STOPPED for 120 s under 50 more, with the same bounds on the deletes:
+ *     nothing is attached, so each message is acked once its deletes are on the primary, as
+ *     degraded (reason no-replica).
  *
  * Each time: the promotions DLQ stays empty, the queue drains, and every event was applied
  * exactly once (a redelivery would count twice). The worker connects through the primary
@@ -114,11 +118,21 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
     };
   }
 
+  /** The deletes were not held back: median within 1 s of the publish, every one within 5 s. */
+  function expectPromptDeletes(delays: number[], label: string): void {
+    const sorted = [...delays].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+    console.log(`${label}: delete delay p50 ${at(0.5)} ms, p90 ${at(0.9)} ms, max ${at(1)} ms`);
+    expect(sorted).toHaveLength(EVENTS);
+    expect(at(0.5)).toBeLessThanOrEqual(1_000);
+    expect(at(1)).toBeLessThanOrEqual(5_000);
+  }
+
   const drained = (w: World) => async () =>
     (await queueDepth(sqs, w.messaging.queues.promotions.url)) === 0 ? true : undefined;
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 
-  it('replica frozen 60 s: every delete within 2 s, acks held then settled by the rule, DLQ empty', async () => {
+  it('replica frozen 60 s: deletes prompt, acks held then settled by the rule, DLQ empty', async () => {
     const w = await world();
     try {
       // Act
@@ -135,9 +149,9 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
       // Assess
       const m = await promoMetrics(w);
       console.log(
-        `frozen: delete delay max ${Math.max(...delays)} ms; before thaw ${JSON.stringify(beforeThaw.checks)}; acks ${JSON.stringify(m)}`,
+        `frozen: before thaw ${JSON.stringify(beforeThaw.checks)}; acks ${JSON.stringify(m)}`,
       );
-      expect(Math.max(...delays)).toBeLessThanOrEqual(2_000);
+      expectPromptDeletes(delays, 'frozen');
       expect(await queueDepth(sqs, w.messaging.queues.promotions.dlqUrl)).toBe(0);
       // Held, never redelivered: each event applied once, and acked by exactly one rule.
       expect(m.applied).toBe(EVENTS);
@@ -149,7 +163,7 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
     }
   }, 240_000);
 
-  it('replica stopped 120 s: every delete within 2 s, each message acked degraded (no replica), DLQ empty', async () => {
+  it('replica stopped 120 s: deletes prompt, each message acked degraded (no replica), DLQ empty', async () => {
     const w = await world();
     try {
       // Act
@@ -162,8 +176,8 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
 
       // Assess
       const m = await promoMetrics(w);
-      console.log(`stopped: delete delay max ${Math.max(...delays)} ms; acks ${JSON.stringify(m)}`);
-      expect(Math.max(...delays)).toBeLessThanOrEqual(2_000);
+      console.log(`stopped: acks ${JSON.stringify(m)}`);
+      expectPromptDeletes(delays, 'stopped');
       expect(await queueDepth(sqs, w.messaging.queues.promotions.dlqUrl)).toBe(0);
       expect(m.applied).toBe(EVENTS);
       expect(m.degraded['no-replica'] ?? 0).toBe(EVENTS);
