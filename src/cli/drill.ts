@@ -6,6 +6,7 @@
  *   npm run drill -- <name>[,<name>...]|all [--repeat N] [--profile fast|elasticache] [--size full|short]
  *                    [--events-per-s 20] [--reads-per-s 100] [--origin-budget 200] [--out dir]
  *                    [--worker-log-level debug|info|warn] [--designs ours,naive] [--naive-repeat 1]
+ *                    [--soak-minutes 30] [--canary-interval-ms 250]
  *
  * Prints a row per repetition and a total per drill x profile x design; writes drills.json,
  * drills.txt and drills.html (charts: lag, origin load, stale reads over time, the fault
@@ -42,6 +43,14 @@ const int = (min: number) => (v: string) => {
   return n;
 };
 
+/** The worker's own rule (WORKER_CANARY_INTERVAL_MS): 0 (off) or 50-10000 ms. */
+const canaryInterval = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || (n !== 0 && (n < 50 || n > 10_000)))
+    throw new InvalidArgumentError('expected 0 (off) or a whole number of ms from 50 to 10000');
+  return n;
+};
+
 const designList = (v: string): Design[] => {
   try {
     return parseDrillDesigns(v);
@@ -67,6 +76,8 @@ export interface DrillArgs {
   readonly workerLogLevel: string;
   readonly designs: readonly Design[];
   readonly naiveRepeat: number;
+  readonly soakMinutes?: number;
+  readonly canaryIntervalMs: number;
   /** The soak's events/s is its own unless --events-per-s was given. */
   readonly eventsPerSGiven: boolean;
 }
@@ -105,6 +116,13 @@ export function parseDrillArgs(
       '--down-after-ms <ms>',
       "Sentinel's detection time for every drill (default: the profile's)",
       num(100),
+    )
+    .option('--soak-minutes <m>', "the soak's length (default 30; 12 s with --size short)", num(0.1))
+    .option(
+      '--canary-interval-ms <ms>',
+      "the workers' pipeline canary interval (decision 0022); 0: no canaries and no pipeline guard",
+      canaryInterval,
+      250,
     )
     .addOption(
       new Option('--worker-log-level <level>', "the workers' log level (debug: per event and attempt)")
@@ -187,6 +205,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       users: 2_000,
       outDir,
       ...(o.downAfterMs === undefined ? {} : { downAfterMs: o.downAfterMs }),
+      ...(o.soakMinutes === undefined ? {} : { soakMs: Math.round(o.soakMinutes * 60_000) }),
+      canaryIntervalMs: o.canaryIntervalMs,
       workerEnv: { WORKER_LOG_LEVEL: o.workerLogLevel },
       log: (line) => process.stderr.write(`${line}\n`),
       onRepetition: (r) => {

@@ -67,6 +67,10 @@ export interface RunOptions {
   readonly messaging?: DeployedMessaging;
   /** Sentinel's down-after for every drill (default: each drill's and profile's own). */
   readonly downAfterMs?: number;
+  /** The soak's length instead of its own (30 min full, 12 s short). */
+  readonly soakMs?: number;
+  /** The workers' canary interval and the readers' guard margin (default 250; 0: no canaries, no guard). */
+  readonly canaryIntervalMs?: number;
   /** Extra worker variables (the CLI's --worker-log-level sets WORKER_LOG_LEVEL). */
   readonly workerEnv?: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
@@ -245,7 +249,7 @@ async function runRepetition(
   const log = (m: string) =>
     o.log(`${drill.name} (${profile}${ours ? '' : `, ${design.name}`}) #${rep}: ${m}`);
   const readers = readersOf(design, drill);
-  const soakMs = drill.soakMs?.(o.size);
+  const soakMs = drill.soakMs === undefined ? undefined : (o.soakMs ?? drill.soakMs(o.size));
   let world: World | undefined;
   const base = {
     drill: drill.name,
@@ -262,6 +266,7 @@ async function runRepetition(
       messaging,
       profile,
       ...(downAfterMs === undefined ? {} : { downAfterMs }),
+      ...(o.canaryIntervalMs === undefined ? {} : { canaryIntervalMs: o.canaryIntervalMs }),
       workers: o.workers,
       readers: o.readers,
       readsPerS: o.readsPerS,

@@ -67,6 +67,23 @@ describe('drill designs: the flags', () => {
     expect(refused('no-such-drill')).toMatch(/unknown drill "no-such-drill"/);
   });
 
+  it("takes the soak's length and the canary interval, and refuses an interval the worker would refuse", () => {
+    const defaults = args('soak');
+    expect(defaults.soakMinutes).toBeUndefined();
+    expect(defaults.canaryIntervalMs).toBe(250);
+
+    const o = args('soak', '--soak-minutes', '6', '--canary-interval-ms', '1000');
+    expect(o.soakMinutes).toBe(6);
+    expect(o.canaryIntervalMs).toBe(1000);
+    expect(args('soak', '--canary-interval-ms', '0').canaryIntervalMs).toBe(0);
+
+    expect(refused('soak', '--canary-interval-ms', '20')).toMatch(
+      /0 \(off\) or a whole number of ms from 50 to 10000/,
+    );
+    expect(refused('soak', '--canary-interval-ms', '20000')).toMatch(/from 50 to 10000/);
+    expect(refused('soak', '--soak-minutes', '0')).toMatch(/number >= 0.1/);
+  });
+
   it('accepts every design whose row has the event-driven worker and a promoted replica', () => {
     expect(() => parseDrillDesigns('all')).toThrow(/not polling.*ttl-l1/);
     expect(parseDrillDesigns('ours,naive,local-flight').map((d) => d.name)).toEqual([
