@@ -23,14 +23,20 @@ describe('latency', () => {
     h = await startSim({ config: { latencyScale: 0.25 } });
     await h.get('/healthz'); // warm the connection so it is not counted in the measurement
 
-    // Act
-    const review = await h.get('/reviews/B08X1YRSTR');
-    const price = await h.get('/prices/B08X1YRSTR');
+    // Act: three of each, so that one stall of a busy 2-core runner (a CI run once took
+    // 60 ms for one price) is not read as the simulator's latency.
+    const reviews: number[] = [];
+    const prices: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      reviews.push((await h.get('/reviews/B08X1YRSTR')).elapsedMs);
+      prices.push((await h.get('/prices/B08X1YRSTR')).elapsedMs);
+    }
 
-    // Assess: timers never fire early; the upper bound leaves room for a busy 2-core runner.
-    expect(review.elapsedMs).toBeGreaterThanOrEqual(48);
-    expect(review.elapsedMs).toBeLessThan(50 + 100);
-    expect(price.elapsedMs).toBeLessThan(40);
+    // Assess: timers never fire early, so every review takes its 50 ms; the fastest of each
+    // shows the latency applied: reviews about 50 ms, prices (5 ms x 0.25) far below it.
+    expect(Math.min(...reviews)).toBeGreaterThanOrEqual(48);
+    expect(Math.min(...reviews)).toBeLessThan(50 + 100);
+    expect(Math.min(...prices)).toBeLessThan(40);
   });
 
   it('takes per-endpoint overrides at start and at runtime', async () => {
