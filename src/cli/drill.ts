@@ -125,9 +125,12 @@ export function parseDrillArgs(
       250,
     )
     .addOption(
-      new Option('--worker-log-level <level>', "the workers' log level (debug: per event and attempt)")
+      new Option(
+        '--worker-log-level <level>',
+        "the workers' log level (debug: a line per event, the second witness of an apply beside the broadcast tap)",
+      )
         .choices(['debug', 'info', 'warn'])
-        .default('info'),
+        .default('debug'),
     )
     .addOption(
       new Option(

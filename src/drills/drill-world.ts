@@ -199,7 +199,9 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       adminPort: 0,
       overrides: {
         REDIS_KEY_NAMESPACE: namespace,
-        WORKER_LOG_LEVEL: 'info',
+        // debug: an "invalidation applied" line per event, the drill's second witness of an
+        // apply beside the broadcast tap (run-drills.ts witnessedApplied).
+        WORKER_LOG_LEVEL: 'debug',
         WORKER_WAIT_TIME_S: '1',
         REDIS_COMMAND_TIMEOUT_MS: '1000',
         ...redisAccessEnv(group.access.tuning),

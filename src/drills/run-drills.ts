@@ -16,6 +16,7 @@ import {
 import type { LocalStackDescription } from '../local/env-file.ts';
 import type { SentinelProfile } from '../local/private-sentinel-group.ts';
 import type { DesignName } from '../scenarios/designs.ts';
+import { parseAppliedLine } from '../scenarios/fleet-processes.ts';
 import { readerL1Flushes, type DrillSize, type DrillSpec } from './drill-catalogue.ts';
 import { designRuns, OURS, readersOf, type DesignRun } from './drill-designs.ts';
 import {
@@ -99,6 +100,8 @@ export interface RepetitionResult {
   readonly startedAt: number;
   readonly durationMs: number;
   readonly summary: Summary | null;
+  /** Events counted applied from the workers' logs alone: the broadcast tap did not hear them. */
+  readonly appliedUnheardByTap?: number;
   readonly dlq: { readonly total: number; readonly valid: number } | null;
   /** The consistency auditor's checks (entity x window after the origin time) and what it found. */
   readonly audit?: {
@@ -137,12 +140,21 @@ const DRAIN_DEADLINE_MS = 90_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
+/** What the workers' debug log says of each event ("invalidation applied", first line per event). */
+export interface LoggedApplies {
+  /** SQS enqueue time (SentTimestamp), where the line has one. */
+  readonly deliveredAt: Map<string, number>;
+  /** When it was applied: its broadcast, or its deletes confirmed when the line has no broadcast time. */
+  readonly appliedAt: Map<string, number>;
+}
+
 /**
- * SQS enqueue time (SentTimestamp) of each event, from the workers' debug log ("invalidation
- * applied", --worker-log-level debug); undefined when no worker logged one (info level).
+ * The workers' "invalidation applied" lines (worker log level debug, the drills' default)
+ * under `logDir`; undefined when no worker logged one (info level) or the folder is missing.
  */
-export function deliveredAtFromWorkerLogs(logDir: string): Map<string, number> | undefined {
-  const out = new Map<string, number>();
+export function appliedFromWorkerLogs(logDir: string): LoggedApplies | undefined {
+  const deliveredAt = new Map<string, number>();
+  const appliedAt = new Map<string, number>();
   let files: string[];
   try {
     files = readdirSync(logDir).filter((f) => /^worker-\d+\.log$/.test(f));
@@ -151,16 +163,34 @@ export function deliveredAtFromWorkerLogs(logDir: string): Map<string, number> |
   }
   for (const file of files)
     for (const line of readFileSync(join(logDir, file), 'utf8').split('\n')) {
-      if (!line.includes('"invalidation applied"')) continue;
-      try {
-        const entry = JSON.parse(line) as { eventId?: unknown; sqsSentAtMs?: unknown };
-        if (typeof entry.eventId === 'string' && typeof entry.sqsSentAtMs === 'number')
-          if (!out.has(entry.eventId)) out.set(entry.eventId, entry.sqsSentAtMs);
-      } catch {
-        // A line cut by the worker's exit: skipped.
-      }
+      const a = parseAppliedLine(line);
+      if (a === undefined || appliedAt.has(a.eventId)) continue;
+      appliedAt.set(a.eventId, a.broadcastAtMs ?? a.deleteConfirmedAtMs);
+      if (a.sqsSentAtMs !== undefined) deliveredAt.set(a.eventId, a.sqsSentAtMs);
     }
-  return out.size > 0 ? out : undefined;
+  return appliedAt.size > 0 ? { deliveredAt, appliedAt } : undefined;
+}
+
+/**
+ * "Applied" from both witnesses: the broadcast tap (its time kept where it heard the event)
+ * and the workers' logs. The tap alone is blind while its subscriptions reconnect, and
+ * Sentinel's promotion kills them (CLIENT KILL TYPE pubsub on the promoted replica) just as
+ * the workers apply the batches they kept in hand: a CI run counted 5 events of a primary
+ * kill "lost" that the workers had applied. An event neither saw is still lost.
+ */
+export function witnessedApplied(
+  tap: ReadonlyMap<string, number>,
+  logged: ReadonlyMap<string, number> | undefined,
+): { appliedAt: ReadonlyMap<string, number>; onlyInWorkerLogs: number } {
+  if (logged === undefined) return { appliedAt: tap, onlyInWorkerLogs: 0 };
+  const appliedAt = new Map(tap);
+  let onlyInWorkerLogs = 0;
+  for (const [id, at] of logged)
+    if (!appliedAt.has(id)) {
+      appliedAt.set(id, at);
+      onlyInWorkerLogs++;
+    }
+  return { appliedAt, onlyInWorkerLogs };
 }
 
 /** The (drill, profile) pairs a run covers. */
@@ -302,9 +332,17 @@ async function runRepetition(
     const deadline = Date.now() + DRAIN_DEADLINE_MS;
     let drained = false;
     let stillQueued = 0;
+    let logsReadAt = 0;
+    let logged: LoggedApplies | undefined;
     for (;;) {
-      const pending = w.load.published.filter((e) => !w.tap.appliedAt.has(e.eventId)).length;
+      const unheard = w.load.published.filter((e) => !w.tap.appliedAt.has(e.eventId));
       const depth = await w.queueDepth().catch(() => -1);
+      // The tap may have missed a broadcast: ask the workers' logs (at most every 2 s).
+      if (unheard.length > 0 && depth === 0 && Date.now() - logsReadAt > 2_000) {
+        logged = appliedFromWorkerLogs(join(dir, 'reads'));
+        logsReadAt = Date.now();
+      }
+      const pending = unheard.filter((e) => !logged?.appliedAt.has(e.eventId)).length;
       if (pending === 0 && depth === 0) {
         drained = true;
         break;
@@ -331,11 +369,16 @@ async function runRepetition(
     const rest = await w.atRest();
     const dlq = await w.drainDeadLetters();
     const staleReport = staleReads(reads, await w.originHistory(), { lagWindowMs: o.lagWindowMs });
-    const deliveredAt = deliveredAtFromWorkerLogs(join(dir, 'reads'));
+    logged = appliedFromWorkerLogs(join(dir, 'reads'));
+    const witnessed = witnessedApplied(w.tap.appliedAt, logged?.appliedAt);
+    if (witnessed.onlyInWorkerLogs > 0)
+      log(
+        `${witnessed.onlyInWorkerLogs} events applied by the workers' logs that the broadcast tap did not hear`,
+      );
     const summary = summarise({
-      ...(deliveredAt === undefined ? {} : { deliveredAt }),
+      ...(logged === undefined ? {} : { deliveredAt: logged.deliveredAt }),
       events: w.load.published,
-      appliedAt: w.tap.appliedAt,
+      appliedAt: witnessed.appliedAt,
       fault,
       fleet: w.timeline,
       expectedWorkers: w.expectedWorkers(),
@@ -369,7 +412,8 @@ async function runRepetition(
     }
 
     // Per event, for the timeline of a fault (where the seconds went): origin time, family and
-    // the Redis time of the first broadcast that named it (null: never applied).
+    // the Redis time of the first broadcast that named it, else the time a worker logged
+    // (null: never applied), and whether the tap heard it.
     writeFileSync(
       join(dir, 'events.jsonl'),
       w.load.published
@@ -378,8 +422,9 @@ async function runRepetition(
             eventId: e.eventId,
             family: e.family,
             occurredAtMs: e.occurredAtMs,
-            sqsSentAtMs: deliveredAt?.get(e.eventId) ?? null,
-            appliedAtMs: w.tap.appliedAt.get(e.eventId) ?? null,
+            sqsSentAtMs: logged?.deliveredAt.get(e.eventId) ?? null,
+            appliedAtMs: witnessed.appliedAt.get(e.eventId) ?? null,
+            heardByTap: w.tap.appliedAt.has(e.eventId),
           }),
         )
         .join('\n') + '\n',
@@ -430,6 +475,7 @@ async function runRepetition(
       ...base,
       durationMs: Date.now() - startedAt,
       summary,
+      appliedUnheardByTap: witnessed.onlyInWorkerLogs,
       dlq,
       audit: {
         checked: audit.checked,

@@ -85,7 +85,8 @@ export interface AppliedLine {
   readonly broadcastAtMs?: number;
 }
 
-function appliedLine(line: string): AppliedLine | undefined {
+/** The line's AppliedLine, or undefined for any other line (or one cut by the worker's exit). */
+export function parseAppliedLine(line: string): AppliedLine | undefined {
   if (!line.includes('"invalidation applied"')) return undefined;
   try {
     const o = JSON.parse(line) as Partial<AppliedLine> & { msg?: string };
@@ -151,7 +152,7 @@ export async function startScenarioWorker(o: WorkerOptions): Promise<ScenarioWor
       while ((nl = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
-        const a = appliedLine(line);
+        const a = parseAppliedLine(line);
         if (a !== undefined) applied.push(a);
         if (!line.includes('worker started')) continue;
         try {

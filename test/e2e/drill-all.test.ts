@@ -77,9 +77,9 @@ describe('chaos drills, short size', () => {
         catalogSize: 10_000,
         users: 2_000,
         outDir: OUT,
-        // The SIGKILL drill's workers log each event's SQS enqueue time (debug), so its events'
-        // lag on the fleet's own time can be asserted below.
-        ...(drill.name === 'worker-sigkill' ? { workerEnv: { WORKER_LOG_LEVEL: 'debug' } } : {}),
+        // The world's workers log at debug: each event's apply and SQS enqueue time, the
+        // second witness beside the broadcast tap, and the SIGKILL drill's lag on the fleet's
+        // own time asserted below.
         log: () => undefined,
       });
       if (!r) throw new Error('no repetition ran');

@@ -148,9 +148,7 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
 
       // Assess
       const m = await promoMetrics(w);
-      console.log(
-        `frozen: before thaw ${JSON.stringify(beforeThaw.checks)}; acks ${JSON.stringify(m)}`,
-      );
+      console.log(`frozen: before thaw ${JSON.stringify(beforeThaw.checks)}; acks ${JSON.stringify(m)}`);
       expectPromptDeletes(delays, 'frozen');
       expect(await queueDepth(sqs, w.messaging.queues.promotions.dlqUrl)).toBe(0);
       // Held, never redelivered: each event applied once, and acked by exactly one rule.
