@@ -50,7 +50,7 @@ localstack_up() {
     SQS_ENDPOINT_STRATEGY=path DNS_ADDRESS=0 SKIP_SSL_CERT_DOWNLOAD=1 DISABLE_EVENTS=1 \
     API_ENDPOINT=http://127.0.0.1:9 FILESYSTEM_ROOT="$STATE/localstack" \
     SERVICES=cloudformation,s3,sts,iam,ssm,sqs,sns,events,scheduler,cloudwatch,logs,kms \
-    CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES=1 \
+    CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES=1 SQS_DISABLE_CLOUDWATCH_METRICS=1 \
     "$venv/bin/python" -m localstack.runtime.main >"$LOGS/localstack.log" 2>&1 < /dev/null &
   echo $! >"$LOCALSTACK_PID"
   wait_started 90 "LocalStack on :$LOCALSTACK_PORT" "$LOCALSTACK_PID" localstack_healthy \
