@@ -19,6 +19,7 @@ import type { RedisConnection } from '../../../src/adapters/redis/redis-connecti
 import { createKeyBuilder } from '../../../src/core/key-builder.ts';
 import type { ReaderSettings } from '../../../src/orchestrator-sim/reader-settings.ts';
 import type { ReadTraceSnapshot } from '../../../src/orchestrator-sim/read-trace.ts';
+import { eventually } from '../../support/aws.ts';
 import { stack } from '../../support/stack.ts';
 import { startSim } from '../origin-sim/sim-harness.ts';
 import type { SimHarness } from '../origin-sim/sim-harness.ts';
@@ -91,11 +92,23 @@ describe('demo Orchestrator reader process', () => {
       const tracePath = join(dir, 'reader-0.jsonl');
       const admin = await start(settings(mode, tracePath));
 
-      // Act: let it read for a while (about 150 reads)
-      await new Promise((r) => setTimeout(r, 1_500));
-      const reads = (await (
-        await fetch(`${admin}/reads.json`, { headers: adminHeaders() })
-      ).json()) as ReadTraceSnapshot;
+      // Act: let it read until its counters show each source (about 150 reads on a quiet
+      // machine). Polled, not slept: on a loaded one the client's breaker can open (two 250 ms
+      // command timeouts) and send every read of a second or more to the origin, as it should.
+      const snapshot = async () =>
+        (await (await fetch(`${admin}/reads.json`, { headers: adminHeaders() })).json()) as ReadTraceSnapshot;
+      const bySource = (r: ReadTraceSnapshot, src: string) =>
+        Object.values(r.families).reduce((s, f) => s + (f?.bySource[src as 'l1'] ?? 0), 0);
+      const reads = await eventually(
+        async () => {
+          const r = await snapshot();
+          const cached = bySource(r, 'l1') + bySource(r, 'l2');
+          return Object.values(r.families).reduce((s, f) => s + (f?.reads ?? 0), 0) > 50 && cached > 0
+            ? r
+            : undefined;
+        },
+        { what: 'more than 50 reads, some served by L1 or Redis', timeoutMs: 20_000, intervalMs: 250 },
+      );
       const metrics = await (await fetch(`${admin}/metrics`, { headers: adminHeaders() })).text();
       const c = child;
       c?.kill('SIGTERM');
@@ -107,7 +120,7 @@ describe('demo Orchestrator reader process', () => {
       const total = families.reduce((s, f) => s + (f?.reads ?? 0), 0);
       expect(total).toBeGreaterThan(50);
       expect(families.reduce((s, f) => s + (f?.errors ?? 0), 0)).toBe(0);
-      const served = (src: string) => families.reduce((s, f) => s + (f?.bySource[src as 'l1'] ?? 0), 0);
+      const served = (src: string) => bySource(reads, src);
       expect(served('origin')).toBeGreaterThan(0);
       expect(served('l1') + served('l2')).toBeGreaterThan(0);
       expect(metrics).toMatch(/cache_read_hits_total\{[^}]*family="product"/);
