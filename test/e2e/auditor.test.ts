@@ -8,14 +8,17 @@
  *   (c) a clean run, concurrent reads and fills under changes of every family, reports none.
  * The windows are shortened (1 s and 3 s, not 1/10/60 s) so the file runs in about a minute.
  * A check whose event reached the auditor too late to be made (a loaded emulator) is missed,
- * never consistent; (a) and (b) then run again in a fresh world, at most 3 times.
+ * never consistent; (a) and (b) then run again in a fresh world, at most 3 times. So does a
+ * test whose every finding is of an event the worker applied after the window was due (its
+ * debug "invalidation applied" line), and (a) when its tamper came after the 1 s checks were
+ * due: there the world was too slow for the setup, and the auditor right.
  */
 import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startAuditor, type Auditor, type AuditSnapshot } from '../../src/auditor/index.ts';
+import { startAuditor, type Auditor, type AuditSnapshot, type Finding } from '../../src/auditor/index.ts';
 import { registerL1InspectionRoute } from '../../src/auditor/l1-inspection-route.ts';
 import type { RedisConfig } from '../../src/adapters/redis/redis-connection.ts';
 import { createCacheClient, type CacheClient, type Loader } from '../../src/client/cache-client.ts';
@@ -27,6 +30,7 @@ import { eventually, snsClient, sqsClient } from '../support/aws.ts';
 import { productUpdated, publish, sessionStarted } from '../support/events.ts';
 import { privateWorld, type PrivateWorld } from '../support/private-world.ts';
 import { stack, testPrefix } from '../support/stack.ts';
+import type { WorkerProcess } from '../support/worker-process.ts';
 
 const LOCALES = ['en-US', 'ja-JP'];
 const WINDOWS_MS = [1_000, 3_000];
@@ -157,6 +161,31 @@ describe('consistency auditor (e2e, private world)', () => {
     return auditor.snapshot();
   }
 
+  /**
+   * Throws LateDelivery when every one of `findings` is of an event the worker invalidated only
+   * after that finding's window was due (its "invalidation applied" line, logged at debug): the
+   * auditor was right to flag them, and the world was too slow for what the test sets up. A
+   * finding of an event applied in time, or never applied, is left to the assertions.
+   */
+  function throwIfAllAppliedLate(worker: WorkerProcess, findings: readonly Finding[], what: string): void {
+    if (findings.length === 0) return;
+    const appliedAt = new Map<string, number>();
+    for (const l of worker.logs) {
+      if (l.msg !== 'invalidation applied') continue;
+      const at = Number(l.broadcastAtMs ?? l.deleteConfirmedAtMs);
+      const id = String(l.eventId);
+      if (Number.isFinite(at)) appliedAt.set(id, Math.min(at, appliedAt.get(id) ?? Infinity));
+    }
+    const lateBy = findings.map(
+      (f) => (appliedAt.get(f.eventId) ?? -Infinity) - (f.originTimeMs + f.windowMs),
+    );
+    if (lateBy.every((ms) => ms > 0))
+      throw new LateDelivery(
+        `${what}: all ${findings.length} findings are of events the worker applied after their window was due ` +
+          `(${Math.min(...lateBy)}-${Math.max(...lateBy)} ms late)`,
+      );
+  }
+
   /** settled(), and every check made: none missed because its event reached the auditor late. */
   async function settledInTime(auditor: Auditor, events: number): Promise<AuditSnapshot> {
     const snap = await settled(auditor, events);
@@ -205,6 +234,14 @@ describe('consistency auditor (e2e, private world)', () => {
             encodeStored({ found: true, data: { asin: 'B0AUDIT001' }, version: 2, storedAtMs: Date.now() }),
           );
           await world.redis.client.set(gen, String((t0 - 60_000) * 1000));
+          // The 1 s checks are due 1 s after the events' origin times: a tamper after that
+          // (the worker applied late: a loaded emulator) may come after the check, which then
+          // rightly sees nothing wrong.
+          const firstDue = Date.parse(String(tampered.occurredAt)) + WINDOWS_MS[0]!;
+          if (Date.now() >= firstDue)
+            throw new LateDelivery(
+              `the tamper came ${Date.now() - firstDue} ms after the 1 s checks were due`,
+            );
           const snap = await settledInTime(auditor, 3);
 
           // Assess: each tampered entity is found at every window, by the rule that fits it.
@@ -245,7 +282,11 @@ describe('consistency auditor (e2e, private world)', () => {
         const keys = createKeyBuilder({ namespace: ns, locales: LOCALES });
         const dropped = productUpdated('B0AUDIT010', { eventId: randomUUID(), version: 2 });
         const applied = productUpdated('B0AUDIT011', { eventId: randomUUID(), version: 2 });
-        await world.startWorker(ns, { NODE_ENV: 'test', WORKER_TEST_DROP_EVENT_IDS: dropped.eventId });
+        const worker = await world.startWorker(ns, {
+          NODE_ENV: 'test',
+          WORKER_TEST_DROP_EVENT_IDS: dropped.eventId,
+          WORKER_LOG_LEVEL: 'debug',
+        });
         const v1: Loader = ({ id }) => Promise.resolve({ data: { asin: id }, version: 1 });
         const readers = [await reader(ns, { product: v1 }), await reader(ns, { product: v1 })];
         const auditor = await auditorFor(
@@ -267,6 +308,11 @@ describe('consistency auditor (e2e, private world)', () => {
           await publish(sns, world.messaging.topics.catalog, dropped);
           await publish(sns, world.messaging.topics.catalog, applied);
           const snap = await settledInTime(auditor, 2);
+          throwIfAllAppliedLate(
+            worker,
+            snap.findings.filter((f) => f.eventId === applied.eventId),
+            'the applied event',
+          );
 
           // Assess: the dropped event's every key is stale on the primary and in both L1s, at
           // both windows; the applied one is consistent everywhere.
@@ -319,7 +365,7 @@ describe('consistency auditor (e2e, private world)', () => {
           },
         });
         const simUrl = await sim.listen(0, '127.0.0.1');
-        await world.startWorker(ns);
+        const worker = await world.startWorker(ns, { WORKER_LOG_LEVEL: 'debug' });
         const readers = [await reader(ns, originLoaders(simUrl)), await reader(ns, originLoaders(simUrl))];
         const auditor = await auditorFor(
           ns,
@@ -363,19 +409,22 @@ describe('consistency auditor (e2e, private world)', () => {
           const loops = readers.flatMap((r) => [readLoop(r.client), readLoop(r.client)]);
           let changes = 0;
           const until = Date.now() + 15_000;
+          // The families in a fixed cycle (40 % product, 20 % each other), the ids at random:
+          // every family gets its share of checks however few changes a slow emulator lets through.
+          const cycle = ['product', 'product', 'promotion', 'review', 'session'] as const;
           while (Date.now() < until) {
-            const roll = Math.random();
+            const family = cycle[changes % cycle.length];
             await change(
-              roll < 0.4
+              family === 'product'
                 ? { family: 'product', kind: 'updated', id: pick(asins) }
-                : roll < 0.6
+                : family === 'promotion'
                   ? {
                       family: 'promotion',
                       kind: 'changed',
                       id: 'flash',
                       storeSections: [pick(sections)],
                     }
-                  : roll < 0.8
+                  : family === 'review'
                     ? { family: 'review', kind: 'changed', id: pick(asins) }
                     : { family: 'session', kind: 'started', id: pick(users) },
             );
@@ -386,6 +435,7 @@ describe('consistency auditor (e2e, private world)', () => {
           const snap = await settled(auditor, changes);
           stop = true;
           await Promise.all(loops);
+          throwIfAllAppliedLate(worker, snap.findings, 'clean run');
 
           // Assess
           expect(snap.findings).toEqual([]);
