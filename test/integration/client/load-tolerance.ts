@@ -40,9 +40,12 @@ export function redisBreakerWatch(): { readonly logger: Logger; readonly opened:
 
 export const LOAD_TOLERANT_REDIS_TIMEOUT_MS = 2_000;
 
+/** Timer lateness up to this is jitter, not a stall. */
+const NOISE_MS = 5;
+
 /**
  * This process's own event-loop stalls, from a ticker every `tickMs`: each gap beyond the tick
- * is a stall [previous tick + tickMs, this tick]. `within(from, to)` is how much of
+ * of more than NOISE_MS is a stall [previous tick + tickMs, this tick] (timer jitter is not). `within(from, to)` is how much of
  * [from, to] (performance.now() times) the process spent stalled; `longest` the worst stall.
  */
 export function stallMeter(tickMs = 10): {
@@ -54,7 +57,7 @@ export function stallMeter(tickMs = 10): {
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
-    if (now - last > tickMs) stalls.push([last + tickMs, now]);
+    if (now - last > tickMs + NOISE_MS) stalls.push([last + tickMs, now]);
     last = now;
   }, tickMs);
   return {
