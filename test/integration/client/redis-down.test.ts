@@ -4,7 +4,8 @@
  * budget, and once the client can know (the subscriber's silence rule: no heartbeat for
  * 5 × 100 ms; an L1 hit touches no Redis, so nothing earlier can tell it), no read is served
  * from L1; misses skip Redis after two timed-out commands (the client's Redis breaker). After the
- * thaw, reads go back to Redis and L1.
+ * thaw, reads go back to Redis and L1. The latency budget (2 x the Redis deadline + 500 ms)
+ * is judged without the time this process itself was stalled during each read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadResult } from '../../../src/client/cache-client.ts';
@@ -13,6 +14,7 @@ import type { PrivateRedis } from '../../support/private-redis.ts';
 import { eventually } from '../redis/redis-test-kit.ts';
 import { HEARTBEAT_MS, clientWorld, sleep } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
+import { stallMeter } from './load-tolerance.ts';
 
 const FROZEN_MS = 20_000;
 const REDIS_TIMEOUT_MS = 100;
@@ -50,6 +52,7 @@ describe('Redis down', () => {
     const reads: { at: number; ms: number; result?: ReadResult; error?: unknown }[] = [];
 
     // Act
+    const stalls = stallMeter();
     redis.freeze();
     const frozenAt = performance.now();
     while (performance.now() - frozenAt < FROZEN_MS) {
@@ -63,6 +66,7 @@ describe('Redis down', () => {
       await sleep(10);
     }
     redis.thaw();
+    stalls.stop();
     await eventually(
       async () => (await client.get('product', 'B0REDISDWN')).source === 'l1',
       10_000,
@@ -78,18 +82,23 @@ describe('Redis down', () => {
       ['l1', 'l2', 'origin'].map((s) => [s, reads.filter((r) => r.result?.source === s).length]),
     );
     const maxMs = Math.max(...reads.map((r) => r.ms));
+    // The budget is the client's (its deadlines); this process's own stalls (a loaded CI
+    // machine: 100 ms to 2 s) are not, so the time a read spent stalled is taken out of it.
+    const ownMs = reads.map((r) => r.ms - stalls.within(r.at, r.at + r.ms));
+    const maxOwnMs = Math.max(...ownMs);
     const l1BeforeDetection = reads.filter((r) => r.at <= detectBy && r.result?.source === 'l1');
     const firstNotL1 = reads.find((r) => r.result?.source !== 'l1');
     console.log(
       `redis frozen ${FROZEN_MS} ms: ${reads.length} reads, sources`,
       sources,
-      `max latency ${maxMs.toFixed(0)} ms, origin calls ${calls}, ${l1BeforeDetection.length} L1 reads before detection` +
+      `max latency ${maxMs.toFixed(0)} ms (${maxOwnMs.toFixed(0)} ms without this process's stalls, longest stall` +
+        ` ${stalls.longest.toFixed(0)} ms), origin calls ${calls}, ${l1BeforeDetection.length} L1 reads before detection` +
         ` (L1 left ${((firstNotL1?.at ?? NaN) - frozenAt).toFixed(0)} ms after the freeze; silence rule ${silenceMs} ms)`,
     );
     expect(reads.filter((r) => r.error !== undefined)).toEqual([]);
     expect(late.length).toBeGreaterThan(500);
     expect(late.filter((r) => r.result?.source === 'l1')).toEqual([]);
     expect(late.every((r) => r.result?.source === 'origin')).toBe(true);
-    expect(maxMs).toBeLessThan(2 * REDIS_TIMEOUT_MS + 500);
+    expect(maxOwnMs).toBeLessThan(2 * REDIS_TIMEOUT_MS + 500);
   }, 60_000);
 });
