@@ -7,12 +7,18 @@
  * served again. The lag window is shortened to 800 ms (product) so the test is quick.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeWatermark, watermarkChannel } from '../../../src/adapters/redis/watermark-message.ts';
+import {
+  encodeWatermark,
+  parseWatermark,
+  watermarkChannel,
+} from '../../../src/adapters/redis/watermark-message.ts';
 import { eventually } from '../redis/redis-test-kit.ts';
-import { sentinelClientWorld, sleep } from './client-test-kit.ts';
+import { HEARTBEAT_MS, sentinelClientWorld, sleep } from './client-test-kit.ts';
+import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, channelWatch, redisBreakerWatch } from './load-tolerance.ts';
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;
+const canary = (raw: string): boolean => parseWatermark(raw) !== undefined;
 
 describe('pipeline guard', () => {
   const s = sentinelClientWorld();
@@ -20,6 +26,7 @@ describe('pipeline guard', () => {
   it('refetches a value older than the window once the watermark stops, and serves the cache again when it resumes', async () => {
     // Prepare: a watermark loop playing the workers' canaries on the catalog topic
     const channel = watermarkChannel(s.world.ns);
+    const heard = await channelWatch(s.admin, channel);
     let canaries = true;
     const loop = (async () => {
       while (canaries)
@@ -29,7 +36,17 @@ describe('pipeline guard', () => {
     })();
     let version = 1;
     let originCalls = 0;
+    // Not the Redis breaker's test: a 2 s Redis deadline (a CI stall must not open it and flush
+    // L1), and its openings counted (asserted 0).
+    const breaker = redisBreakerWatch();
+    const flushes: string[] = [];
     const client = await s.world.client({
+      redisTimeoutMs: LOAD_TOLERANT_REDIS_TIMEOUT_MS,
+      logger: breaker.logger,
+      // Nor the L1 silence rule's: the test process publishes the heartbeats too, so its own
+      // stall silences them; 30 x 100 ms, and every L1 flush recorded (none but the first subscription's).
+      l1Subscriber: { heartbeatIntervalMs: HEARTBEAT_MS, missedHeartbeats: 30 },
+      l1Events: { flushed: (reason) => flushes.push(reason) },
       loaders: {
         product: ({ id }) => {
           originCalls++;
@@ -41,6 +58,9 @@ describe('pipeline guard', () => {
     await sleep(3 * CANARY_MS); // the first canaries heard
     expect((await client.get('product', 'B0GUARDED1')).source).toBe('origin');
     await sleep(WINDOW_MS + 200); // the value is now older than the window, the pipeline healthy
+    // The test plays the workers: after its own stall (a loaded CI machine) the watermark would
+    // look stopped, so a read meant to trust the caches is judged on a canary sent after the sleep.
+    await heard.next(canary);
     const trusted = await client.get('product', 'B0GUARDED1');
     expect(trusted.source).toBe('l1'); // trusted: served from the cache, however old
     expect(originCalls).toBe(1);
@@ -76,6 +96,7 @@ describe('pipeline guard', () => {
           .then(() => sleep(CANARY_MS));
     })();
     await sleep(3 * CANARY_MS);
+    await heard.next(canary);
     const before = originCalls;
     await eventually(
       async () => (await client.get('product', 'B0GUARDED1')).source === 'l1',
@@ -83,14 +104,18 @@ describe('pipeline guard', () => {
       'l1 hit',
     );
     await sleep(WINDOW_MS + 200);
+    await heard.next(canary);
     const again = await client.get('product', 'B0GUARDED1');
     canaries = false;
     await resumed;
+    await heard.close();
 
     // Assess: served from the cache, older than the window, no origin call
     expect(again.source).toBe('l1');
     expect(again.version).toBe(2);
     expect(again.ageMs).toBeGreaterThan(WINDOW_MS);
     expect(originCalls).toBe(before);
+    expect(breaker.opened).toBe(0);
+    expect(flushes).toEqual(['subscribed']); // each client's first subscription only
   });
 });

@@ -8,19 +8,32 @@
  * presence + visibility + heartbeat + margin, then trust its caches again. A worker that says
  * "leaving" (it drained) and then falls silent changes nothing.
  * Timings are shortened: presence every 100 ms, window 800 ms, hand-over 1,000 + 300 + 200 ms.
+ * A read that must trust the caches waits first for the test's own canary and presences sent
+ * after its sleep: a stall of the test process (CI) silences the workers it plays.
  */
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { encodePresence } from '../../../src/adapters/redis/presence-message.ts';
-import { encodeWatermark, watermarkChannel } from '../../../src/adapters/redis/watermark-message.ts';
+import { encodePresence, parsePresence } from '../../../src/adapters/redis/presence-message.ts';
+import {
+  encodeWatermark,
+  parseWatermark,
+  watermarkChannel,
+} from '../../../src/adapters/redis/watermark-message.ts';
 import type { CacheClient } from '../../../src/client/cache-client.ts';
-import { sentinelClientWorld, sleep } from './client-test-kit.ts';
+import { HEARTBEAT_MS, sentinelClientWorld, sleep } from './client-test-kit.ts';
+import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, channelWatch, redisBreakerWatch } from './load-tolerance.ts';
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;
 const PRESENCE_MS = 100;
 const MISSED = 3;
 const HAND_OVER_MS = 1_000 + 300 + 200;
+
+const canary = (raw: string): boolean => parseWatermark(raw) !== undefined;
+const presenceOf =
+  (worker: string) =>
+  (raw: string): boolean =>
+    parsePresence(raw)?.worker === worker;
 
 /** A loop publishing `message()` every `everyMs` until stopped; stop() resolves when it has. */
 function loop(admin: Redis, channel: string, everyMs: number, message: () => string) {
@@ -40,8 +53,19 @@ function loop(admin: Redis, channel: string, everyMs: number, message: () => str
 describe('worker presence', () => {
   const s = sentinelClientWorld();
 
+  // Not the Redis breaker's test: a 2 s Redis deadline (a CI stall must not open it and flush
+  // L1), and its openings counted (asserted 0).
+  const breaker = redisBreakerWatch();
+  const flushes: string[] = [];
+
   async function guardedClient(origin: { version: number; calls: number }): Promise<CacheClient> {
     return s.world.client({
+      redisTimeoutMs: LOAD_TOLERANT_REDIS_TIMEOUT_MS,
+      logger: breaker.logger,
+      // Nor the L1 silence rule's: the test process publishes the heartbeats too, so its own
+      // stall silences them; 30 x 100 ms, and every L1 flush recorded (none but the first subscription's).
+      l1Subscriber: { heartbeatIntervalMs: HEARTBEAT_MS, missedHeartbeats: 30 },
+      l1Events: { flushed: (reason) => flushes.push(reason) },
       loaders: {
         product: ({ id }) => {
           origin.calls++;
@@ -65,6 +89,7 @@ describe('worker presence', () => {
   it('refetches values older than the window while a worker that fell silent without leaving may hold messages, then trusts again', async () => {
     // Prepare: a fresh watermark, two workers present, a value older than the window in L1
     const channel = watermarkChannel(s.world.ns);
+    const heard = await channelWatch(s.admin, channel);
     const canaries = loop(s.admin, channel, CANARY_MS, () =>
       encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }),
     );
@@ -75,6 +100,9 @@ describe('worker presence', () => {
     await sleep(3 * CANARY_MS);
     expect((await client.get('product', 'B0PRESENT1')).source).toBe('origin');
     await sleep(WINDOW_MS + 200);
+    // The test plays the workers: after its own stall (a loaded CI machine) they would look
+    // silent, so the read is judged on presences and a canary sent after the sleep.
+    await heard.next(canary, presenceOf('host-a:11:aaaaaaaa'), presenceOf('host-b:12:bbbbbbbb'));
     const trusted = await client.get('product', 'B0PRESENT1');
     expect(trusted.source).toBe('l1'); // healthy: served from the cache, however old
     expect(trusted.ageMs).toBeGreaterThan(WINDOW_MS);
@@ -92,8 +120,10 @@ describe('worker presence', () => {
     const callsDuring = origin.calls - callsBefore;
     // The victim is forgotten: once the last refetch is older than the window, it is served from L1
     await sleep(WINDOW_MS + 100);
+    await heard.next(canary, presenceOf('host-a:11:aaaaaaaa'));
     const after = await client.get('product', 'B0PRESENT1');
     await Promise.all([canaries.stop(), survivor.stop()]);
+    await heard.close();
 
     // Assess: once the silence exceeded the threshold (+ 150 ms of delivery and read slack),
     // no read served v1; the distrust ended with the hand-over span and the cache was served
@@ -111,11 +141,14 @@ describe('worker presence', () => {
     expect(after.version).toBe(2);
     expect(after.ageMs).toBeGreaterThan(WINDOW_MS);
     expect(origin.calls - callsBefore).toBe(callsDuring);
+    expect(breaker.opened).toBe(0);
+    expect(flushes).toEqual(['subscribed']); // each client's first subscription only
   });
 
   it('keeps serving the cache when a worker said "leaving" before falling silent', async () => {
     // Prepare: as above, then the worker leaves gracefully
     const channel = watermarkChannel(s.world.ns);
+    const heard = await channelWatch(s.admin, channel);
     const canaries = loop(s.admin, channel, CANARY_MS, () =>
       encodeWatermark({ topic: 'catalog', originTimeMs: Date.now(), queue: 'catalog' }),
     );
@@ -132,13 +165,17 @@ describe('worker presence', () => {
     const leftAt = Date.now();
     const sources = new Set<string>();
     while (Date.now() - leftAt < HAND_OVER_MS + 300) {
+      await heard.next(canary); // each read judged on a canary sent after the sleep
       sources.add((await client.get('product', 'B0PRESENT2')).source);
       await sleep(50);
     }
     await canaries.stop();
+    await heard.close();
 
     // Assess: every read came from L1, no refetch
     expect([...sources]).toEqual(['l1']);
     expect(origin.calls).toBe(1);
+    expect(breaker.opened).toBe(0);
+    expect(flushes).toEqual(['subscribed', 'subscribed']); // each client's first subscription only
   });
 });
