@@ -46,10 +46,12 @@ describe('latency', () => {
     // Act
     const atStart = await h.get('/products/B08X1YRSTR');
     await h.post('/_sim/config', { latencyMs: { products: 0 } });
-    const afterPatch = await h.get('/products/B08X1YRSTR');
+    // The fastest of three, as above: one stall of a busy runner is not the simulator's latency.
+    const afterPatch: number[] = [];
+    for (let i = 0; i < 3; i++) afterPatch.push((await h.get('/products/B08X1YRSTR')).elapsedMs);
     // Assess
     expect(atStart.elapsedMs).toBeGreaterThanOrEqual(58);
-    expect(afterPatch.elapsedMs).toBeLessThan(40);
+    expect(Math.min(...afterPatch)).toBeLessThan(40);
   });
 });
 

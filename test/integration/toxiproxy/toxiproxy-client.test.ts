@@ -66,7 +66,13 @@ describe('Toxiproxy client', () => {
     const slow = await roundTrip(proxy.listen.port);
     expect(slow).toBeGreaterThanOrEqual(145);
     await toxi.removeToxic('echo', 'latency-downstream');
-    expect(await roundTrip(proxy.listen.port)).toBeLessThan(100);
+    // The fastest of three: one stall of a busy runner is not the toxic's 150 ms.
+    const after: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ms = await roundTrip(proxy.listen.port);
+      after.push(typeof ms === 'number' ? ms : Infinity);
+    }
+    expect(Math.min(...after)).toBeLessThan(100);
   });
 
   it('a timeout toxic of 0 holds every byte until removed; reset_peer cuts the connection', async () => {
