@@ -5,6 +5,7 @@
  * once, within its budget, and both ticks leave the queue.
  */
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyBuilder } from '../../src/core/key-builder.ts';
@@ -53,6 +54,11 @@ describe('hourly review refresh across the fleet', () => {
         version: 1,
       });
 
+    // The simulator counts calls when this process's event loop gets to them: a stall of it
+    // bunches calls the workers started on time. Its longest stall bounds that error.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+
     // Act
     await sqs.send(
       new SendMessageBatchCommand({
@@ -82,9 +88,17 @@ describe('hourly review refresh across the fleet', () => {
       calls: { reviews: number };
       maxPerSecond: { reviews: number };
     };
-    // One run: each hot key fetched once, not twice; and never over the origin's budget.
+    loopDelay.disable();
+    // One run: each hot key fetched once, not twice; and never over the origin's budget, but
+    // for the calls one stall of this process could bunch (RATE x its longest stall).
+    const stallMs = loopDelay.max / 1e6;
+    const bunched = Math.ceil((RATE * stallMs) / 1_000);
+    console.log(
+      `review refresh: ${stats.calls.reviews} calls, at most ${stats.maxPerSecond.reviews} in a second ` +
+        `(budget ${RATE}; this process's longest stall ${stallMs.toFixed(0)} ms, allowing ${bunched} bunched)`,
+    );
     expect(stats.calls.reviews).toBe(HOT.length);
-    expect(stats.maxPerSecond.reviews).toBeLessThanOrEqual(RATE);
+    expect(stats.maxPerSecond.reviews).toBeLessThanOrEqual(RATE + bunched);
     const ttl = await world.redis.client.pttl(reviewKeys[0]!);
     expect(ttl).toBeGreaterThan(3_600_000 - 60_000);
     expect(ttl).toBeLessThanOrEqual(3_600_000 + 5 * 60_000);
