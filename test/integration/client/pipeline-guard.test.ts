@@ -18,7 +18,11 @@ import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, channelWatch, redisBreakerWatch } from 
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;
-const canary = (raw: string): boolean => parseWatermark(raw) !== undefined;
+/** A canary sent from now on (its origin time, which the client's trust rule reads, not its arrival). */
+const freshCanary = (): ((raw: string) => boolean) => {
+  const since = Date.now();
+  return (raw) => (parseWatermark(raw)?.originTimeMs ?? 0) >= since;
+};
 
 describe('pipeline guard', () => {
   const s = sentinelClientWorld();
@@ -60,7 +64,7 @@ describe('pipeline guard', () => {
     await sleep(WINDOW_MS + 200); // the value is now older than the window, the pipeline healthy
     // The test plays the workers: after its own stall (a loaded CI machine) the watermark would
     // look stopped, so a read meant to trust the caches is judged on a canary sent after the sleep.
-    await heard.next(canary);
+    await heard.next(freshCanary());
     const trusted = await client.get('product', 'B0GUARDED1');
     expect(trusted.source).toBe('l1'); // trusted: served from the cache, however old
     expect(originCalls).toBe(1);
@@ -96,7 +100,7 @@ describe('pipeline guard', () => {
           .then(() => sleep(CANARY_MS));
     })();
     await sleep(3 * CANARY_MS);
-    await heard.next(canary);
+    await heard.next(freshCanary());
     const before = originCalls;
     await eventually(
       async () => (await client.get('product', 'B0GUARDED1')).source === 'l1',
@@ -104,7 +108,7 @@ describe('pipeline guard', () => {
       'l1 hit',
     );
     await sleep(WINDOW_MS + 200);
-    await heard.next(canary);
+    await heard.next(freshCanary());
     const again = await client.get('product', 'B0GUARDED1');
     canaries = false;
     await resumed;

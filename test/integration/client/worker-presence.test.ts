@@ -29,7 +29,11 @@ const PRESENCE_MS = 100;
 const MISSED = 3;
 const HAND_OVER_MS = 1_000 + 300 + 200;
 
-const canary = (raw: string): boolean => parseWatermark(raw) !== undefined;
+/** A canary sent from now on (its origin time, which the client's trust rule reads, not its arrival). */
+const freshCanary = (): ((raw: string) => boolean) => {
+  const since = Date.now();
+  return (raw) => (parseWatermark(raw)?.originTimeMs ?? 0) >= since;
+};
 const presenceOf =
   (worker: string) =>
   (raw: string): boolean =>
@@ -102,7 +106,7 @@ describe('worker presence', () => {
     await sleep(WINDOW_MS + 200);
     // The test plays the workers: after its own stall (a loaded CI machine) they would look
     // silent, so the read is judged on presences and a canary sent after the sleep.
-    await heard.next(canary, presenceOf('host-a:11:aaaaaaaa'), presenceOf('host-b:12:bbbbbbbb'));
+    await heard.next(freshCanary(), presenceOf('host-a:11:aaaaaaaa'), presenceOf('host-b:12:bbbbbbbb'));
     const trusted = await client.get('product', 'B0PRESENT1');
     expect(trusted.source).toBe('l1'); // healthy: served from the cache, however old
     expect(trusted.ageMs).toBeGreaterThan(WINDOW_MS);
@@ -120,7 +124,7 @@ describe('worker presence', () => {
     const callsDuring = origin.calls - callsBefore;
     // The victim is forgotten: once the last refetch is older than the window, it is served from L1
     await sleep(WINDOW_MS + 100);
-    await heard.next(canary, presenceOf('host-a:11:aaaaaaaa'));
+    await heard.next(freshCanary(), presenceOf('host-a:11:aaaaaaaa'));
     const after = await client.get('product', 'B0PRESENT1');
     await Promise.all([canaries.stop(), survivor.stop()]);
     await heard.close();
@@ -165,7 +169,7 @@ describe('worker presence', () => {
     const leftAt = Date.now();
     const sources = new Set<string>();
     while (Date.now() - leftAt < HAND_OVER_MS + 300) {
-      await heard.next(canary); // each read judged on a canary sent after the sleep
+      await heard.next(freshCanary()); // each read judged on a canary sent after the sleep
       sources.add((await client.get('product', 'B0PRESENT2')).source);
       await sleep(50);
     }
