@@ -12,6 +12,7 @@
  */
 import { createCacheClient } from '../../src/client/cache-client.ts';
 import type { RedisConfig } from '../../src/adapters/redis/redis-connection.ts';
+import { stallMeter } from '../support/load-tolerance.ts';
 import { stackAccess } from '../support/redis-access.ts';
 
 export type ChildCommand =
@@ -24,6 +25,8 @@ export interface LoopReport {
   readonly reads: ReadSample[];
   readonly loaderCalls: number;
   readonly errors: string[];
+  /** This process's event-loop stalls while it looped, [from, to] on the reads' clock. */
+  readonly stalls: [number, number][];
 }
 
 const [ns, redisJson, section] = process.argv.slice(2);
@@ -31,6 +34,7 @@ const redis = { ...(JSON.parse(redisJson!) as RedisConfig), tuning: stackAccess(
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const stallsOfLoop = stallMeter();
 let version = 1;
 let loaderCalls = 0;
 const client = createCacheClient({
@@ -94,7 +98,12 @@ process.on('message', (m: ChildCommand) => {
       case 'stop': {
         running = false;
         await loop;
-        const report: LoopReport = { reads, loaderCalls, errors };
+        stallsOfLoop.stop();
+        const stalls = stallsOfLoop.intervals.map(([a, b]): [number, number] => [
+          performance.timeOrigin + a,
+          performance.timeOrigin + b,
+        ]);
+        const report: LoopReport = { reads, loaderCalls, errors, stalls };
         process.send!(report, () => {
           void client.close().then(() => process.exit(0));
         });

@@ -8,7 +8,8 @@
  *
  * Every process reads in a loop from before the publish until after, recording (start, end,
  * version, source). Asserted: every process serves the new version within the run's promo
- * lag p99 (origin -> delete, from the worker's /lag.json) + 100 ms of the event's origin time;
+ * lag p99 (origin -> delete, from the worker's /lag.json) + 100 ms of the event's origin time,
+ * not counting the time the process itself was stalled (its own 10 ms ticker: a loaded runner);
  * no read that started after the broadcast reached the process (its L1 no longer held the old
  * entry) returned the old version, and no read that started after Redis published it
  * (publishedAtMs) returned the old version from anywhere but L1. Reads started in between, in
@@ -194,6 +195,15 @@ describe('Golden Week: a promotion change reaches 4 processes holding the old on
           ([start, , v]) => droppedAt !== undefined && start >= droppedAt && v !== 2,
         ),
         newBy: firstNew === undefined ? Number.POSITIVE_INFINITY : firstNew[1] - occurredAtMs,
+        // How long this process itself was stalled (a loaded runner) between the origin time
+        // and its first new read: time no cache could have used.
+        stalledMs:
+          firstNew === undefined
+            ? 0
+            : r.stalls.reduce(
+                (ms, [a, b]) => ms + Math.max(0, Math.min(b, firstNew[1]) - Math.max(a, occurredAtMs)),
+                0,
+              ),
         newSources: [...new Set(r.reads.filter(([, , v]) => v === 2).map(([, , , src]) => src))],
         lastOldStart: lastOld === undefined ? undefined : lastOld[0] - broadcast.publishedAtMs,
         dropAfterBroadcast: droppedAt === undefined ? undefined : droppedAt - broadcast.publishedAtMs,
@@ -207,7 +217,7 @@ describe('Golden Week: a promotion change reaches 4 processes holding the old on
       console.log(
         `  process ${i}: ${p.reads} reads (${p.readsBefore} before the broadcast), new version served ${p.newBy.toFixed(1)} ms after the origin time` +
           ` (sources ${p.newSources.join(',')}), ${p.oldAfterBroadcast.length} old read(s) started after the broadcast (last ${p.lastOldStart?.toFixed(2)} ms after it),` +
-          ` L1 dropped ${p.dropAfterBroadcast?.toFixed(2)} ms after it, loader calls ${p.loaderCalls}`,
+          ` L1 dropped ${p.dropAfterBroadcast?.toFixed(2)} ms after it, loader calls ${p.loaderCalls}, stalled ${p.stalledMs.toFixed(0)} ms before its first new read`,
       );
     for (const p of perProcess) {
       expect(p.errors).toEqual([]);
@@ -217,7 +227,7 @@ describe('Golden Week: a promotion change reaches 4 processes holding the old on
       expect(p.dropAfterBroadcast).toBeDefined();
       expect(p.oldAfterDrop).toEqual([]);
       expect(p.oldAfterBroadcast.filter(([, , , src]) => src !== 'l1')).toEqual([]);
-      expect(p.newBy).toBeLessThanOrEqual(p99 + 100);
+      expect(p.newBy - p.stalledMs).toBeLessThanOrEqual(p99 + 100);
     }
     // One origin load for the fleet (the lease) per invalidation of the section, besides the
     // first fill (a worker may apply it again: a replay after replication trouble re-broadcasts).

@@ -11,7 +11,7 @@ import { InvalidIdentifierError } from '../../../src/core/errors.ts';
 import { cleanup, eventually, sentinelConfig } from '../redis/redis-test-kit.ts';
 import { clientWorld, clusterConfig, deferred, sleep } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
-import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, redisBreakerWatch } from './load-tolerance.ts';
+import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, redisBreakerWatch } from '../../support/load-tolerance.ts';
 import { stackAccess } from '../../support/redis-access.ts';
 
 const MODES: [string, () => RedisConfig][] = [

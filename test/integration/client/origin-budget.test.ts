@@ -12,7 +12,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { OriginUnavailableError } from '../../../src/client/client-errors.ts';
 import { FleetOriginBudget } from '../../../src/client/fleet-origin-budget.ts';
 import { sentinelClientWorld, sleep } from './client-test-kit.ts';
-import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, redisBreakerWatch, stallMeter } from './load-tolerance.ts';
+import {
+  LOAD_TOLERANT_REDIS_TIMEOUT_MS,
+  redisBreakerWatch,
+  stallMeter,
+} from '../../support/load-tolerance.ts';
 
 const BUDGET = 50;
 

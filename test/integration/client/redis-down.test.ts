@@ -15,7 +15,7 @@ import type { PrivateRedis } from '../../support/private-redis.ts';
 import { eventually } from '../redis/redis-test-kit.ts';
 import { HEARTBEAT_MS, clientWorld, sleep } from './client-test-kit.ts';
 import type { ClientWorld } from './client-test-kit.ts';
-import { stallMeter } from './load-tolerance.ts';
+import { stallMeter } from '../../support/load-tolerance.ts';
 
 const FROZEN_MS = 20_000;
 const REDIS_TIMEOUT_MS = 100;

@@ -9,7 +9,7 @@ import { Redis, Cluster } from 'ioredis';
 import { createCacheClient } from '../../../src/client/cache-client.ts';
 import type { RedisConfig } from '../../../src/adapters/redis/redis-connection.ts';
 import { stackAccess } from '../../support/redis-access.ts';
-import { redisBreakerWatch } from './load-tolerance.ts';
+import { redisBreakerWatch } from '../../support/load-tolerance.ts';
 
 const [ns, redisJson, readsArg, asin, counterKey, loadMsArg, redisTimeoutArg] = process.argv.slice(2);
 const access = stackAccess();

@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, namespace, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
-import { LOAD_TOLERANT_REDIS_TIMEOUT_MS } from './load-tolerance.ts';
+import { LOAD_TOLERANT_REDIS_TIMEOUT_MS } from '../../support/load-tolerance.ts';
 
 const PROCESSES = 4;
 const READS_PER_PROCESS = 250;

@@ -21,7 +21,11 @@ import {
 } from '../../../src/adapters/redis/watermark-message.ts';
 import type { CacheClient } from '../../../src/client/cache-client.ts';
 import { HEARTBEAT_MS, sentinelClientWorld, sleep } from './client-test-kit.ts';
-import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, channelWatch, redisBreakerWatch } from './load-tolerance.ts';
+import {
+  LOAD_TOLERANT_REDIS_TIMEOUT_MS,
+  channelWatch,
+  redisBreakerWatch,
+} from '../../support/load-tolerance.ts';
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;

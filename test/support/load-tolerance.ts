@@ -1,5 +1,5 @@
 /**
- * Load tolerance for the read-side client tests: the suite runs on a loaded 2-core CI machine
+ * Load tolerance for the tests (first for the read-side client tests): the suite runs on a loaded 2-core CI machine
  * where the event loop stalls for 100-500 ms (sometimes 1-2 s). These helpers let a test keep
  * its adversary without depending on a quiet machine: count the client's Redis breaker
  * openings instead of letting a stall open it unseen, measure this process's own stalls, and
@@ -51,6 +51,8 @@ const NOISE_MS = 5;
 export function stallMeter(tickMs = 10): {
   within(from: number, to: number): number;
   readonly longest: number;
+  /** Every stall so far, [from, to] in performance.now() time. */
+  readonly intervals: readonly (readonly [number, number])[];
   stop(): void;
 } {
   const stalls: [number, number][] = [];
@@ -68,6 +70,9 @@ export function stallMeter(tickMs = 10): {
     },
     get longest() {
       return Math.max(0, ...stalls.map(([a, b]) => b - a));
+    },
+    get intervals() {
+      return stalls;
     },
     stop: () => clearInterval(timer),
   };
