@@ -170,11 +170,9 @@ describe('consistency auditor (e2e, private world)', () => {
   function throwIfAllAppliedLate(worker: WorkerProcess, findings: readonly Finding[], what: string): void {
     if (findings.length === 0) return;
     const appliedAt = new Map<string, number>();
-    for (const l of worker.logs) {
-      if (l.msg !== 'invalidation applied') continue;
-      const at = Number(l.broadcastAtMs ?? l.deleteConfirmedAtMs);
-      const id = String(l.eventId);
-      if (Number.isFinite(at)) appliedAt.set(id, Math.min(at, appliedAt.get(id) ?? Infinity));
+    for (const l of worker.applied) {
+      const at = l.broadcastAtMs ?? l.deleteConfirmedAtMs;
+      appliedAt.set(l.eventId, Math.min(at, appliedAt.get(l.eventId) ?? Infinity));
     }
     const lateBy = findings.map(
       (f) => (appliedAt.get(f.eventId) ?? -Infinity) - (f.originTimeMs + f.windowMs),

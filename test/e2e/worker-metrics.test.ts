@@ -75,9 +75,7 @@ describe('invalidation lag of real events', () => {
     // (The log lines come through the worker's stdout: they may follow the /lag.json answer.)
     const deletedAt = await eventually(
       () => {
-        const at = worker.logs
-          .filter((l) => l.msg === 'invalidation applied' && ids.has(String(l.eventId)))
-          .map((l) => Number(l.deleteConfirmedAtMs));
+        const at = worker.applied.filter((l) => ids.has(l.eventId)).map((l) => l.deleteConfirmedAtMs);
         return at.length >= EVENTS ? at : undefined;
       },
       { timeoutMs: 5_000, what: "the events' invalidation applied lines" },

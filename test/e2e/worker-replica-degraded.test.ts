@@ -202,8 +202,7 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
     await eventually(
       () =>
         deleted.every((d) => d.keys.every((k) => w.deletedOnPrimaryAt.has(k))) &&
-        w.worker.logs.filter((l) => l.msg === 'invalidation applied' && ids.has(String(l.eventId))).length >=
-          deleted.length
+        w.worker.applied.filter((l) => ids.has(l.eventId)).length >= deleted.length
           ? true
           : undefined,
       { what: "every event's delete on the monitor and its receive in the worker's log", timeoutMs: 10_000 },
@@ -214,10 +213,9 @@ describe.concurrent('promotion deletes while the replica is frozen, or stopped',
       return { p50: Math.round(at(0.5)), p90: Math.round(at(0.9)), max: Math.round(at(1)) };
     };
     const receivedAt = new Map<string, number>();
-    for (const l of w.worker.logs) {
-      if (l.msg !== 'invalidation applied') continue;
-      const at = Number(l.receiveAnsweredAtMs ?? l.receivedAtMs);
-      receivedAt.set(String(l.eventId), Math.min(at, receivedAt.get(String(l.eventId)) ?? Infinity));
+    for (const l of w.worker.applied) {
+      const at = l.receiveAnsweredAtMs ?? l.receivedAtMs;
+      receivedAt.set(l.eventId, Math.min(at, receivedAt.get(l.eventId) ?? Infinity));
     }
     const receiveToGone = deleted.map(
       (d) =>

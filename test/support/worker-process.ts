@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { workerHeapOptions } from '../../src/config/worker-heap.ts';
 import { privateAccess } from '../../src/local/local-redis.ts';
 import { localWorkerEnv, redisAccessEnv, type LocalRedisMode } from '../../src/local/local-worker-env.ts';
+import { parseAppliedLine, type AppliedLine } from '../../src/scenarios/fleet-processes.ts';
 import type { DeployedMessaging } from '../../infra/lib/messaging/deploy-messaging-locally.ts';
 import { eventually } from './aws.ts';
 import { stack } from './stack.ts';
@@ -18,6 +19,8 @@ export interface WorkerProcess {
   readonly adminPort: number;
   /** Parsed JSON log lines so far. */
   readonly logs: Record<string, unknown>[];
+  /** Its "invalidation applied" lines so far, one per event applied (logged at debug only). */
+  readonly applied: readonly AppliedLine[];
   /** Sends a signal and resolves with the exit code (or signal) and how long the exit took. */
   stop(
     signal?: NodeJS.Signals,
@@ -61,6 +64,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const applied: AppliedLine[] = [];
   let stderr = '';
   let buffer = '';
   proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -69,6 +73,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
+      const appliedLine = parseAppliedLine(line);
+      if (appliedLine !== undefined) applied.push(appliedLine);
       try {
         logs.push(JSON.parse(line) as Record<string, unknown>);
       } catch {
@@ -88,6 +94,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     proc,
     adminPort: Number(started.adminPort),
     logs,
+    applied,
     stop(signal = 'SIGTERM') {
       const t0 = Date.now();
       return new Promise((resolve) => {
