@@ -96,22 +96,38 @@ async function world(): Promise<World> {
   const primary = new Redis({ ...group.access.node, ...group.primary(), maxRetriesPerRequest: 3 });
   primary.on('error', () => undefined);
   const deletedOnPrimaryAt = new Map<string, number>();
-  const monitor = await monitorPrimary(group.primary(), (atMs, args) => {
-    if (!DELETING.has(String(args[0]).toLowerCase())) return;
-    for (const a of args.slice(1)) if (!deletedOnPrimaryAt.has(a)) deletedOnPrimaryAt.set(a, atMs);
-  });
   const namespace = `rd${Math.random().toString(36).slice(2, 7)}`;
-  const worker = await startWorkerProcess({
-    messaging,
-    namespace,
-    redisMode: 'standalone',
-    redisAddresses: `${group.endpoint.host}:${group.endpoint.port}`,
-    env: {
-      WORKER_VISIBILITY_TIMEOUT_S: '10',
-      WORKER_HEARTBEAT_INTERVAL_S: '3',
-      WORKER_LOG_LEVEL: 'debug',
-    },
-  });
+  let monitor: ChildProcess | undefined;
+  let worker: WorkerProcess | undefined;
+  const close = async () => {
+    await worker?.stop();
+    monitor?.kill();
+    primary.disconnect();
+    await messaging.teardown();
+    await group.stop();
+  };
+  try {
+    monitor = await monitorPrimary(group.primary(), (atMs, args) => {
+      if (!DELETING.has(String(args[0]).toLowerCase())) return;
+      for (const a of args.slice(1)) if (!deletedOnPrimaryAt.has(a)) deletedOnPrimaryAt.set(a, atMs);
+    });
+    worker = await startWorkerProcess({
+      messaging,
+      namespace,
+      redisMode: 'standalone',
+      redisAddresses: `${group.endpoint.host}:${group.endpoint.port}`,
+      env: {
+        WORKER_VISIBILITY_TIMEOUT_S: '10',
+        WORKER_HEARTBEAT_INTERVAL_S: '3',
+        WORKER_LOG_LEVEL: 'debug',
+      },
+    });
+  } catch (err) {
+    // A world that fails half-built stops what it started (a fresh clone's run once left
+    // this group's three processes behind).
+    await close();
+    throw err;
+  }
   return {
     group,
     messaging,
@@ -119,13 +135,7 @@ async function world(): Promise<World> {
     primary,
     keys: createKeyBuilder({ namespace, locales: ['en-US', 'ja-JP'] }),
     deletedOnPrimaryAt,
-    async close() {
-      await worker.stop();
-      monitor.kill();
-      primary.disconnect();
-      await messaging.teardown();
-      await group.stop();
-    },
+    close,
   };
 }
 
