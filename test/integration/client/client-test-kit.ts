@@ -17,6 +17,8 @@ import type { EntityRef, KeyBuilder } from '../../../src/core/key-builder.ts';
 import { stack, testPrefix } from '../../support/stack.ts';
 import { stackAccess } from '../../support/redis-access.ts';
 import { cleanup, sentinelAdmin, sentinelConfig } from '../redis/redis-test-kit.ts';
+import { parseWatermark } from '../../../src/adapters/redis/watermark-message.ts';
+import { LOAD_TOLERANT_REDIS_TIMEOUT_MS, redisBreakerWatch } from '../../support/load-tolerance.ts';
 
 export const HEARTBEAT_MS = 100;
 export const LOCALES = ['en-US', 'ja-JP'] as const;
@@ -112,4 +114,36 @@ export function sentinelClientWorld(): { readonly admin: Redis; readonly world: 
     held.admin.disconnect();
   });
   return held;
+}
+
+/**
+ * Client options for a test that plays the workers itself (canaries, presences, heartbeats
+ * from this process) and tests neither the Redis breaker nor the L1 silence rule: a 2 s Redis
+ * deadline and 30 x 100 ms of heartbeat silence, so a stall of this process (a loaded CI
+ * machine) opens neither. The breaker's openings and every L1 flush are recorded, to assert
+ * (0, and only each client's first subscription).
+ */
+export function selfPlayedClient(): {
+  readonly options: Partial<CacheClientOptions>;
+  readonly breaker: ReturnType<typeof redisBreakerWatch>;
+  readonly flushes: string[];
+} {
+  const breaker = redisBreakerWatch();
+  const flushes: string[] = [];
+  return {
+    breaker,
+    flushes,
+    options: {
+      redisTimeoutMs: LOAD_TOLERANT_REDIS_TIMEOUT_MS,
+      logger: breaker.logger,
+      l1Subscriber: { heartbeatIntervalMs: HEARTBEAT_MS, missedHeartbeats: 30 },
+      l1Events: { flushed: (reason) => flushes.push(reason) },
+    },
+  };
+}
+
+/** Matches a canary sent from now on (by its origin time, which the trust rule reads, not its arrival). */
+export function freshCanary(): (raw: string) => boolean {
+  const since = Date.now();
+  return (raw) => (parseWatermark(raw)?.originTimeMs ?? 0) >= since;
 }

@@ -7,26 +7,13 @@
  * served again. The lag window is shortened to 800 ms (product) so the test is quick.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  encodeWatermark,
-  parseWatermark,
-  watermarkChannel,
-} from '../../../src/adapters/redis/watermark-message.ts';
+import { encodeWatermark, watermarkChannel } from '../../../src/adapters/redis/watermark-message.ts';
 import { eventually } from '../redis/redis-test-kit.ts';
-import { HEARTBEAT_MS, sentinelClientWorld, sleep } from './client-test-kit.ts';
-import {
-  LOAD_TOLERANT_REDIS_TIMEOUT_MS,
-  channelWatch,
-  redisBreakerWatch,
-} from '../../support/load-tolerance.ts';
+import { freshCanary, selfPlayedClient, sentinelClientWorld, sleep } from './client-test-kit.ts';
+import { channelWatch } from '../../support/load-tolerance.ts';
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;
-/** A canary sent from now on (its origin time, which the client's trust rule reads, not its arrival). */
-const freshCanary = (): ((raw: string) => boolean) => {
-  const since = Date.now();
-  return (raw) => (parseWatermark(raw)?.originTimeMs ?? 0) >= since;
-};
 
 describe('pipeline guard', () => {
   const s = sentinelClientWorld();
@@ -44,17 +31,10 @@ describe('pipeline guard', () => {
     })();
     let version = 1;
     let originCalls = 0;
-    // Not the Redis breaker's test: a 2 s Redis deadline (a CI stall must not open it and flush
-    // L1), and its openings counted (asserted 0).
-    const breaker = redisBreakerWatch();
-    const flushes: string[] = [];
+    // Neither the breaker's nor the L1 silence rule's test: see selfPlayedClient.
+    const { options: tolerant, breaker, flushes } = selfPlayedClient();
     const client = await s.world.client({
-      redisTimeoutMs: LOAD_TOLERANT_REDIS_TIMEOUT_MS,
-      logger: breaker.logger,
-      // Nor the L1 silence rule's: the test process publishes the heartbeats too, so its own
-      // stall silences them; 30 x 100 ms, and every L1 flush recorded (none but the first subscription's).
-      l1Subscriber: { heartbeatIntervalMs: HEARTBEAT_MS, missedHeartbeats: 30 },
-      l1Events: { flushed: (reason) => flushes.push(reason) },
+      ...tolerant,
       loaders: {
         product: ({ id }) => {
           originCalls++;

@@ -14,18 +14,10 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { encodePresence, parsePresence } from '../../../src/adapters/redis/presence-message.ts';
-import {
-  encodeWatermark,
-  parseWatermark,
-  watermarkChannel,
-} from '../../../src/adapters/redis/watermark-message.ts';
+import { encodeWatermark, watermarkChannel } from '../../../src/adapters/redis/watermark-message.ts';
 import type { CacheClient } from '../../../src/client/cache-client.ts';
-import { HEARTBEAT_MS, sentinelClientWorld, sleep } from './client-test-kit.ts';
-import {
-  LOAD_TOLERANT_REDIS_TIMEOUT_MS,
-  channelWatch,
-  redisBreakerWatch,
-} from '../../support/load-tolerance.ts';
+import { freshCanary, selfPlayedClient, sentinelClientWorld, sleep } from './client-test-kit.ts';
+import { channelWatch } from '../../support/load-tolerance.ts';
 
 const WINDOW_MS = 800;
 const CANARY_MS = 100;
@@ -33,11 +25,6 @@ const PRESENCE_MS = 100;
 const MISSED = 3;
 const HAND_OVER_MS = 1_000 + 300 + 200;
 
-/** A canary sent from now on (its origin time, which the client's trust rule reads, not its arrival). */
-const freshCanary = (): ((raw: string) => boolean) => {
-  const since = Date.now();
-  return (raw) => (parseWatermark(raw)?.originTimeMs ?? 0) >= since;
-};
 const presenceOf =
   (worker: string) =>
   (raw: string): boolean =>
@@ -61,19 +48,12 @@ function loop(admin: Redis, channel: string, everyMs: number, message: () => str
 describe('worker presence', () => {
   const s = sentinelClientWorld();
 
-  // Not the Redis breaker's test: a 2 s Redis deadline (a CI stall must not open it and flush
-  // L1), and its openings counted (asserted 0).
-  const breaker = redisBreakerWatch();
-  const flushes: string[] = [];
+  // Neither the breaker's nor the L1 silence rule's test: see selfPlayedClient.
+  const { options: tolerant, breaker, flushes } = selfPlayedClient();
 
   async function guardedClient(origin: { version: number; calls: number }): Promise<CacheClient> {
     return s.world.client({
-      redisTimeoutMs: LOAD_TOLERANT_REDIS_TIMEOUT_MS,
-      logger: breaker.logger,
-      // Nor the L1 silence rule's: the test process publishes the heartbeats too, so its own
-      // stall silences them; 30 x 100 ms, and every L1 flush recorded (none but the first subscription's).
-      l1Subscriber: { heartbeatIntervalMs: HEARTBEAT_MS, missedHeartbeats: 30 },
-      l1Events: { flushed: (reason) => flushes.push(reason) },
+      ...tolerant,
       loaders: {
         product: ({ id }) => {
           origin.calls++;
